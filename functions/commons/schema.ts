@@ -1,0 +1,49 @@
+/**
+ * The one definition of the DynamoDB table. The CDK construct, DynamoDB Local (local server and tests)
+ * and the store adapter all build from these constants, so the schema cannot drift between them.
+ *
+ * Items:
+ * - token:  pk = SHA-256 of the raw token (base64url); never the raw token.
+ * - client: pk = `client#<clientId>`.
+ */
+
+/** Partition key of every item (the table has no sort key). */
+export const PARTITION_KEY = 'pk';
+
+/** Epoch-seconds attribute that DynamoDB's TTL deletes on (late: every read still checks it). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Prefix of client item keys; `#` never occurs in a base64url token hash, so keys cannot collide. */
+export const CLIENT_KEY_PREFIX = 'client#';
+
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: string;
+}
+
+/** Refresh token id -> access tokens issued with it (the revocation cascade). Keys only. */
+export const REFRESH_TOKEN_INDEX: IndexSchema = { indexName: 'byRefreshToken', partitionKey: 'refreshTokenId' };
+
+/** Client id -> every token of that client (revoke everything of a client). Keys only. */
+export const CLIENT_INDEX: IndexSchema = { indexName: 'byClient', partitionKey: 'clientId' };
+
+export const INDEXES: readonly IndexSchema[] = [REFRESH_TOKEN_INDEX, CLIENT_INDEX];
+
+/**
+ * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the
+ * constants above). Plain data, so this module imports nothing from the AWS SDK.
+ */
+export function createTableInput(tableName: string) {
+  const attributes = [PARTITION_KEY, ...INDEXES.map((index) => index.partitionKey)];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    })),
+  };
+}
