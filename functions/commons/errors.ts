@@ -43,7 +43,10 @@ export class OAuthError extends HttpError {
 export const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
 
 /** 401 invalid_client; the Basic challenge only when the client tried the Authorization header. */
-export function invalidClient(usedAuthorizationHeader: boolean, description = 'client authentication failed') {
+export function invalidClient(
+  usedAuthorizationHeader: boolean,
+  description = 'client authentication failed',
+) {
   const error = new OAuthError(401, 'invalid_client', description);
   if (usedAuthorizationHeader) error.headers['WWW-Authenticate'] = 'Basic realm="oauth"';
   return error;

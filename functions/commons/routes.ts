@@ -77,7 +77,7 @@ export const ROUTES: readonly Route[] = [
     path: '/admin/tokens',
     handler: 'admin-mint-token',
     auth: 'iam',
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     indexes: [],
   },
 ];

@@ -22,7 +22,10 @@ export interface IndexSchema {
 }
 
 /** Refresh token id -> access tokens issued with it (the revocation cascade). Keys only. */
-export const REFRESH_TOKEN_INDEX: IndexSchema = { indexName: 'byRefreshToken', partitionKey: 'refreshTokenId' };
+export const REFRESH_TOKEN_INDEX: IndexSchema = {
+  indexName: 'byRefreshToken',
+  partitionKey: 'refreshTokenId',
+};
 
 /** Client id -> every token of that client (revoke everything of a client). Keys only. */
 export const CLIENT_INDEX: IndexSchema = { indexName: 'byClient', partitionKey: 'clientId' };

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/** `npm start`: the whole service on http://localhost:3000 (see lib/local/start.ts). */
+import { main } from '../lib/local/start.ts';
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+import { clientView, newClient, parseJsonObject } from '#commons/domain/clients.ts';
+import { httpHandler, jsonResult } from '#commons/http.ts';
+import { clock, store } from '#commons/runtime.ts';
+
+/** POST /admin/clients: registers a client; a confidential client's secret is shown here only. */
+export const handler = httpHandler('admin-create-client', async (request) => {
+  const input = parseJsonObject(request.body.toString('utf8'));
+  const { client, secret } = newClient(input, clock());
+  // A 128-bit random id cannot collide in practice; the conditional put makes sure of it.
+  if (!(await store.createClient(client))) throw new Error('client id collision');
+  request.log.clientId = client.clientId;
+  return jsonResult(201, { ...clientView(client), ...(secret !== undefined && { clientSecret: secret }) });
+});

@@ -1,0 +1,30 @@
+import type { Clock, Store } from './model.ts';
+import { findActiveToken } from './tokens.ts';
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      token_type: 'Bearer' | 'refresh_token';
+      exp: number;
+      iat: number;
+      sub?: string;
+    };
+
+/** RFC 7662 2.2: everything about an active token, nothing at all about any other. */
+export async function introspect(store: Store, clock: Clock, raw: string): Promise<IntrospectionResponse> {
+  const found = await findActiveToken(store, clock, raw);
+  if (!found) return { active: false };
+  const { token } = found;
+  return {
+    active: true,
+    scope: token.scope,
+    client_id: token.clientId,
+    token_type: token.kind === 'access' ? 'Bearer' : 'refresh_token',
+    exp: token.expiresAt,
+    iat: Math.floor(token.issuedAt / 1000),
+    ...(token.subject !== undefined && { sub: token.subject }),
+  };
+}

