@@ -20,6 +20,8 @@ export interface LogFields {
 
 export interface HttpRequest {
   readonly route: Route;
+  /** `METHOD /path/{param}`, as API Gateway's routeKey. */
+  readonly routeKey: string;
   /** Lower-case header names, as API Gateway delivers them. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
@@ -102,6 +104,7 @@ export function httpHandler(handlerName: string, fn: (request: HttpRequest) => P
       const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
       const request: HttpRequest = {
         route,
+        routeKey: key,
         headers: event.headers ?? {},
         body,
         pathParameters: event.pathParameters ?? {},

@@ -80,6 +80,46 @@ export const ROUTES: readonly Route[] = [
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     indexes: [],
   },
+  {
+    method: 'DELETE',
+    path: '/oauth/token',
+    handler: 'invalidate',
+    auth: 'none',
+    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/clients/{clientId}',
+    handler: 'admin-delete-client',
+    auth: 'iam',
+    tableActions: ['dynamodb:DeleteItem', ...CASCADE],
+    indexes: ['byClient'],
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/clients/{clientId}/tokens',
+    handler: 'admin-revoke-client-tokens',
+    auth: 'iam',
+    tableActions: ['dynamodb:UpdateItem', ...CASCADE],
+    indexes: ['byClient'],
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/oauth2/accesstokens/{access_token}',
+    handler: 'admin-delete-access-token',
+    auth: 'iam',
+    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/oauth2/refreshtokens/{refresh_token}',
+    handler: 'admin-delete-refresh-token',
+    auth: 'iam',
+    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
+    indexes: ['byRefreshToken'],
+  },
 ];
 
 /** `POST /oauth2/token` style key, as API Gateway's `routeKey`. */

@@ -17,6 +17,6 @@ export const handler = httpHandler('revoke', async (request) => {
   request.log.clientId = client.clientId;
   request.log.tokenId = hashSecret(token);
   const revocation = await revokeForClient(store, clock, client, token);
-  if (revocation) auditRevocation(request.route.path, { clientId: client.clientId }, revocation);
+  if (revocation) auditRevocation(request.routeKey, client.clientId, revocation);
   return emptyResult();
 });

@@ -154,7 +154,7 @@ export async function refreshTokenGrant(
   requireGrant(client, 'refresh_token');
   const found = await findActiveToken(store, clock, rawRefreshToken);
   const parent = found?.token;
-  if (!parent || parent.kind !== 'refresh' || parent.clientId !== client.clientId) {
+  if (parent?.kind !== 'refresh' || parent.clientId !== client.clientId) {
     throw new OAuthError(400, 'invalid_grant', 'refresh token is invalid, expired or revoked');
   }
   const granted = grantScope(scope, parent.scope.split(' '));

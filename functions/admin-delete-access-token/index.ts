@@ -1,0 +1,14 @@
+import { adminRevoke, apigeeProfile } from '#commons/domain/admin.ts';
+import { httpHandler, jsonResult } from '#commons/http.ts';
+import { auditRevocation } from '#commons/log.ts';
+import { clock, store } from '#commons/runtime.ts';
+
+/** DELETE /admin/oauth2/accesstokens/{access_token}: Apigee Edge's "delete access token". */
+export const handler = httpHandler('admin-delete-access-token', async (request) => {
+  const raw = request.pathParameters.access_token ?? '';
+  const revocation = await adminRevoke(store, clock, 'access', raw);
+  request.log.tokenId = revocation.tokenId;
+  request.log.clientId = revocation.token.clientId;
+  auditRevocation(request.routeKey, request.principal ?? '', revocation);
+  return jsonResult(200, apigeeProfile(revocation.token, raw));
+});
