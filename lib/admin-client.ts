@@ -1,0 +1,59 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+/** AWS credentials that sign admin calls. */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface AdminResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  readonly json: unknown;
+}
+
+/**
+ * Calls the admin API with a SigV4 signature (service `execute-api`), as API Gateway's IAM authorizer
+ * and the local server both expect. Shared by the admin CLI and the tests.
+ */
+export async function adminRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  credentials: SigningCredentials,
+  options: { body?: unknown; region?: string } = {},
+): Promise<AdminResponse> {
+  const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = { host: url.host };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const signer = new SignatureV4({
+    credentials,
+    region: options.region ?? 'us-east-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port && { port: Number(url.port) }),
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers,
+    ...(body !== undefined && { body }),
+  });
+  const { host: _host, ...sendHeaders } = signed.headers;
+  const response = await fetch(url, { method, headers: sendHeaders, ...(body !== undefined && { body }) });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json };
+}

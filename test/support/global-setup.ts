@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../lib/local/dynamodb-local.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+    tableName: string;
+    baseUrl: string;
+    /** Holds server.log (the server's whole output) and secrets.txt (every secret the suite received). */
+    runDir: string;
+  }
+}
+
+const TABLE = 'oauth-tokens-test';
+
+/** Starts `bin/start.ts` against an existing DynamoDB and resolves with its URL once it listens. */
+export function startServer(
+  env: Record<string, string>,
+  logFile: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/localhost:\d+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ url: match[1], child });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${seen}`));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  const runDir = mkdtempSync(join(tmpdir(), 'revocation-tests-'));
+  writeFileSync(join(runDir, 'secrets.txt'), '');
+  let dynamo: DynamoDbLocal | undefined;
+  let server: ChildProcess | undefined;
+  try {
+    dynamo = await startDynamoDbLocal();
+    await ensureTable(dynamo.endpoint, TABLE);
+    const started = await startServer(
+      { DYNAMODB_ENDPOINT: dynamo.endpoint, TABLE_NAME: TABLE },
+      join(runDir, 'server.log'),
+    );
+    server = started.child;
+    project.provide('dynamoEndpoint', dynamo.endpoint);
+    project.provide('tableName', TABLE);
+    project.provide('baseUrl', started.url);
+    project.provide('runDir', runDir);
+  } catch (error) {
+    server?.kill('SIGTERM');
+    await dynamo?.stop();
+    throw error;
+  }
+  return async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await dynamo?.stop();
+  };
+}

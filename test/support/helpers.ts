@@ -1,0 +1,143 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
+import { type AdminResponse, adminRequest } from '../../lib/admin-client.ts';
+
+export const baseUrl = inject('baseUrl');
+export const runDir = inject('runDir');
+export const tableName = inject('tableName');
+export const dynamoEndpoint = inject('dynamoEndpoint');
+
+/** The local server's default admin credentials (the contract's defaults). */
+export const ADMIN = { accessKeyId: 'LOCALADMIN', secretAccessKey: 'localadminsecret' } as const;
+
+const SECRET_FIELDS = ['access_token', 'refresh_token', 'clientSecret'];
+
+/**
+ * Notes every secret a response handed out, so the audit project can prove none of them was ever stored
+ * or logged in the clear.
+ */
+export function recordSecrets(json: unknown): void {
+  if (typeof json !== 'object' || json === null) return;
+  const values = SECRET_FIELDS.map((field) => (json as Record<string, unknown>)[field]).filter(
+    (value): value is string => typeof value === 'string',
+  );
+  if (values.length > 0) appendFileSync(join(runDir, 'secrets.txt'), `${values.join('\n')}\n`);
+}
+
+/** A signed admin API call against the local server. */
+export async function admin(method: string, path: string, body?: unknown): Promise<AdminResponse> {
+  const response = await adminRequest(baseUrl, method, path, ADMIN, body === undefined ? {} : { body });
+  recordSecrets(response.json);
+  return response;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+/** Any HTTP call to the local server, over a real socket; records secrets in the response. */
+export async function call(method: string, path: string, init: RequestInit = {}): Promise<HttpResponse> {
+  const response = await fetch(new URL(path, baseUrl), { ...init, method });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  recordSecrets(json);
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** RFC 6749 2.3.1 Basic credentials: each part form-urlencoded, then base64. */
+export function basic(clientId: string, secret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
+}
+
+/** A form POST; `auth` as [clientId, secret] adds Basic credentials. */
+export function postForm(
+  path: string,
+  params: Record<string, string> | string,
+  options: { auth?: readonly [string, string]; headers?: Record<string, string> } = {},
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...options.headers,
+  };
+  if (options.auth) headers.authorization = basic(options.auth[0], options.auth[1]);
+  const body = typeof params === 'string' ? params : new URLSearchParams(params).toString();
+  return call('POST', path, { headers, body });
+}
+
+export interface RegisteredClient {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  public: boolean;
+  grantTypes: string[];
+  scopes: string[];
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  createdAt: number;
+}
+
+/** Registers a client through the admin API (confidential, both grants, scopes read/write by default). */
+export async function registerClient(overrides: Record<string, unknown> = {}): Promise<RegisteredClient> {
+  const response = await admin('POST', '/admin/clients', {
+    name: 'test client',
+    grantTypes: ['client_credentials', 'refresh_token'],
+    scopes: ['read', 'write'],
+    ...overrides,
+  });
+  if (response.status !== 201)
+    throw new Error(`client registration failed: ${JSON.stringify(response.json)}`);
+  return response.json as RegisteredClient;
+}
+
+export interface Tokens {
+  access_token: string;
+  refresh_token?: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+/** client_credentials tokens for a confidential client. */
+export async function clientCredentials(client: RegisteredClient, scope?: string): Promise<Tokens> {
+  const params: Record<string, string> = { grant_type: 'client_credentials' };
+  if (scope !== undefined) params.scope = scope;
+  const response = await postForm('/oauth2/token', params, { auth: [client.clientId, client.clientSecret] });
+  if (response.status !== 200) throw new Error(`token request failed: ${response.text}`);
+  return response.json as Tokens;
+}
+
+/** A refresh grant; returns the raw response. */
+export function refresh(client: RegisteredClient, refreshToken: string, extra: Record<string, string> = {}) {
+  return postForm(
+    '/oauth2/token',
+    { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+    { auth: [client.clientId, client.clientSecret] },
+  );
+}
+
+/** Introspects as the given confidential client; returns the parsed body. */
+export async function introspect(client: RegisteredClient, token: string): Promise<Record<string, unknown>> {
+  const response = await postForm(
+    '/oauth2/introspect',
+    { token },
+    { auth: [client.clientId, client.clientSecret] },
+  );
+  if (response.status !== 200) throw new Error(`introspection failed: ${response.text}`);
+  return response.json as Record<string, unknown>;
+}
+
+/** The store adapter against the suite's DynamoDB Local table. */
+export function testStore(): DynamoStore {
+  return new DynamoStore({ tableName, endpoint: dynamoEndpoint });
+}

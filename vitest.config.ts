@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One DynamoDB Local and one local server (`bin/start.ts`, as `npm start` runs it) for the whole run,
+ * started by the global setup. The `audit` project runs after every other test, so it can check the
+ * table and the server's log for any secret the suite was ever handed.
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: 'suite',
+          include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'audit',
+          include: ['test/audit/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+});
