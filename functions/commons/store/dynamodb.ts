@@ -31,6 +31,8 @@ export interface DynamoStoreOptions {
   endpoint?: string | undefined;
   /** Seconds for the 503 Retry-After header. */
   retryAfterSeconds?: number;
+  /** Items per index query page; default: DynamoDB's own 1 MB pages. Small values prove paging in tests. */
+  indexPageSize?: number;
 }
 
 const clientKey = (clientId: string) => ({ [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}` });
@@ -91,10 +93,12 @@ export class DynamoStore implements Store {
   readonly tableName: string;
   private readonly doc: DynamoDBDocumentClient;
   private readonly retryAfterSeconds: number;
+  private readonly indexPageSize: number | undefined;
 
   constructor(options: DynamoStoreOptions) {
     this.tableName = options.tableName;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.indexPageSize = options.indexPageSize;
     const local = options.endpoint !== undefined;
     const client = new DynamoDBClient({
       ...(local && {
@@ -338,6 +342,7 @@ export class DynamoStore implements Store {
             ExpressionAttributeValues: { ':v': value },
             ProjectionExpression: '#pk',
             ExclusiveStartKey: startKey,
+            Limit: this.indexPageSize,
           }),
         ),
       );
