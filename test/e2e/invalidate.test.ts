@@ -1,0 +1,202 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import {
+  admin,
+  call,
+  clientCredentials,
+  introspect,
+  postForm,
+  type RegisteredClient,
+  refresh,
+  registerClient,
+  testStore,
+} from '../support/helpers.ts';
+
+/** DELETE /oauth/token: the bearer invalidates its own access token. */
+const invalidate = (token: string, scheme = 'Bearer') =>
+  call('DELETE', '/oauth/token', { headers: { authorization: `${scheme} ${token}` } });
+
+const GONE = {
+  error: 'invalid_token',
+  error_description: 'Access Token already invalidated or not found',
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A resource server that introspects, as another client would. */
+let resourceServer: RegisteredClient;
+
+beforeAll(async () => {
+  resourceServer = await registerClient({ name: 'resource server' });
+});
+
+describe('DELETE /oauth/token', () => {
+  it('invalidates the presented access token: 200, empty body, no-store, and the token is gone', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
+
+    const response = await invalidate(tokens.access_token);
+
+    expect(response.status).toBe(200);
+    expect(response.text).toBe('');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('pragma')).toBe('no-cache');
+    expect(await introspect(resourceServer, tokens.access_token)).toEqual({ active: false });
+    expect(await testStore().getToken(hashSecret(tokens.access_token))).toBeUndefined();
+  });
+
+  it('refuses a second invalidation of the same token with 403 invalid_token', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expect((await invalidate(tokens.access_token)).status).toBe(200);
+
+    const again = await invalidate(tokens.access_token);
+
+    expect(again.status).toBe(403);
+    expect(again.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(again.json).toEqual(GONE);
+  });
+
+  it('invalidates only the presented token: the refresh token and sibling access tokens stay active', async () => {
+    const client = await registerClient();
+    const first = await clientCredentials(client);
+    const sibling = await clientCredentials(client);
+
+    expect((await invalidate(first.access_token)).status).toBe(200);
+
+    expect(await introspect(resourceServer, sibling.access_token)).toMatchObject({ active: true });
+    expect(await introspect(resourceServer, first.refresh_token ?? '')).toMatchObject({ active: true });
+    expect((await refresh(client, first.refresh_token ?? '')).status).toBe(200);
+  });
+
+  it('refuses an unknown, well-formed token with 403 invalid_token', async () => {
+    const response = await invalidate('dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ');
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+  });
+
+  it('refuses an expired access token with 403 invalid_token', async () => {
+    const client = await registerClient({ accessTokenTtl: 1 });
+    const tokens = await clientCredentials(client);
+    await sleep(1100);
+
+    const response = await invalidate(tokens.access_token);
+
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+  });
+
+  it('refuses a refresh token presented as the bearer and leaves it usable', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const refreshToken = tokens.refresh_token ?? '';
+
+    const response = await invalidate(refreshToken);
+
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+    expect(await introspect(resourceServer, refreshToken)).toMatchObject({
+      active: true,
+      token_type: 'refresh_token',
+    });
+    const refreshed = await refresh(client, refreshToken);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.json).toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('refuses an access token whose refresh token was revoked', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const revoked = await postForm(
+      '/oauth2/revoke',
+      { token: tokens.refresh_token ?? '', token_type_hint: 'refresh_token' },
+      { auth: [client.clientId, client.clientSecret] },
+    );
+    expect(revoked.status).toBe(200);
+
+    const response = await invalidate(tokens.access_token);
+
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+  });
+
+  it('refuses an access token whose refresh token is revoked while the cascade has not reached it', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    // A revocation interrupted after its first step: the refresh token is marked, its children not yet swept.
+    expect(await testStore().markRevoked(hashSecret(tokens.refresh_token ?? ''))).toBe(true);
+
+    const response = await invalidate(tokens.access_token);
+
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+  });
+
+  it('refuses an access token of a client whose tokens were all revoked', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expect((await admin('DELETE', `/admin/clients/${client.clientId}/tokens`)).status).toBe(200);
+
+    const response = await invalidate(tokens.access_token);
+
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(GONE);
+  });
+
+  it('accepts the Bearer scheme name in any case (RFC 7235 2.1)', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+
+    const response = await invalidate(tokens.access_token, 'bearer');
+
+    expect(response.status).toBe(200);
+    expect(await introspect(resourceServer, tokens.access_token)).toEqual({ active: false });
+  });
+
+  it('answers 401 with a Bearer challenge when no Authorization header is sent', async () => {
+    const response = await call('DELETE', '/oauth/token');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="oauth"');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers 401 with a Bearer challenge when the credential is not a bearer token', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const basic = await call('DELETE', '/oauth/token', {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      },
+    });
+    const empty = await call('DELETE', '/oauth/token', { headers: { authorization: 'Bearer ' } });
+
+    for (const response of [basic, empty]) {
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="oauth"');
+    }
+    // The token itself was never presented, so it is untouched.
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
+  });
+
+  it('refuses a bearer value that is not b64token syntax with 400 invalid_request', async () => {
+    const response = await call('DELETE', '/oauth/token', { headers: { authorization: 'Bearer a"b' } });
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ error: 'invalid_request' });
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="oauth", error="invalid_request"');
+  });
+
+  it('does not accept the token from the request body or query string', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const inBody = await call('DELETE', '/oauth/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: tokens.access_token }).toString(),
+    });
+    const inQuery = await call('DELETE', `/oauth/token?access_token=${tokens.access_token}`);
+
+    expect(inBody.status).toBe(401);
+    expect(inQuery.status).toBe(401);
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
+  });
+});
