@@ -5,15 +5,16 @@ import { defineConfig } from 'vitest/config';
  * started by the global setup. The `audit` project runs after every other test, so it can check the
  * table and the server's log for any secret the suite was ever handed.
  */
+const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     projects: [
       {
         test: {
           name: 'suite',
+          ...timeouts,
           include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
@@ -21,6 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'audit',
+          ...timeouts,
           include: ['test/audit/**/*.test.ts'],
           sequence: { groupOrder: 1 },
         },

@@ -24,11 +24,12 @@ const JAVA_HELP =
 export function checkJava(): void {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) throw new Error(`Java was not found. ${JAVA_HELP}`);
-  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
-  // Java 8 and older report "1.8.0"; 9 and newer report their major first.
-  const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : Number.NaN;
-  if (!(major >= MIN_JAVA_MAJOR))
-    throw new Error(`Java ${version?.[0] ?? 'of unknown version'} is too old. ${JAVA_HELP}`);
+  const version = /version "([^"]+)"/.exec(`${result.stderr}${result.stdout}`)?.[1];
+  // Java 8 and older report "1.8.0_x"; 9 and newer report their major first.
+  const [first, second] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10));
+  const major = first === 1 ? second : first;
+  if (major === undefined || !(major >= MIN_JAVA_MAJOR))
+    throw new Error(`Java ${version ?? 'of unknown version'} is too old. ${JAVA_HELP}`);
 }
 
 /** A free TCP port on the loopback interface. */

@@ -1,0 +1,146 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, localDynamoClient } from '../../lib/local/dynamodb-local.ts';
+import { startServer } from '../support/global-setup.ts';
+import { basic, dynamoEndpoint, registerClient, runDir } from '../support/helpers.ts';
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+/** Runs `bin/start.ts` with a PATH holding only `dir` and returns what it printed. */
+function startWithPath(dir: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
+    env: { ...process.env, PATH: dir, PORT: '0' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('npm start', () => {
+  it('starts its own DynamoDB Local, serves the routes, and stops it on SIGTERM', async () => {
+    const dynamoPort = await freePort();
+    const { DYNAMODB_ENDPOINT: _, ...env } = process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
+      env: { ...env, PORT: '0', DYNAMODB_LOCAL_PORT: String(dynamoPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+        const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    expect(output).toContain(`DynamoDB: http://127.0.0.1:${dynamoPort}`);
+    expect(output).toContain('LOCALADMIN / localadminsecret');
+    const response = await fetch(`${url}/oauth2/introspect`, { method: 'POST' });
+    expect(response.status).toBe(400);
+    expect(await canConnect(dynamoPort)).toBe(true);
+
+    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(await canConnect(dynamoPort)).toBe(false);
+  });
+
+  it('says in one line what to install when Java is missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'no-java-'));
+    const result = startWithPath(empty);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/Java was not found.*Java 17 or newer.*openjdk-17-jre-headless/);
+  });
+
+  it('refuses a Java older than 17 in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'old-java-'));
+    writeFileSync(join(dir, 'java'), '#!/bin/sh\necho \'java version "1.8.0_292"\' >&2\n');
+    chmodSync(join(dir, 'java'), 0o755);
+    const result = startWithPath(dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/1\.8\.0_292.*too old.*Java 17/);
+  });
+});
+
+describe('failures of DynamoDB', () => {
+  const sockets = new Set<Socket>();
+  const target = new URL(dynamoEndpoint);
+  // A TCP relay in front of DynamoDB Local that the test can cut, as a network outage would.
+  const relay = createServer((socket) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(socket).add(upstream);
+    socket.pipe(upstream).pipe(socket);
+    const drop = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', drop);
+    upstream.on('error', drop);
+  });
+  const logFile = join(runDir, 'outage-server.log');
+  let stopServer = () => {};
+
+  afterAll(() => {
+    stopServer();
+    relay.close();
+  });
+
+  it('answers 500 server_error without detail for an unexpected fault, and 503 with Retry-After during an outage', async () => {
+    const relayPort = await freePort();
+    await new Promise<void>((resolve) => relay.listen(relayPort, '127.0.0.1', resolve));
+    const table = `outage-${Date.now()}`;
+    const { url, child } = await startServer(
+      { DYNAMODB_ENDPOINT: `http://127.0.0.1:${relayPort}`, TABLE_NAME: table, RETRY_AFTER_SECONDS: '5' },
+      logFile,
+    );
+    stopServer = () => child.kill('SIGTERM');
+    const client = await registerClient();
+    const introspect = () =>
+      fetch(`${url}/oauth2/introspect`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(client.clientId, client.clientSecret),
+        },
+        body: 'token=abc',
+      });
+    // The client lives in the suite's table; this server's table is separate, so it does not know it.
+    expect((await introspect()).status).toBe(401);
+
+    // A missing table is a fault, not an outage: generic 500, no message.
+    const admin = localDynamoClient(dynamoEndpoint);
+    await admin.send(new DeleteTableCommand({ TableName: table }));
+    admin.destroy();
+    const broken = await introspect();
+    expect(broken.status).toBe(500);
+    expect(await broken.json()).toEqual({ error: 'server_error' });
+    expect(broken.headers.get('cache-control')).toBe('no-store');
+
+    // Cut the network: every call is a 503 with Retry-After.
+    relay.close();
+    for (const socket of sockets) socket.destroy();
+    const down = await introspect();
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(down.headers.get('cache-control')).toBe('no-store');
+    expect(await down.json()).toEqual({ error: 'temporarily_unavailable' });
+
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('"status":503');
+    expect(log).not.toMatch(/\n\s+at /);
+  });
+});
