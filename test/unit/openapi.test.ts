@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, routeKey } from '../../functions/commons/routes.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DOCUMENT = 'docs/openapi.yaml';
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+type SecurityRequirement = Record<string, string[]>;
+interface Header {
+  schema?: { const?: unknown };
+}
+interface Response {
+  headers?: Record<string, Header>;
+  content?: Record<string, { schema?: { properties?: Record<string, unknown> }; example?: unknown }>;
+}
+interface Operation {
+  security?: SecurityRequirement[];
+  responses: Record<string, Response>;
+}
+type PathItem = Partial<Record<(typeof METHODS)[number], Operation>>;
+interface OpenApiDocument {
+  security?: SecurityRequirement[];
+  paths: Record<string, PathItem>;
+  components: { securitySchemes: Record<string, Record<string, unknown>> };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the project's Redocly CLI. Telemetry and the npm update check are switched off: CI reaches no
+ * network but the npm registry, and a lint must not depend on one anyway.
+ */
+function redocly(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      join(ROOT, 'node_modules/.bin/redocly'),
+      args,
+      {
+        cwd: ROOT,
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
+ * The document as Redocly reads it, `$ref`s resolved. Redocly's own parser is the one the lint uses and
+ * the only YAML parser the project has (no `yaml`/`js-yaml` is resolvable from the root).
+ */
+async function loadDocument(): Promise<OpenApiDocument> {
+  const run = await redocly(['bundle', DOCUMENT, '--dereferenced', '--ext', 'json']);
+  if (run.code !== 0) throw new Error(`redocly bundle failed (exit ${run.code}):\n${run.stderr}`);
+  return JSON.parse(run.stdout) as OpenApiDocument;
+}
+
+function operations(document: OpenApiDocument): Map<string, Operation> {
+  const found = new Map<string, Operation>();
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation) found.set(`${method.toUpperCase()} ${path}`, operation);
+    }
+  }
+  return found;
+}
+
+const schemesOf = (requirements: readonly SecurityRequirement[]) =>
+  requirements.flatMap((requirement) => Object.keys(requirement));
+
+describe(`OpenAPI description (${DOCUMENT})`, () => {
+  let document: OpenApiDocument;
+  let documented: Map<string, Operation>;
+
+  beforeAll(async () => {
+    document = await loadDocument();
+    documented = operations(document);
+  });
+
+  it('documents exactly the routes of the route table, no more and no fewer', () => {
+    expect([...documented.keys()].sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  describe.each(ROUTES.map((route) => [routeKey(route), route.auth] as const))('%s', (key, auth) => {
+    if (auth === 'iam') {
+      it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
+        expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
+      });
+    } else {
+      it('declares its own authentication, and not SigV4', () => {
+        const security = documented.get(key)?.security ?? document.security ?? [];
+        expect(security.length).toBeGreaterThan(0);
+        expect(schemesOf(security)).not.toContain('sigv4');
+      });
+    }
+
+    // Every handler reads DynamoDB, and the HTTP layer maps faults the same way on every route.
+    it('documents 500 server_error and 503 temporarily_unavailable with Retry-After', () => {
+      const responses = documented.get(key)?.responses ?? {};
+      expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
+      expect(responses['503']?.content?.['application/json']?.example).toEqual({
+        error: 'temporarily_unavailable',
+      });
+      expect(responses['503']?.headers).toHaveProperty('Retry-After');
+    });
+
+    it('declares Cache-Control: no-store and Pragma: no-cache on every response its handler writes', () => {
+      const responses = Object.entries(documented.get(key)?.responses ?? {});
+      // The IAM authorizer's 403 is API Gateway's own response, written before any handler runs.
+      const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
+      expect(fromHandler.length).toBeGreaterThan(0);
+      for (const [status, response] of fromHandler) {
+        expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
+        expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
+      }
+    });
+  });
+
+  it('describes the SigV4 scheme as an Authorization header with the service it signs for', () => {
+    const scheme = document.components.securitySchemes.sigv4;
+    expect(scheme).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
+    expect(scheme?.description).toMatch(/execute-api/);
+  });
+
+  it('passes redocly lint (recommended-strict, see redocly.yaml) with no problems', async () => {
+    const run = await redocly(['lint', DOCUMENT, '--config', 'redocly.yaml', '--format', 'json']);
+    const report = JSON.parse(run.stdout) as { totals: unknown; problems: unknown[] };
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 });
+    expect(run.code).toBe(0);
+  });
+});
