@@ -1,0 +1,733 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import { ROUTES } from '../../functions/commons/routes.ts';
+import {
+  ADMIN,
+  admin,
+  baseUrl,
+  call,
+  clientCredentials,
+  introspect,
+  postForm,
+  type RegisteredClient,
+  recordSecrets,
+  refresh,
+  registerClient,
+  type Tokens,
+  testStore,
+} from '../support/helpers.ts';
+
+const FORBIDDEN = { message: 'Forbidden' };
+const APIGEE_NOT_FOUND = (message: string) => ({
+  code: 'keymanagement.service.invalid_account_name',
+  message,
+  contexts: [],
+});
+const PROFILE_FIELDS = [
+  'attributes',
+  'clientId',
+  'createdAt',
+  'expiresAt',
+  'grantType',
+  'issuedAt',
+  'lastModifiedAt',
+  'refreshCount',
+  'scope',
+  'status',
+  'token',
+  'tokenType',
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A resource server that introspects, as another client would. */
+let resourceServer: RegisteredClient;
+
+beforeAll(async () => {
+  resourceServer = await registerClient({ name: 'resource server' });
+});
+
+const isActive = async (token: string) => (await introspect(resourceServer, token)).active === true;
+
+/** Admin-minted tokens (POST /admin/tokens), failing loudly on anything but 201. */
+async function mint(clientId: string, extra: Record<string, unknown> = {}): Promise<Tokens> {
+  const response = await admin('POST', '/admin/tokens', { clientId, ...extra });
+  if (response.status !== 201) throw new Error(`mint failed: ${JSON.stringify(response.json)}`);
+  return response.json as Tokens;
+}
+
+/** A refresh grant that must succeed; returns the new access token. */
+async function refreshed(client: RegisteredClient, refreshToken: string): Promise<string> {
+  const response = await refresh(client, refreshToken);
+  if (response.status !== 200) throw new Error(`refresh failed: ${response.text}`);
+  return (response.json as Tokens).access_token;
+}
+
+interface SigningOptions {
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  region?: string;
+  service?: string;
+  signingDate?: Date;
+  body?: string;
+  /** Send this body instead of the signed one. */
+  sentBody?: string;
+  /** Send to this path / with this method instead of the signed ones. */
+  sentPath?: string;
+  sentMethod?: string;
+}
+
+/** A SigV4-signed admin call whose signature or request can be deliberately wrong. */
+async function signedCall(method: string, path: string, options: SigningOptions = {}) {
+  const url = new URL(path, baseUrl);
+  const headers: Record<string, string> = { host: url.host };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const signer = new SignatureV4({
+    credentials: options.credentials ?? ADMIN,
+    region: options.region ?? 'us-east-1',
+    service: options.service ?? 'execute-api',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers,
+      ...(options.body !== undefined && { body: options.body }),
+    },
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
+  const { host: _host, ...sendHeaders } = signed.headers;
+  const body = options.sentBody ?? options.body;
+  return call(options.sentMethod ?? method, options.sentPath ?? path, {
+    headers: sendHeaders,
+    ...(body !== undefined && { body }),
+  });
+}
+
+/** A concrete path for each admin route of the route table. */
+const ADMIN_ROUTES = ROUTES.filter((route) => route.auth === 'iam').map((route) => ({
+  method: route.method,
+  path: route.path.replace(/\{(\w+)\}/g, 'c29tZS12YWx1ZQ'),
+}));
+
+describe('admin API authorization (SigV4, as the IAM authorizer)', () => {
+  it('requires SigV4 on every /admin route of the route table and on no other', () => {
+    const adminPaths = ROUTES.filter((route) => route.path.startsWith('/admin/'));
+    expect(ROUTES.filter((route) => route.auth === 'iam')).toEqual(adminPaths);
+    expect(ADMIN_ROUTES).toHaveLength(adminPaths.length);
+  });
+
+  it.each(ADMIN_ROUTES)('refuses an unsigned $method $path with 403 Forbidden', async ({ method, path }) => {
+    const response = await call(method, path, {
+      headers: { 'content-type': 'application/json' },
+      ...(method === 'POST' && { body: JSON.stringify({ name: 'x', clientId: 'x' }) }),
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
+  it('refuses a signature made with the wrong secret', async () => {
+    const response = await signedCall('GET', '/admin/clients/any', {
+      credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: 'not-the-secret' },
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
+  it('refuses a signature made with an unknown access key id', async () => {
+    const response = await signedCall('GET', '/admin/clients/any', {
+      credentials: { accessKeyId: 'SOMEONEELSE', secretAccessKey: ADMIN.secretAccessKey },
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
+  it('refuses a signature scoped to another region or service', async () => {
+    for (const scope of [{ region: 'eu-west-1' }, { service: 'lambda' }]) {
+      const response = await signedCall('GET', '/admin/clients/any', scope);
+      expect(response.status).toBe(403);
+      expect(response.json).toEqual(FORBIDDEN);
+    }
+  });
+
+  it('refuses a signed request whose body was altered after signing', async () => {
+    const response = await signedCall('POST', '/admin/clients', {
+      body: JSON.stringify({ name: 'signed' }),
+      sentBody: JSON.stringify({ name: 'tampered' }),
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
+  it('refuses a signature replayed against another path or method', async () => {
+    const client = await registerClient();
+    const otherPath = await signedCall('GET', '/admin/clients/someone-else', {
+      sentPath: `/admin/clients/${client.clientId}`,
+    });
+    const otherMethod = await signedCall('GET', `/admin/clients/${client.clientId}`, {
+      sentMethod: 'DELETE',
+    });
+    for (const response of [otherPath, otherMethod]) {
+      expect(response.status).toBe(403);
+      expect(response.json).toEqual(FORBIDDEN);
+    }
+    // The replayed DELETE did nothing.
+    expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(200);
+  });
+
+  it('refuses a signature older than the 15-minute clock-skew window', async () => {
+    const response = await signedCall('GET', '/admin/clients/any', {
+      signingDate: new Date(Date.now() - 20 * 60 * 1000),
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
+  it('accepts a correctly signed request', async () => {
+    const response = await signedCall('POST', '/admin/clients', { body: JSON.stringify({ name: 'signed' }) });
+    recordSecrets(response.json);
+    expect(response.status).toBe(201);
+  });
+});
+
+describe('POST /admin/clients', () => {
+  it('registers a confidential client: 201, every field, a 256-bit secret shown once', async () => {
+    const before = Date.now();
+    const response = await admin('POST', '/admin/clients', {
+      name: 'reporting app',
+      grantTypes: ['client_credentials', 'refresh_token'],
+      scopes: ['read', 'write'],
+      accessTokenTtl: 600,
+      refreshTokenTtl: 86400,
+    });
+    const after = Date.now();
+
+    expect(response.status).toBe(201);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = response.json as RegisteredClient;
+    expect(Object.keys(body).sort()).toEqual(
+      [
+        'accessTokenTtl',
+        'clientId',
+        'clientSecret',
+        'createdAt',
+        'grantTypes',
+        'name',
+        'public',
+        'refreshTokenTtl',
+        'scopes',
+      ].sort(),
+    );
+    expect(body).toMatchObject({
+      name: 'reporting app',
+      public: false,
+      grantTypes: ['client_credentials', 'refresh_token'],
+      scopes: ['read', 'write'],
+      accessTokenTtl: 600,
+      refreshTokenTtl: 86400,
+    });
+    expect(body.clientSecret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(body.createdAt).toBeGreaterThanOrEqual(before);
+    expect(body.createdAt).toBeLessThanOrEqual(after);
+
+    // The secret authenticates, and the client's TTL applies.
+    const tokens = await clientCredentials(body, 'read');
+    expect(tokens.expires_in).toBe(600);
+  });
+
+  it('applies the defaults: client_credentials only, no scopes, 3600 s and 30 days', async () => {
+    const response = await admin('POST', '/admin/clients', { name: 'minimal' });
+    expect(response.status).toBe(201);
+    expect(response.json).toMatchObject({
+      public: false,
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      accessTokenTtl: 3600,
+      refreshTokenTtl: 30 * 24 * 3600,
+    });
+  });
+
+  it('registers a public client without a secret', async () => {
+    const response = await admin('POST', '/admin/clients', { name: 'spa', public: true });
+    expect(response.status).toBe(201);
+    expect(response.json).toMatchObject({ public: true, grantTypes: ['refresh_token'] });
+    expect(response.json).not.toHaveProperty('clientSecret');
+  });
+
+  it('issues distinct client ids and secrets', async () => {
+    const [a, b] = await Promise.all([registerClient(), registerClient()]);
+    expect(a.clientId).not.toBe(b.clientId);
+    expect(a.clientSecret).not.toBe(b.clientSecret);
+  });
+
+  it.each([
+    ['name', {}],
+    ['name', { name: '' }],
+    ['name', { name: 42 }],
+    ['name', { name: 'x'.repeat(201) }],
+    ['public', { name: 'x', public: 'yes' }],
+    ['grantTypes', { name: 'x', grantTypes: 'client_credentials' }],
+    ['grantTypes', { name: 'x', grantTypes: ['password'] }],
+    ['grantTypes', { name: 'x', grantTypes: [] }],
+    ['grantTypes', { name: 'x', public: true, grantTypes: ['client_credentials'] }],
+    ['scopes', { name: 'x', scopes: 'read' }],
+    ['scopes', { name: 'x', scopes: ['read write'] }],
+    ['scopes', { name: 'x', scopes: ['"quoted"'] }],
+    ['accessTokenTtl', { name: 'x', accessTokenTtl: 0 }],
+    ['accessTokenTtl', { name: 'x', accessTokenTtl: 1.5 }],
+    ['accessTokenTtl', { name: 'x', accessTokenTtl: '3600' }],
+    ['refreshTokenTtl', { name: 'x', refreshTokenTtl: 366 * 24 * 3600 }],
+  ])('refuses an invalid %s with 400 naming the field (%j)', async (field, body) => {
+    const response = await admin('POST', '/admin/clients', body);
+    expect(response.status).toBe(400);
+    expect((response.json as { message: string }).message).toContain(`"${field}"`);
+  });
+
+  it('refuses a body that is not a JSON object with 400', async () => {
+    for (const body of ['{"name":', '[]', '"name"', '']) {
+      const response = await signedCall('POST', '/admin/clients', { body });
+      expect(response.status).toBe(400);
+      expect(response.json).toEqual({ message: expect.stringMatching(/JSON/) });
+    }
+  });
+});
+
+describe('GET /admin/clients/{clientId}', () => {
+  it('returns the client without its secret', async () => {
+    const client = await registerClient({ scopes: ['read'] });
+    const response = await admin('GET', `/admin/clients/${client.clientId}`);
+
+    expect(response.status).toBe(200);
+    const { clientSecret: _secret, ...view } = client;
+    expect(response.json).toEqual(view);
+    expect(JSON.stringify(response.json)).not.toContain(client.clientSecret);
+    expect(JSON.stringify(response.json)).not.toContain(hashSecret(client.clientSecret));
+  });
+
+  it('answers 404 for an unknown client', async () => {
+    const response = await admin('GET', '/admin/clients/no-such-client');
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual({ message: expect.any(String) });
+  });
+});
+
+describe('POST /admin/tokens', () => {
+  it('mints an access token for a client: 201 with a token response, active at introspection', async () => {
+    const client = await registerClient({ accessTokenTtl: 900 });
+    const response = await admin('POST', '/admin/tokens', { clientId: client.clientId, scope: 'read' });
+
+    expect(response.status).toBe(201);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const tokens = response.json as Tokens;
+    expect(Object.keys(tokens).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'read' });
+    expect(tokens.access_token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({
+      active: true,
+      client_id: client.clientId,
+      scope: 'read',
+      token_type: 'Bearer',
+    });
+  });
+
+  it('adds a usable refresh token when asked and the client may refresh', async () => {
+    const client = await registerClient();
+    const tokens = await mint(client.clientId, { refreshToken: true });
+
+    expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    const next = await refresh(client, tokens.refresh_token ?? '');
+    expect(next.status).toBe(200);
+  });
+
+  it('gives no refresh token to a client without the refresh_token grant', async () => {
+    const client = await registerClient({ grantTypes: ['client_credentials'] });
+    const tokens = await mint(client.clientId, { refreshToken: true });
+    expect(tokens).not.toHaveProperty('refresh_token');
+  });
+
+  it('reports the subject as sub, on the access token and on tokens refreshed from it', async () => {
+    const client = await registerClient();
+    const tokens = await mint(client.clientId, { subject: 'user-42', refreshToken: true });
+    const later = await refreshed(client, tokens.refresh_token ?? '');
+
+    for (const token of [tokens.access_token, tokens.refresh_token ?? '', later]) {
+      expect(await introspect(resourceServer, token)).toMatchObject({ active: true, sub: 'user-42' });
+    }
+  });
+
+  it('mints for a public client, which can then revoke with its client_id alone', async () => {
+    const client = await registerClient({ public: true, grantTypes: ['refresh_token'] });
+    const tokens = await mint(client.clientId, { refreshToken: true });
+    expect(await isActive(tokens.access_token)).toBe(true);
+
+    const revoked = await postForm('/oauth2/revoke', {
+      client_id: client.clientId,
+      token: tokens.refresh_token ?? '',
+    });
+    expect(revoked.status).toBe(200);
+    expect(await isActive(tokens.access_token)).toBe(false);
+  });
+
+  it('defaults to all of the client scopes and refuses scopes outside them with 400', async () => {
+    const client = await registerClient({ scopes: ['read', 'write'] });
+    expect((await mint(client.clientId)).scope).toBe('read write');
+
+    const response = await admin('POST', '/admin/tokens', { clientId: client.clientId, scope: 'admin' });
+    expect(response.status).toBe(400);
+    expect((response.json as { message: string }).message).toContain('"scope"');
+  });
+
+  it.each([
+    ['clientId', {}],
+    ['clientId', { clientId: 7 }],
+    ['subject', { clientId: 'x', subject: '' }],
+    ['scope', { clientId: 'x', scope: ['read'] }],
+    ['refreshToken', { clientId: 'x', refreshToken: 'yes' }],
+  ])('refuses an invalid %s with 400 naming the field (%j)', async (field, body) => {
+    const response = await admin('POST', '/admin/tokens', body);
+    expect(response.status).toBe(400);
+    expect((response.json as { message: string }).message).toContain(`"${field}"`);
+  });
+
+  it('answers 404 for an unknown client', async () => {
+    const response = await admin('POST', '/admin/tokens', { clientId: 'no-such-client' });
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual({ message: expect.any(String) });
+  });
+});
+
+describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
+  it("returns the deleted token's Apigee profile, every field, times in epoch milliseconds", async () => {
+    const client = await registerClient({ accessTokenTtl: 600 });
+    const before = Date.now();
+    const tokens = await clientCredentials(client, 'read');
+    const after = Date.now();
+
+    const response = await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const profile = response.json as Record<string, unknown>;
+    expect(Object.keys(profile).sort()).toEqual(PROFILE_FIELDS);
+    expect(profile).toMatchObject({
+      clientId: client.clientId,
+      attributes: [],
+      grantType: 'client_credentials',
+      refreshCount: 0,
+      scope: 'read',
+      status: 'revoked',
+      token: tokens.access_token,
+      tokenType: 'BearerToken',
+    });
+    const issuedAt = profile.issuedAt as number;
+    expect(issuedAt).toBeGreaterThanOrEqual(before);
+    expect(issuedAt).toBeLessThanOrEqual(after);
+    expect(profile.createdAt).toBe(issuedAt);
+    expect(profile.lastModifiedAt).toBeGreaterThanOrEqual(issuedAt);
+    expect(profile.lastModifiedAt).toBeLessThanOrEqual(after);
+    // The table keeps expiry in whole seconds, so the millisecond value is within a second of issue + TTL.
+    expect(profile.expiresAt).toBeGreaterThan(issuedAt + 600_000 - 1000);
+    expect(profile.expiresAt).toBeLessThanOrEqual(issuedAt + 600_000);
+    expect((profile.expiresAt as number) % 1000).toBe(0);
+  });
+
+  it('deletes the token: inactive at introspection, gone from the table, refused by invalidate', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+
+    expect((await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`)).status).toBe(200);
+
+    expect(await introspect(resourceServer, tokens.access_token)).toEqual({ active: false });
+    expect(await testStore().getToken(hashSecret(tokens.access_token))).toBeUndefined();
+    const invalidate = await call('DELETE', '/oauth/token', {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(invalidate.status).toBe(403);
+    // The refresh token it was issued with is a separate grant and stays.
+    expect(await isActive(tokens.refresh_token ?? '')).toBe(true);
+  });
+
+  it('reports how each token was obtained as grantType', async () => {
+    const client = await registerClient();
+    const external = await mint(client.clientId, { refreshToken: true });
+    const viaRefresh = await refreshed(client, external.refresh_token ?? '');
+
+    const a = await admin('DELETE', `/admin/oauth2/accesstokens/${external.access_token}`);
+    const b = await admin('DELETE', `/admin/oauth2/accesstokens/${viaRefresh}`);
+
+    expect(a.json).toMatchObject({ grantType: 'external', token: external.access_token });
+    expect(b.json).toMatchObject({ grantType: 'refresh_token', token: viaRefresh });
+  });
+
+  it('answers the Apigee 404 for a token already deleted', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expect((await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`)).status).toBe(200);
+
+    const again = await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`);
+
+    expect(again.status).toBe(404);
+    expect(again.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(again.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
+  });
+
+  it('answers the Apigee 404 for an unknown or malformed token', async () => {
+    for (const token of ['dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ', 'not%20a%20token']) {
+      const response = await admin('DELETE', `/admin/oauth2/accesstokens/${token}`);
+      expect(response.status).toBe(404);
+      expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
+    }
+  });
+
+  it('answers the Apigee 404 for an expired token', async () => {
+    const client = await registerClient({ accessTokenTtl: 1 });
+    const tokens = await clientCredentials(client);
+    await sleep(1100);
+
+    const response = await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`);
+
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
+  });
+
+  it('answers the Apigee 404 for a refresh token and leaves it usable', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+
+    const response = await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.refresh_token}`);
+
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
+    expect((await refresh(client, tokens.refresh_token ?? '')).status).toBe(200);
+  });
+});
+
+describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
+  it('deletes the refresh token and every access token minted from it, counting them exactly', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client, 'read');
+    const accessTokens = [tokens.access_token];
+    for (let i = 0; i < 3; i++) accessTokens.push(await refreshed(client, tokens.refresh_token ?? ''));
+    const unrelated = await clientCredentials(client);
+
+    const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
+
+    expect(response.status).toBe(200);
+    const profile = response.json as Record<string, unknown>;
+    expect(Object.keys(profile).sort()).toEqual([...PROFILE_FIELDS, 'revokedAccessTokens'].sort());
+    expect(profile).toMatchObject({
+      clientId: client.clientId,
+      attributes: [],
+      grantType: 'client_credentials',
+      refreshCount: 3,
+      scope: 'read',
+      status: 'revoked',
+      token: tokens.refresh_token,
+      revokedAccessTokens: accessTokens.length,
+    });
+    for (const field of ['createdAt', 'issuedAt', 'expiresAt', 'lastModifiedAt']) {
+      expect(profile[field]).toBeGreaterThan(1e12);
+    }
+    for (const token of [...accessTokens, tokens.refresh_token ?? '']) {
+      expect(await isActive(token)).toBe(false);
+    }
+    const again = await refresh(client, tokens.refresh_token ?? '');
+    expect(again.status).toBe(400);
+    expect(again.json).toMatchObject({ error: 'invalid_grant' });
+    // Another grant of the same client is untouched.
+    expect(await isActive(unrelated.access_token)).toBe(true);
+    expect(await isActive(unrelated.refresh_token ?? '')).toBe(true);
+  });
+
+  it('answers the Apigee 404 "Invalid Refresh Token" for a token already deleted', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expect((await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`)).status).toBe(200);
+
+    const again = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
+
+    expect(again.status).toBe(404);
+    expect(again.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
+  });
+
+  it('answers the Apigee 404 for an unknown token, and for an access token which it leaves active', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    for (const token of ['dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ', tokens.access_token]) {
+      const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${token}`);
+      expect(response.status).toBe(404);
+      expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
+    }
+    expect(await isActive(tokens.access_token)).toBe(true);
+  });
+
+  it('finishes a revocation that stopped part way', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const second = await refreshed(client, tokens.refresh_token ?? '');
+    // The first step of an interrupted revocation: marked, children not yet swept.
+    await testStore().markRevoked(hashSecret(tokens.refresh_token ?? ''));
+
+    const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
+
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ revokedAccessTokens: 2 });
+    for (const token of [tokens.access_token, second]) {
+      expect(await testStore().getToken(hashSecret(token))).toBeUndefined();
+    }
+  });
+});
+
+describe('DELETE /admin/clients/{clientId}/tokens', () => {
+  it('revokes every token of the client, counting them exactly; the client stays and gets new tokens', async () => {
+    const client = await registerClient();
+    const granted = [await clientCredentials(client), await clientCredentials(client)];
+    const viaRefresh = await refreshed(client, granted[0]?.refresh_token ?? '');
+    const minted = await mint(client.clientId, { refreshToken: true });
+    const all = [
+      ...granted.flatMap((t) => [t.access_token, t.refresh_token ?? '']),
+      viaRefresh,
+      minted.access_token,
+      minted.refresh_token ?? '',
+    ];
+    const other = await registerClient();
+    const othersTokens = await clientCredentials(other);
+
+    const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
+
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({ revokedTokens: all.length });
+    for (const token of all) expect(await isActive(token)).toBe(false);
+    expect((await refresh(client, granted[1]?.refresh_token ?? '')).status).toBe(400);
+    // The client itself stays registered and working.
+    expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(200);
+    const fresh = await clientCredentials(client);
+    expect(await isActive(fresh.access_token)).toBe(true);
+    expect((await refresh(client, fresh.refresh_token ?? '')).status).toBe(200);
+    expect(await isActive((await mint(client.clientId)).access_token)).toBe(true);
+    // Nobody else's tokens.
+    expect(await isActive(othersTokens.access_token)).toBe(true);
+  });
+
+  it('answers revokedTokens 0 when the client has no tokens left', async () => {
+    const client = await registerClient();
+    await clientCredentials(client);
+    expect((await admin('DELETE', `/admin/clients/${client.clientId}/tokens`)).json).toEqual({
+      revokedTokens: 2,
+    });
+
+    const again = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
+
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual({ revokedTokens: 0 });
+  });
+
+  it('answers 404 for an unknown client', async () => {
+    const response = await admin('DELETE', '/admin/clients/no-such-client/tokens');
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual({ message: expect.any(String) });
+  });
+
+  it('sweeps every page and batch: 65 grants (130 tokens) of one client, none left', async () => {
+    const client = await registerClient();
+    const grants = await Promise.all(
+      Array.from({ length: 65 }, () => mint(client.clientId, { refreshToken: true })),
+    );
+    const all = grants.flatMap((t) => [t.access_token, t.refresh_token ?? '']);
+    expect(new Set(all).size).toBe(130);
+
+    const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
+
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({ revokedTokens: 130 });
+    const store = testStore();
+    const left = await Promise.all(all.map((token) => store.getToken(hashSecret(token))));
+    expect(left.filter((item) => item !== undefined)).toEqual([]);
+    // The first and last grants minted, as a resource server sees them.
+    for (const token of [all[0], all[all.length - 1]]) expect(await isActive(token ?? '')).toBe(false);
+  });
+});
+
+describe('DELETE /admin/clients/{clientId}', () => {
+  it('deletes the client and all its tokens: it can no longer authenticate, GET is 404', async () => {
+    const client = await registerClient();
+    const granted = await clientCredentials(client);
+    const viaRefresh = await refreshed(client, granted.refresh_token ?? '');
+    const minted = await mint(client.clientId);
+    const all = [granted.access_token, granted.refresh_token ?? '', viaRefresh, minted.access_token];
+    const other = await registerClient();
+    const othersTokens = await clientCredentials(other);
+
+    const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
+
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({ clientId: client.clientId, revokedTokens: all.length });
+    for (const token of all) expect(await isActive(token)).toBe(false);
+    expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(404);
+    const auth = [client.clientId, client.clientSecret] as const;
+    const attempts = [
+      await postForm('/oauth2/token', { grant_type: 'client_credentials' }, { auth }),
+      await postForm('/oauth2/revoke', { token: granted.access_token }, { auth }),
+      await postForm('/oauth2/introspect', { token: granted.access_token }, { auth }),
+      await postForm('/oauth2/token', {
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
+    ];
+    for (const attempt of attempts) {
+      expect(attempt.status).toBe(401);
+      expect(attempt.json).toMatchObject({ error: 'invalid_client' });
+    }
+    expect((await admin('POST', '/admin/tokens', { clientId: client.clientId })).status).toBe(404);
+    expect(await isActive(othersTokens.access_token)).toBe(true);
+  });
+
+  it('stops a deleted public client from revoking with its client_id', async () => {
+    const client = await registerClient({ public: true, grantTypes: ['refresh_token'] });
+    const tokens = await mint(client.clientId, { refreshToken: true });
+    expect((await admin('DELETE', `/admin/clients/${client.clientId}`)).json).toEqual({
+      clientId: client.clientId,
+      revokedTokens: 2,
+    });
+
+    const response = await postForm('/oauth2/revoke', {
+      client_id: client.clientId,
+      token: tokens.access_token,
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.json).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('answers 404 for an unknown client and for one already deleted', async () => {
+    const client = await registerClient();
+    expect((await admin('DELETE', `/admin/clients/${client.clientId}`)).status).toBe(200);
+
+    for (const id of ['no-such-client', client.clientId]) {
+      const response = await admin('DELETE', `/admin/clients/${id}`);
+      expect(response.status).toBe(404);
+      expect(response.json).toEqual({ message: expect.any(String) });
+    }
+  });
+
+  it('sweeps every page and batch: a client with 106 tokens, none left', async () => {
+    const client = await registerClient();
+    const grants = await Promise.all(
+      Array.from({ length: 53 }, () => mint(client.clientId, { refreshToken: true })),
+    );
+    const all = grants.flatMap((t) => [t.access_token, t.refresh_token ?? '']);
+
+    const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
+
+    expect(response.json).toEqual({ clientId: client.clientId, revokedTokens: 106 });
+    const store = testStore();
+    const left = await Promise.all(all.map((token) => store.getToken(hashSecret(token))));
+    expect(left.filter((item) => item !== undefined)).toEqual([]);
+  });
+});
