@@ -1,0 +1,248 @@
+/**
+ * What the admin CLI can do: one entry per admin API route it calls. Each command turns its parsed
+ * arguments into one admin API request; `main.ts` does the parsing, signing and printing.
+ */
+
+/** A command-line option, in the shape `node:util` `parseArgs` takes plus what the help shows. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** Shown after the option name in help, e.g. `URL`. */
+  readonly value?: string;
+  readonly description: string;
+}
+
+export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+
+/** A usage mistake: reported on stderr with exit code 2, before anything is sent. */
+export class UsageError extends Error {}
+
+export interface AdminCall {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the base URL, so a base URL with a stage path (`https://host/prod/`) keeps it. */
+  readonly path: string;
+  readonly body?: Record<string, unknown>;
+}
+
+export interface CommandSpec {
+  readonly group: string;
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Longer help text, shown by `<group> <name> --help`. */
+  readonly description: string;
+  /** Positional argument names, all required. */
+  readonly args: readonly string[];
+  /** The positional arguments are bearer secrets: never echoed in an error message. */
+  readonly secretArgs?: boolean;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly examples: readonly string[];
+  request(values: OptionValues, args: readonly string[]): AdminCall;
+}
+
+/** Options every command takes: where the API is and how to sign for it. */
+export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  url: {
+    type: 'string',
+    value: 'URL',
+    description: 'API base URL (stack output ApiUrl); default $REVOCATION_API_URL',
+  },
+  region: {
+    type: 'string',
+    value: 'REGION',
+    description: 'SigV4 region; default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1',
+  },
+  local: { type: 'boolean', description: 'sign for the local server (implied for localhost URLs)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+};
+
+const list = (value: string | boolean | undefined): string[] | undefined =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+    : undefined;
+
+function seconds(values: OptionValues, option: string): number | undefined {
+  const value = values[option];
+  if (typeof value !== 'string') return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${option} must be a whole number of seconds`);
+  return Number(value);
+}
+
+function required(values: OptionValues, option: string, command: string): string {
+  const value = values[option];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${command} needs --${option}`);
+  return value;
+}
+
+const segment = (value: string | undefined) => encodeURIComponent(value ?? '');
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    group: 'clients',
+    name: 'create',
+    summary: 'register a client; prints its secret, this once',
+    description:
+      'Registers a client (POST /admin/clients). A confidential client gets a generated clientSecret, printed once and stored only as a hash; a --public client has none and gets its tokens through "tokens mint".',
+    args: [],
+    options: {
+      name: { type: 'string', value: 'NAME', description: 'display name (required)' },
+      'grant-types': {
+        type: 'string',
+        value: 'LIST',
+        description:
+          'comma-separated: client_credentials, refresh_token (default client_credentials; refresh_token for --public)',
+      },
+      scopes: { type: 'string', value: 'LIST', description: 'comma-separated scopes the client may ask for' },
+      public: {
+        type: 'boolean',
+        description: 'a public client: no secret (token_endpoint_auth_method none)',
+      },
+      'access-token-ttl': {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'access token lifetime (default 3600)',
+      },
+      'refresh-token-ttl': {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'refresh token lifetime (default 2592000, 30 days)',
+      },
+    },
+    examples: [
+      'clients create --name app --grant-types client_credentials,refresh_token --scopes read,write',
+    ],
+    request(values) {
+      const grantTypes = list(values['grant-types']);
+      const scopes = list(values.scopes);
+      const accessTokenTtl = seconds(values, 'access-token-ttl');
+      const refreshTokenTtl = seconds(values, 'refresh-token-ttl');
+      return {
+        method: 'POST',
+        path: 'admin/clients',
+        body: {
+          name: required(values, 'name', 'clients create'),
+          ...(values.public === true && { public: true }),
+          ...(grantTypes && { grantTypes }),
+          ...(scopes && { scopes }),
+          ...(accessTokenTtl !== undefined && { accessTokenTtl }),
+          ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
+        },
+      };
+    },
+  },
+  {
+    group: 'clients',
+    name: 'get',
+    summary: 'show a client (without its secret)',
+    description:
+      'Shows a registered client (GET /admin/clients/{clientId}); its secret is never shown again.',
+    args: ['CLIENT_ID'],
+    options: {},
+    examples: ['clients get 3q2-7wQ9mXo1Bv0cYt5LZg'],
+    request: (_values, [clientId]) => ({ method: 'GET', path: `admin/clients/${segment(clientId)}` }),
+  },
+  {
+    group: 'clients',
+    name: 'delete',
+    summary: 'delete a client and every token it holds',
+    description:
+      'Deletes a client and all its tokens (DELETE /admin/clients/{clientId}); it can no longer authenticate. Prints {"clientId","revokedTokens"}.',
+    args: ['CLIENT_ID'],
+    options: {},
+    examples: ['clients delete 3q2-7wQ9mXo1Bv0cYt5LZg'],
+    request: (_values, [clientId]) => ({ method: 'DELETE', path: `admin/clients/${segment(clientId)}` }),
+  },
+  {
+    group: 'clients',
+    name: 'revoke-tokens',
+    summary: 'revoke every token of a client; the client stays',
+    description:
+      'Revokes every access and refresh token of a client (DELETE /admin/clients/{clientId}/tokens); the client stays registered. Prints {"revokedTokens"}.',
+    args: ['CLIENT_ID'],
+    options: {},
+    examples: ['clients revoke-tokens 3q2-7wQ9mXo1Bv0cYt5LZg'],
+    request: (_values, [clientId]) => ({
+      method: 'DELETE',
+      path: `admin/clients/${segment(clientId)}/tokens`,
+    }),
+  },
+  {
+    group: 'tokens',
+    name: 'mint',
+    summary: 'issue tokens (upstream authorization servers, public clients)',
+    description:
+      'Issues an access token, and a refresh token when asked and the client may refresh (POST /admin/tokens). Prints the token response: access_token, token_type, expires_in, scope, refresh_token.',
+    args: [],
+    options: {
+      'client-id': {
+        type: 'string',
+        value: 'CLIENT_ID',
+        description: 'the client the tokens belong to (required)',
+      },
+      subject: {
+        type: 'string',
+        value: 'SUBJECT',
+        description: 'the user the tokens act for (introspection "sub")',
+      },
+      scope: {
+        type: 'string',
+        value: 'SCOPE',
+        description: "space-separated scopes, a subset of the client's (default: all of them)",
+      },
+      'refresh-token': { type: 'boolean', description: 'also issue a refresh token' },
+    },
+    examples: [
+      'tokens mint --client-id 3q2-7wQ9mXo1Bv0cYt5LZg --subject alice --scope "read write" --refresh-token',
+    ],
+    request(values) {
+      return {
+        method: 'POST',
+        path: 'admin/tokens',
+        body: {
+          clientId: required(values, 'client-id', 'tokens mint'),
+          ...(typeof values.subject === 'string' && { subject: values.subject }),
+          ...(typeof values.scope === 'string' && { scope: values.scope }),
+          ...(values['refresh-token'] === true && { refreshToken: true }),
+        },
+      };
+    },
+  },
+  {
+    group: 'tokens',
+    name: 'delete-access',
+    summary: 'delete an access token and show what it was',
+    description:
+      'Deletes an access token (DELETE /admin/oauth2/accesstokens/{access_token}) and prints its profile in the Apigee Edge management API shape. A token that starts with "-" goes after "--".',
+    args: ['ACCESS_TOKEN'],
+    secretArgs: true,
+    options: {},
+    examples: ['tokens delete-access "$ACCESS_TOKEN"', 'tokens delete-access -- -starts-with-a-dash'],
+    request: (_values, [token]) => ({
+      method: 'DELETE',
+      path: `admin/oauth2/accesstokens/${segment(token)}`,
+    }),
+  },
+  {
+    group: 'tokens',
+    name: 'delete-refresh',
+    summary: 'delete a refresh token and its access tokens, showing what it was',
+    description:
+      'Deletes a refresh token and every access token issued with it (DELETE /admin/oauth2/refreshtokens/{refresh_token}); prints its profile with revokedAccessTokens. A token that starts with "-" goes after "--".',
+    args: ['REFRESH_TOKEN'],
+    secretArgs: true,
+    options: {},
+    examples: ['tokens delete-refresh "$REFRESH_TOKEN"'],
+    request: (_values, [token]) => ({
+      method: 'DELETE',
+      path: `admin/oauth2/refreshtokens/${segment(token)}`,
+    }),
+  },
+];
+
+export const GROUPS: Readonly<Record<string, string>> = {
+  clients: 'register, show and delete clients; revoke all tokens of a client',
+  tokens: 'mint tokens; delete an access or refresh token',
+};

@@ -1,0 +1,186 @@
+import { parseArgs } from 'node:util';
+import { adminRequest } from '../admin-client.ts';
+import {
+  COMMANDS,
+  type CommandSpec,
+  GLOBAL_OPTIONS,
+  GROUPS,
+  type OptionSpec,
+  UsageError,
+} from './commands.ts';
+import { BIN, commandHelp, groupHelp, PROGRAM, topHelp } from './help.ts';
+import { resolveTarget, signingCredentials } from './target.ts';
+
+/** Where the CLI writes; the process streams in `bin/admin.ts`. */
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A failure after the arguments were accepted: API error, network, credentials. */
+class CallError extends Error {}
+
+type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+const toParseArgs = (options: Readonly<Record<string, OptionSpec>>): ParseArgsOptions =>
+  Object.fromEntries(
+    Object.entries(options).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]),
+  );
+
+/** Every option any command knows, so the first pass consumes option values and finds the command words. */
+const ALL_OPTIONS = Object.assign(
+  {},
+  GLOBAL_OPTIONS,
+  ...COMMANDS.map((command) => command.options),
+) as Record<string, OptionSpec>;
+
+const findCommand = (group: string | undefined, name: string | undefined) =>
+  COMMANDS.find((command) => command.group === group && command.name === name);
+
+/** The help a `help ...` or `--help` invocation asks for: as specific as the words given allow. */
+function helpFor(words: readonly (string | undefined)[]): string {
+  const [group, name] = words;
+  const command = findCommand(group, name);
+  if (command) return commandHelp(command);
+  if (group !== undefined && Object.hasOwn(GROUPS, group)) return groupHelp(group);
+  return topHelp();
+}
+
+/** The API's own message for a failed call: admin `{message}`, OAuth `{error_description}`, Apigee `{message}`. */
+function apiMessage(status: number, json: unknown): string {
+  const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const text = [body.message, body.error_description, body.error].find(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
+  return `${text ?? 'request failed'} (HTTP ${status})`;
+}
+
+/** One line: the cause chain of a fetch or credential failure, which says more than "fetch failed". */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current instanceof Error && parts.length < 3; current = current.cause) {
+    parts.push(current.message);
+  }
+  return (parts.join(': ') || String(error)).replace(/\s+/g, ' ').trim();
+}
+
+async function execute(
+  command: CommandSpec,
+  values: Record<string, string | boolean | undefined>,
+  args: string[],
+  io: CliIo,
+) {
+  const call = command.request(values, args);
+  const target = resolveTarget(values, io.env);
+  let credentials: Awaited<ReturnType<typeof signingCredentials>>;
+  try {
+    credentials = await signingCredentials(target, io.env);
+  } catch (error) {
+    throw new CallError(`no AWS credentials to sign with: ${describe(error)}`);
+  }
+  let response: Awaited<ReturnType<typeof adminRequest>>;
+  try {
+    response = await adminRequest(target.baseUrl, call.method, call.path, credentials, {
+      ...(call.body && { body: call.body }),
+      region: target.region,
+    });
+  } catch (error) {
+    // The origin only: the path may hold a token.
+    throw new CallError(`cannot reach ${new URL(target.baseUrl).origin}: ${describe(error)}`);
+  }
+  if (response.status >= 400) throw new CallError(apiMessage(response.status, response.json));
+  if (response.json !== undefined) io.stdout(`${JSON.stringify(response.json, null, 2)}\n`);
+}
+
+const seeHelp = (command: CommandSpec) => `see '${PROGRAM} ${command.group} ${command.name} --help'`;
+
+type ArgToken = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/** The usage error for the first option the command does not take, if any. */
+function unknownOption(command: CommandSpec, tokens: readonly ArgToken[], argv: readonly string[]) {
+  const token = tokens.find(
+    (t) => t.kind === 'option' && !(t.name in GLOBAL_OPTIONS) && !(t.name in command.options),
+  );
+  if (!token) return undefined;
+  // A secret that starts with '-' looks like an option; say so without echoing it.
+  if (command.secretArgs)
+    return `unknown option; a token that starts with '-' goes after '--'; ${seeHelp(command)}`;
+  return `unknown option '${argv[token.index]}' for '${command.group} ${command.name}'; ${seeHelp(command)}`;
+}
+
+/**
+ * Runs one CLI invocation and returns its exit code. Never throws: every failure becomes one line on
+ * stderr, with any token given as an argument masked.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let secrets: string[] = [];
+  const fail = (code: number, message: string) => {
+    const masked = secrets.reduce(
+      (text, secret) => (secret ? text.split(secret).join('[token]') : text),
+      message,
+    );
+    io.stderr(`${BIN}: ${masked.split('\n')[0]}\n`);
+    return code;
+  };
+  try {
+    // First pass: find the command words, whatever options come before or between them.
+    const first = parseArgs({
+      args: [...argv],
+      options: toParseArgs(ALL_OPTIONS),
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
+    });
+    const [group, name] = first.positionals;
+    if (group === 'help') {
+      io.stdout(helpFor(first.positionals.slice(1)));
+      return EXIT.ok;
+    }
+    const command = findCommand(group, name);
+    if (command) {
+      if (command.secretArgs) secrets = first.positionals.slice(2);
+      // Checked before --help: a token starting with '-h' must not be taken for a help request.
+      const unknown = unknownOption(command, first.tokens ?? [], argv);
+      if (unknown) return fail(EXIT.usage, unknown);
+    }
+    if (first.values.help === true) {
+      io.stdout(helpFor([group, name]));
+      return EXIT.ok;
+    }
+    if (group === undefined) {
+      io.stderr(topHelp());
+      return EXIT.usage;
+    }
+    if (!Object.hasOwn(GROUPS, group))
+      return fail(EXIT.usage, `unknown command '${group}'; see '${PROGRAM} --help'`);
+    if (name === undefined) {
+      io.stderr(groupHelp(group));
+      return EXIT.usage;
+    }
+    if (!command)
+      return fail(EXIT.usage, `unknown subcommand '${group} ${name}'; see '${PROGRAM} ${group} --help'`);
+    const see = seeHelp(command);
+    // Second pass, strict against this command's options: values missing or given to a flag.
+    const parsed = parseArgs({
+      args: [...argv],
+      options: toParseArgs({ ...GLOBAL_OPTIONS, ...command.options }),
+      strict: true,
+      allowPositionals: true,
+    });
+    const args = parsed.positionals.slice(2);
+    if (args.length < command.args.length)
+      return fail(EXIT.usage, `missing ${command.args.slice(args.length).join(' ')}; ${see}`);
+    if (args.length > command.args.length) return fail(EXIT.usage, `too many arguments; ${see}`);
+    await execute(command, parsed.values, args, io);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof UsageError) return fail(EXIT.usage, error.message);
+    if (error instanceof CallError) return fail(EXIT.failed, error.message);
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+      return fail(EXIT.usage, error.message);
+    return fail(EXIT.failed, `unexpected error: ${describe(error)}`);
+  }
+}
