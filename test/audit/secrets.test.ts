@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import { localDynamoClient } from '../../lib/local/dynamodb-local.ts';
+import { dynamoEndpoint, runDir, tableName } from '../support/helpers.ts';
+
+/**
+ * Runs after every other test (vitest project `audit`): every token and client secret the suite was
+ * handed must be absent, in the clear, from the table and from everything the servers logged.
+ */
+const secrets = [...new Set(readFileSync(join(runDir, 'secrets.txt'), 'utf8').split('\n').filter(Boolean))];
+
+async function scanTable(): Promise<Record<string, unknown>[]> {
+  const client = DynamoDBDocumentClient.from(localDynamoClient(dynamoEndpoint));
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  client.destroy();
+  return items;
+}
+
+const logs = () =>
+  readdirSync(runDir)
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => readFileSync(join(runDir, name), 'utf8'))
+    .join('\n');
+
+describe('secrets at rest and in logs, after the whole suite', () => {
+  it('recorded the secrets the suite was handed', () => {
+    // Guards the checks below against passing vacuously.
+    expect(secrets.length).toBeGreaterThan(50);
+  });
+
+  it('stores no raw token or client secret, only their hashes', async () => {
+    const items = await scanTable();
+    expect(items.length).toBeGreaterThan(0);
+    const dump = JSON.stringify(items);
+    const leaked = secrets.filter((secret) => dump.includes(secret));
+    expect(leaked).toEqual([]);
+    // And the hashes are there: some secrets still live in the table under their hash.
+    const keys = new Set(items.map((item) => item.pk));
+    const stored = secrets.filter((secret) => keys.has(hashSecret(secret)));
+    expect(stored.length).toBeGreaterThan(0);
+  });
+
+  it('logs no raw token, client secret or Authorization header', () => {
+    const text = logs();
+    expect(text.length).toBeGreaterThan(1000);
+    const leaked = secrets.filter((secret) => text.includes(secret));
+    expect(leaked).toEqual([]);
+    expect(text).not.toMatch(
+      /Basic [A-Za-z0-9+/]{8,}|Bearer [A-Za-z0-9\-._~+/]{8,}|AWS4-HMAC-SHA256 Credential/,
+    );
+    expect(text.toLowerCase()).not.toContain('"authorization"');
+  });
+});
