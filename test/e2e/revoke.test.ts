@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import {
+  admin,
+  call,
+  clientCredentials,
+  type HttpResponse,
+  introspect,
+  postForm,
+  type RegisteredClient,
+  refresh,
+  registerClient,
+  runDir,
+  type Tokens,
+} from '../support/helpers.ts';
+
+const revoke = (client: RegisteredClient, params: Record<string, string>) =>
+  postForm('/oauth2/revoke', params, { auth: [client.clientId, client.clientSecret] });
+
+/** A public client's revoke: client_id in the body, no secret. */
+const revokeAsPublic = (client: RegisteredClient, token: string) =>
+  postForm('/oauth2/revoke', { token, client_id: client.clientId });
+
+const unknownToken = () => randomBytes(32).toString('base64url');
+
+function expectEmpty200(response: HttpResponse) {
+  expect({ status: response.status, text: response.text }).toEqual({ status: 200, text: '' });
+}
+
+/** Client credentials plus `n` more access tokens minted from the refresh token by refresh grants. */
+async function family(client: RegisteredClient, n: number) {
+  const first = await clientCredentials(client);
+  const rt = first.refresh_token as string;
+  const children: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const response = await refresh(client, rt);
+    expect(response.status).toBe(200);
+    children.push((response.json as Tokens).access_token);
+  }
+  return { rt, accessTokens: [first.access_token, ...children] };
+}
+
+async function mintForPublic(client: RegisteredClient): Promise<Tokens> {
+  const minted = await admin('POST', '/admin/tokens', { clientId: client.clientId, refreshToken: true });
+  expect(minted.status).toBe(201);
+  return minted.json as Tokens;
+}
+
+const activeFlags = (client: RegisteredClient, tokens: string[]) =>
+  Promise.all(tokens.map(async (token) => (await introspect(client, token)).active));
+
+/** DELETE /oauth/token: the bearer invalidation route, another place a dead token must be refused. */
+const invalidate = (token: string) =>
+  call('DELETE', '/oauth/token', { headers: { authorization: `Bearer ${token}` } });
+
+describe('POST /oauth2/revoke outcomes', () => {
+  it('revokes an access token: 200 with an empty body, and the token is no longer active', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expectEmpty200(await revoke(client, { token: tokens.access_token }));
+    expect(await introspect(client, tokens.access_token)).toEqual({ active: false });
+    expect((await invalidate(tokens.access_token)).status).toBe(403);
+  });
+
+  it('answers an unknown token with 200 and an empty body', async () => {
+    const client = await registerClient();
+    expectEmpty200(await revoke(client, { token: unknownToken() }));
+  });
+
+  it('answers an already revoked token with 200 and an empty body', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expectEmpty200(await revoke(client, { token: tokens.access_token }));
+    expectEmpty200(await revoke(client, { token: tokens.access_token }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
+  });
+
+  it('answers an expired token with 200 and an empty body', async () => {
+    const [client, other] = await Promise.all([
+      registerClient({ accessTokenTtl: 1, refreshTokenTtl: 1 }),
+      registerClient(),
+    ]);
+    const tokens = await clientCredentials(client);
+    const exp = (await introspect(client, tokens.access_token)).exp as number;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
+    expectEmpty200(await revoke(client, { token: tokens.access_token }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
+    // An expired token is nobody's any more: not even another client is told it exists.
+    expectEmpty200(await revoke(other, { token: tokens.access_token }));
+  });
+
+  it('rejects a request without token with 400 invalid_request', async () => {
+    const client = await registerClient();
+    const response = await revoke(client, { token_type_hint: 'access_token' });
+    expect({ status: response.status, body: response.json }).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
+  });
+});
+
+describe("another client's token", () => {
+  it.each(['access_token', 'refresh_token'] as const)(
+    'is refused to a confidential caller with 400 invalid_request, and the %s stays active',
+    async (kind) => {
+      const [owner, caller] = await Promise.all([registerClient(), registerClient()]);
+      const tokens = await clientCredentials(owner);
+      const token = tokens[kind] as string;
+      const response = await revoke(caller, { token });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
+      expect(response.json).toEqual({
+        error: 'invalid_request',
+        error_description: 'client is not authorized to revoke the presented token',
+      });
+      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token as string])).toEqual([
+        true,
+        true,
+      ]);
+      expect((await refresh(owner, tokens.refresh_token as string)).status).toBe(200);
+    },
+  );
+
+  it.each(['access_token', 'refresh_token'] as const)(
+    'is a 200 no-op for a public caller, and the %s stays active',
+    async (kind) => {
+      const [owner, caller] = await Promise.all([
+        registerClient(),
+        registerClient({ public: true, grantTypes: ['refresh_token'] }),
+      ]);
+      const tokens = await clientCredentials(owner);
+      expectEmpty200(await revokeAsPublic(caller, tokens[kind] as string));
+      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token as string])).toEqual([
+        true,
+        true,
+      ]);
+    },
+  );
+
+  it("is a 200 no-op when a public client presents another public client's token", async () => {
+    const [owner, caller, resourceServer] = await Promise.all([
+      registerClient({ public: true, grantTypes: ['refresh_token'] }),
+      registerClient({ public: true, grantTypes: ['refresh_token'] }),
+      registerClient(),
+    ]);
+    const tokens = await mintForPublic(owner);
+    expectEmpty200(await revokeAsPublic(caller, tokens.refresh_token as string));
+    expect(await activeFlags(resourceServer, [tokens.access_token, tokens.refresh_token as string])).toEqual([
+      true,
+      true,
+    ]);
+  });
+});
+
+describe('public clients', () => {
+  it('revoke their own access and refresh tokens with client_id only', async () => {
+    const [client, resourceServer] = await Promise.all([
+      registerClient({ public: true, grantTypes: ['refresh_token'] }),
+      registerClient(),
+    ]);
+    const first = await mintForPublic(client);
+    const second = await mintForPublic(client);
+    expectEmpty200(await revokeAsPublic(client, first.access_token));
+    expectEmpty200(await revokeAsPublic(client, second.refresh_token as string));
+    expect(
+      await activeFlags(resourceServer, [
+        first.access_token,
+        first.refresh_token as string,
+        second.access_token,
+        second.refresh_token as string,
+      ]),
+    ).toEqual([false, true, false, false]);
+  });
+});
+
+describe('token_type_hint', () => {
+  const URN = 'urn:ietf:params:oauth:token-type:';
+  const hints: [string, string, string][] = [
+    ['token_type_hint', 'access_token', 'the right hint'],
+    ['token_type_hint', 'refresh_token', 'the right hint'],
+    ['token_type_hint', `${URN}access_token`, 'the URN form'],
+    ['token_type_hint', `${URN}refresh_token`, 'the URN form'],
+    ['token_type_hint', 'id_token', 'an unknown hint'],
+    ['token_type_hint', 'ACCESS_TOKEN', 'an unknown hint'],
+    ['token_type', 'access_token', 'the token_type alias'],
+    ['token_type', 'refresh_token', 'the token_type alias'],
+    ['token_type', `${URN}refresh_token`, 'the token_type alias in URN form'],
+  ];
+  const cases = (['access_token', 'refresh_token'] as const).flatMap((kind) =>
+    hints.map(([name, value, label]) => {
+      const right = value.endsWith(kind);
+      const description = label === 'the right hint' && !right ? 'the wrong hint' : label;
+      return [kind, name, value, description] as const;
+    }),
+  );
+
+  it.each(cases)('revokes an %s given %s=%s (%s)', async (kind, name, value) => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    expectEmpty200(await revoke(client, { token: tokens[kind] as string, [name]: value }));
+    expect(await introspect(client, tokens[kind] as string)).toEqual({ active: false });
+  });
+
+  it('leaves a hinted unknown token a 200 no-op', async () => {
+    const client = await registerClient();
+    for (const value of ['access_token', 'refresh_token', 'bogus']) {
+      expectEmpty200(await revoke(client, { token: unknownToken(), token_type_hint: value }));
+    }
+  });
+});
+
+describe('cascade', () => {
+  it('revoking an access token leaves its refresh token and its siblings active', async () => {
+    const client = await registerClient();
+    const { rt, accessTokens } = await family(client, 2);
+    const [sibling0, target, sibling2] = accessTokens as [string, string, string];
+    expectEmpty200(await revoke(client, { token: target, token_type_hint: 'access_token' }));
+    expect(await activeFlags(client, [sibling0, target, sibling2, rt])).toEqual([true, false, true, true]);
+    const refreshed = await refresh(client, rt);
+    expect(refreshed.status).toBe(200);
+    expect((await introspect(client, (refreshed.json as Tokens).access_token)).active).toBe(true);
+  });
+
+  it('revoking a refresh token leaves no access token minted from it active anywhere', async () => {
+    const client = await registerClient();
+    const { rt, accessTokens } = await family(client, 4);
+    const bystander = await clientCredentials(client);
+    expectEmpty200(await revoke(client, { token: rt }));
+
+    expect(await activeFlags(client, [rt, ...accessTokens])).toEqual(
+      new Array(accessTokens.length + 1).fill(false),
+    );
+    for (const token of accessTokens) {
+      expect((await invalidate(token)).status).toBe(403);
+    }
+    const again = await refresh(client, rt);
+    expect({ status: again.status, body: again.json }).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
+    // Only that family: the client's other tokens live on.
+    expect(await activeFlags(client, [bystander.access_token, bystander.refresh_token as string])).toEqual([
+      true,
+      true,
+    ]);
+  });
+
+  it('revoking a refresh token by its hint as an access token still cascades', async () => {
+    const client = await registerClient();
+    const { rt, accessTokens } = await family(client, 2);
+    expectEmpty200(await revoke(client, { token: rt, token_type_hint: 'access_token' }));
+    expect(await activeFlags(client, [rt, ...accessTokens])).toEqual([false, false, false, false]);
+  });
+});
+
+describe('audit', () => {
+  interface AuditLine {
+    message: string;
+    audit?: Record<string, unknown>;
+  }
+
+  const auditLines = (): AuditLine[] =>
+    readFileSync(join(runDir, 'server.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"token revoked"'))
+      .map((line) => JSON.parse(line) as AuditLine);
+
+  /** The server writes its log asynchronously through a pipe; give the line a moment to land. */
+  async function waitForAudit(prefix: string): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 100; i++) {
+      const line = auditLines().find((l) => l.audit?.tokenIdPrefix === prefix);
+      if (line?.audit) return line.audit;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`no audit line for token id prefix ${prefix}`);
+  }
+
+  it('writes an audit line saying who revoked which token, its kind, the cascade count and when', async () => {
+    const client = await registerClient();
+    const { rt, accessTokens } = await family(client, 2);
+    const unknown = unknownToken();
+    const started = Date.now();
+    expectEmpty200(await revoke(client, { token: unknown }));
+    expectEmpty200(await revoke(client, { token: accessTokens[0] as string }));
+    expectEmpty200(await revoke(client, { token: rt }));
+
+    const forRefresh = await waitForAudit(hashSecret(rt).slice(0, 8));
+    expect(forRefresh).toMatchObject({
+      route: 'POST /oauth2/revoke',
+      who: client.clientId,
+      clientId: client.clientId,
+      tokenKind: 'refresh',
+      cascade: 2,
+    });
+    const at = Date.parse(String(forRefresh.at));
+    expect(at).toBeGreaterThanOrEqual(started - 1000);
+    expect(at).toBeLessThanOrEqual(Date.now());
+    expect(await waitForAudit(hashSecret(accessTokens[0] as string).slice(0, 8))).toMatchObject({
+      who: client.clientId,
+      tokenKind: 'access',
+      cascade: 0,
+    });
+    // Lines are written in order, so the later revocations' lines prove the no-op had its chance.
+    expect(auditLines().some((l) => l.audit?.tokenIdPrefix === hashSecret(unknown).slice(0, 8))).toBe(false);
+  });
+});
