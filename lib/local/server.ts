@@ -42,6 +42,18 @@ async function loadRoutes(): Promise<CompiledRoute[]> {
   );
 }
 
+/**
+ * A path parameter's value. Malformed percent-encoding is passed on as sent, so the signature check and
+ * the handler's own validation judge it, instead of a URIError turning it into a 500.
+ */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -108,7 +120,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         const found = candidate.pattern.exec(rawPath);
         if (!found) return false;
         params = Object.fromEntries(
-          candidate.params.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]),
+          candidate.params.map((name, i) => [name, decodePathSegment(found[i + 1] ?? '')]),
         );
         return true;
       });

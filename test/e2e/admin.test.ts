@@ -180,6 +180,12 @@ describe('admin API authorization (SigV4, as the IAM authorizer)', () => {
     expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(200);
   });
 
+  it('refuses an unsigned request with malformed percent-encoding in the path with 403, not a 500', async () => {
+    const response = await call('GET', '/admin/clients/%E0%A4%A');
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual(FORBIDDEN);
+  });
+
   it('refuses a signature older than the 15-minute clock-skew window', async () => {
     const response = await signedCall('GET', '/admin/clients/any', {
       signingDate: new Date(Date.now() - 20 * 60 * 1000),
@@ -257,6 +263,26 @@ describe('POST /admin/clients', () => {
     expect(response.status).toBe(201);
     expect(response.json).toMatchObject({ public: true, grantTypes: ['refresh_token'] });
     expect(response.json).not.toHaveProperty('clientSecret');
+  });
+
+  it('ignores a caller-chosen client id, secret or secret hash', async () => {
+    const response = await admin('POST', '/admin/clients', {
+      name: 'x',
+      clientId: 'chosen-id',
+      clientSecret: 'chosen-secret',
+      secretHash: hashSecret('chosen-secret'),
+    });
+    expect(response.status).toBe(201);
+    const client = response.json as RegisteredClient;
+    expect(client.clientId).not.toBe('chosen-id');
+    expect(client.clientSecret).not.toBe('chosen-secret');
+    const chosen = await postForm(
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.clientId, 'chosen-secret'] },
+    );
+    expect(chosen.status).toBe(401);
+    expect((await admin('GET', '/admin/clients/chosen-id')).status).toBe(404);
   });
 
   it('issues distinct client ids and secrets', async () => {
@@ -482,6 +508,12 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
       expect(response.status).toBe(404);
       expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
     }
+  });
+
+  it('answers the Apigee 404, not a 500, for a path value with malformed percent-encoding', async () => {
+    const response = await admin('DELETE', '/admin/oauth2/accesstokens/%ZZabc');
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
   });
 
   it('answers the Apigee 404 for an expired token', async () => {
