@@ -29,10 +29,11 @@ function startWithPath(dir: string) {
 }
 
 describe('npm start', () => {
-  it('starts its own DynamoDB Local, serves the routes, and stops it on SIGTERM', async () => {
+  it('starts its own DynamoDB Local, serves the routes, and stops both on SIGTERM to npm', async () => {
     const dynamoPort = await freePort();
     const { DYNAMODB_ENDPOINT: _, ...env } = process.env;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
+    // Through npm itself: the signal must travel npm -> tsx -> server -> DynamoDB Local.
+    const child = spawn('npm', ['start', '--silent'], {
       env: { ...env, PORT: '0', DYNAMODB_LOCAL_PORT: String(dynamoPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,6 +56,7 @@ describe('npm start', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(await canConnect(dynamoPort)).toBe(false);
+    expect(await canConnect(Number(new URL(url).port))).toBe(false);
   });
 
   it('says in one line what to install when Java is missing', () => {
