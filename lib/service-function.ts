@@ -1,0 +1,140 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Repository root: entries, package-lock.json and tsconfig.json are resolved from here, not from cwd. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** `functions/<handler>/index.ts`, the Lambda entry of a route. */
+export function handlerEntry(handler: string): string {
+  return path.join(PROJECT_ROOT, 'functions', handler, 'index.ts');
+}
+
+/** The newest Node.js runtime aws-cdk-lib offers; esbuild targets the same version. */
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const ESBUILD_TARGET = 'node24';
+
+/**
+ * ESM output still meets CommonJS code inside dependencies (e.g. `require('crypto')` in the SDK's
+ * transitive packages); esbuild's `__require` shim only works when a real `require` is in scope.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * Whether the AWS SDK v3 is bundled into each function or taken from the Lambda runtime.
+ * Decided by `bench/cold-start.ts` (see docs/deploy.md): bundled, minified SDK code initialises faster
+ * than the runtime's unminified copy spread over many files, and the deployed code is exactly the
+ * version that was tested.
+ */
+export const BUNDLE_AWS_SDK = true;
+
+/**
+ * esbuild settings shared by the construct and the cold-start benchmark, so the benchmark measures
+ * what is deployed.
+ */
+export const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: ESBUILD_TARGET,
+  // Prefer packages' ESM builds: smaller after tree shaking than their CommonJS builds.
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need names and line numbers only; embedding every source file would triple the map.
+  sourcesContent: false,
+  bundleAwsSDK: BUNDLE_AWS_SDK,
+  // Keep `cdk synth --quiet` quiet: esbuild still prints warnings and errors.
+  logLevel: nodejs.LogLevel.WARNING,
+};
+
+/** Memory: CPU scales with it, and 512 MB keeps a cold start short while warm requests stay I/O bound. */
+export const DEFAULT_MEMORY_MB = 512;
+
+/**
+ * Timeout: longer than one DynamoDB call's worst case in the store (3 attempts x 3 s request timeout plus
+ * back-off, ~10 s) so the handler itself answers 503 with Retry-After, and well inside the HTTP API's
+ * 30 s integration limit.
+ */
+export const DEFAULT_TIMEOUT = Duration.seconds(15);
+
+export interface ServiceFunctionProps {
+  /** Folder under `functions/` holding the handler's `index.ts`. */
+  readonly handler: string;
+  /** Environment variables, named by the shared config module (`ENV`). */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Memory in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Invocation timeout.
+   * @default Duration.seconds(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * How long the function's log group keeps its events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Shown in the Lambda console. */
+  readonly description?: string;
+}
+
+/**
+ * The one way this project creates a Lambda function: Node.js 24 on ARM64, an ESM bundle built by the
+ * locally installed esbuild (no Docker), minified with source maps, its own log group with a retention,
+ * and its own role that starts with nothing but the right to write to that log group. Table access is
+ * added by the caller, action by action.
+ */
+export class ServiceFunction extends nodejs.NodejsFunction {
+  readonly executionRole: iam.Role;
+  readonly functionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole, whose logs:* rights cover every log group.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.handler} function`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: handlerEntry(props.handler),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      description: props.description,
+      bundling: BUNDLING,
+      environment: {
+        ...props.environment,
+        // Map minified stack traces back to the TypeScript sources in the function's own logs.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    this.executionRole = role;
+    this.functionLogGroup = logGroup;
+  }
+}

@@ -1,0 +1,330 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ENV } from '#commons/config.ts';
+import { ROUTES, type Route, routeKey } from '#commons/routes.ts';
+import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
+import { ServiceFunction } from './service-function.ts';
+import { keyActions, tableAccessStatements } from './table-access.ts';
+
+export interface TokenRevocationServiceProps {
+  /**
+   * What happens to the table and the log groups when they leave the stack. Relax it to
+   * `RemovalPolicy.DESTROY` for development stacks only: the table holds every client and token.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on the table.
+   * @default - true, unless `removalPolicy` is `RemovalPolicy.DESTROY`
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Customer managed KMS key for the table. Each function is then granted only the key actions its
+   * table actions need.
+   * @default - the AWS managed key `aws/dynamodb`
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Steady-state request rate limit of the API stage, requests per second.
+   * @default 1000
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst limit of the API stage, requests.
+   * @default 500
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Topic every alarm notifies on ALARM and OK.
+   * @default - alarms are created without notification actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * The API 5xx alarm fires when this percentage of requests fails with 5xx in 2 of 3 five-minute periods.
+   * @default 1
+   */
+  readonly serverErrorRateThresholdPercent?: number;
+  /**
+   * Lambda memory in MB, for every function.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Retention of the function log groups and the API access log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Seconds a caller is told to wait (Retry-After) when DynamoDB is unavailable.
+   * @default 1
+   */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * Fields of one access log line. Only context variables that cannot carry a token: the route key is the
+ * path template (`/admin/oauth2/accesstokens/{access_token}`), never `$context.path`, and no header
+ * (Authorization, User-Agent) or query string appears.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  responseLength: '$context.responseLength',
+  protocol: '$context.protocol',
+  sourceIp: '$context.identity.sourceIp',
+  iamPrincipal: '$context.identity.userArn',
+  error: '$context.error.message',
+  integrationError: '$context.integrationErrorMessage',
+};
+
+/** `admin-create-client` -> `AdminCreateClient`: construct ids that read like the handler folders. */
+function pascalCase(handler: string): string {
+  return handler
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * The whole token revocation service: one DynamoDB table built from the shared schema, one Lambda
+ * function per entry of the shared route table behind an HTTP API (IAM authorizer on `iam` routes), each
+ * function granted exactly its route's table actions, plus access logs, throttling and alarms.
+ */
+export class TokenRevocationService extends Construct {
+  readonly table: dynamodb.Table;
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogGroup: logs.LogGroup;
+  /** Functions by route key (`POST /oauth2/revoke`). */
+  readonly functions: ReadonlyMap<string, ServiceFunction>;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: TokenRevocationServiceProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.table = this.createTable(props, removalPolicy);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'OAuth 2.0 token revocation (RFC 7009) and introspection (RFC 7662)',
+      // The stage is created below, with throttling and access logs the default stage cannot take.
+      createDefaultStage: false,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttlingRateLimit ?? 1000,
+        burstLimit: props.throttlingBurstLimit ?? 500,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    const functions = new Map<string, ServiceFunction>();
+    const iamAuthorizer = new HttpIamAuthorizer();
+    const handlers = new Set<string>();
+    for (const route of ROUTES) {
+      // httpHandler() finds its route by handler name, so a handler can serve one route only.
+      if (handlers.has(route.handler)) throw new Error(`handler "${route.handler}" serves two routes`);
+      handlers.add(route.handler);
+      const fn = this.createFunction(route, props, removalPolicy, logRetention);
+      const httpRoutes = this.api.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${pascalCase(route.handler)}Integration`, fn),
+        authorizer: route.auth === 'iam' ? iamAuthorizer : undefined,
+      });
+      if (route.auth === 'none') {
+        for (const httpRoute of httpRoutes) {
+          Validations.of(httpRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason:
+              'Public OAuth endpoint: the handler authenticates the caller itself, by OAuth client ' +
+              'authentication (RFC 6749 2.3: client_secret_basic, client_secret_post or a registered public ' +
+              'client) or by the bearer token being invalidated (RFC 6750), which no API Gateway authorizer ' +
+              'can do; failures are answered 401 by the handler.',
+          });
+        }
+      }
+      functions.set(routeKey(route), fn);
+    }
+    this.functions = functions;
+
+    this.alarms = this.createAlarms(props, [...functions.values()]);
+  }
+
+  /** The API's base URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  private createTable(props: TokenRevocationServiceProps, removalPolicy: RemovalPolicy): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
+      removalPolicy,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
+    });
+    for (const index of INDEXES) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+    return table;
+  }
+
+  private createFunction(
+    route: Route,
+    props: TokenRevocationServiceProps,
+    removalPolicy: RemovalPolicy,
+    logRetention: logs.RetentionDays,
+  ): ServiceFunction {
+    const id = pascalCase(route.handler);
+    const fn = new ServiceFunction(this, id, {
+      handler: route.handler,
+      description: routeKey(route),
+      memorySize: props.memorySize,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        [ENV.tableName]: this.table.tableName,
+        [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),
+      },
+    });
+    for (const statement of tableAccessStatements(route, this.table.tableArn)) {
+      fn.executionRole.addToPrincipalPolicy(statement);
+    }
+    if (props.encryptionKey) {
+      props.encryptionKey.grant(fn.executionRole, ...keyActions(route));
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(fn.executionRole).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            'The table key needs these KMS action families for DynamoDB to encrypt items on the function’s ' +
+            'behalf; they are granted on that one key only.',
+        });
+      }
+    }
+    return fn;
+  }
+
+  private createAlarms(props: TokenRevocationServiceProps, functions: ServiceFunction[]): cloudwatch.Alarm[] {
+    const period = Duration.minutes(5);
+    const alarms: cloudwatch.Alarm[] = [];
+    const threshold = props.serverErrorRateThresholdPercent ?? 1;
+
+    alarms.push(
+      new cloudwatch.Alarm(this, 'ApiServerErrorRate', {
+        alarmDescription: `More than ${threshold}% of API requests answered 5xx`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+          usingMetrics: {
+            errors: this.api.metricServerError({ period, statistic: 'Sum' }),
+            requests: this.api.metricCount({ period, statistic: 'Sum' }),
+          },
+          label: '5xx rate (%)',
+          period,
+        }),
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    // One alarm per function on errors + throttles: either means callers got no answer from the code,
+    // and one alarm instead of two halves the per-alarm cost of a service that is otherwise pay-per-use.
+    for (const fn of functions) {
+      const id = fn.node.id;
+      alarms.push(
+        new cloudwatch.Alarm(this, `${id}ErrorsOrThrottles`, {
+          alarmDescription:
+            `${id}: invocations failed (crash, timeout, init error; not a 4xx/5xx answer) ` +
+            'or were throttled (concurrency exhausted)',
+          metric: new cloudwatch.MathExpression({
+            expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+            usingMetrics: {
+              errors: fn.metricErrors({ period, statistic: 'Sum' }),
+              throttles: fn.metricThrottles({ period, statistic: 'Sum' }),
+            },
+            label: 'errors + throttles',
+            period,
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+
+    // Every operation the store sends (transactions carry the ConditionCheck and Put/Update items).
+    const operations = [
+      dynamodb.Operation.GET_ITEM,
+      dynamodb.Operation.BATCH_GET_ITEM,
+      dynamodb.Operation.PUT_ITEM,
+      dynamodb.Operation.UPDATE_ITEM,
+      dynamodb.Operation.DELETE_ITEM,
+      dynamodb.Operation.BATCH_WRITE_ITEM,
+      dynamodb.Operation.QUERY,
+      dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+    ];
+    alarms.push(
+      new cloudwatch.Alarm(this, 'TableThrottles', {
+        alarmDescription: 'DynamoDB throttled requests on the token table',
+        metric: this.table.metricThrottledRequestsForOperations({ operations, period, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'TableSystemErrors', {
+        alarmDescription: 'DynamoDB answered HTTP 500 (system errors) on the token table',
+        metric: this.table.metricSystemErrorsForOperations({ operations, period, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    if (props.alarmTopic) {
+      const action = new actions.SnsAction(props.alarmTopic);
+      for (const alarm of alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+    return alarms;
+  }
+}
