@@ -1,0 +1,171 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { ROUTES, type Route, routeKey } from '#commons/routes.ts';
+import { tableAccess } from '../../lib/table-access.ts';
+import { resourcesOfType, synthesize, synthesizeConstruct, TEST_ENV } from './support.ts';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** A statement in comparable form: actions and resources as sorted lists. */
+function normalize(statement: Statement) {
+  return {
+    Effect: statement.Effect,
+    Action: list(statement.Action).sort(),
+    Resource: list(statement.Resource)
+      .map((r) => JSON.stringify(r))
+      .sort(),
+    Condition: statement.Condition,
+  };
+}
+
+/** Logical ids of a route's function, its role and its log group. */
+function functionOf(template: Template, route: Route) {
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+  const entry = Object.entries(functions).find(([, fn]) => fn.Properties.Description === routeKey(route));
+  if (!entry) throw new Error(`no function for ${routeKey(route)}`);
+  const [id, fn] = entry;
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+  return { id, roleId, logGroupId };
+}
+
+/** Every statement of every policy attached to a role. */
+function statementsOf(template: Template, roleId: string): Statement[] {
+  const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) =>
+      (policy.Properties.Roles as unknown[]).some(
+        (r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const tableArnOf = (template: Template) => ({
+  'Fn::GetAtt': [Object.keys(template.findResources('AWS::DynamoDB::Table'))[0], 'Arn'],
+});
+
+/**
+ * What the route table entitles a function to, written out independently of lib/table-access.ts: its
+ * table actions on the table ARN, except Query, which goes to the named indexes' ARNs when it has any.
+ */
+function expectedTableStatements(template: Template, route: Route): Statement[] {
+  const tableArn = tableArnOf(template);
+  const onIndexes = route.indexes.length > 0;
+  const tableActions = route.tableActions.filter((a) => !(onIndexes && a === 'dynamodb:Query'));
+  const statements: Statement[] = [];
+  if (tableActions.length > 0) statements.push({ Effect: 'Allow', Action: tableActions, Resource: tableArn });
+  if (onIndexes) {
+    statements.push({
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: route.indexes.map((name) => ({ 'Fn::Join': ['', [tableArn, `/index/${name}`]] })),
+    });
+  }
+  return statements;
+}
+
+describe('least privilege', () => {
+  const { template } = synthesize();
+
+  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s: the role may write its own log group and perform exactly its route-table actions',
+    (_key, route) => {
+      const { roleId, logGroupId } = functionOf(template, route);
+      const expected = [
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        ...expectedTableStatements(template, route),
+      ];
+      const actual = statementsOf(template, roleId);
+      expect(actual.map(normalize).sort(byJson)).toEqual(expected.map(normalize).sort(byJson));
+    },
+  );
+
+  it('never grants a wildcard action or resource, or Query on index/*', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toMatch(/"Action":\s*"[^"]*\*"|"dynamodb:\*"|"Resource":\s*"\*"|\/index\/\*/);
+  });
+
+  it('uses no AWS managed policy (AWSLambdaBasicExecutionRole may write every log group)', () => {
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('gives each function a role of its own, assumable by Lambda only', () => {
+    const roles = resourcesOfType(template, 'AWS::IAM::Role');
+    expect(Object.keys(roles)).toHaveLength(ROUTES.length);
+    for (const role of Object.values(roles)) {
+      const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+      expect(trust).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+        },
+      ]);
+    }
+  });
+
+  it('refuses a route that names an index the schema does not have', () => {
+    const route = { ...ROUTES[0], indexes: ['byNothing'] } as Route;
+    expect(() => tableAccess(route)).toThrow(/unknown index "byNothing"/);
+  });
+});
+
+describe('least privilege with a customer managed key', () => {
+  const keyArn = `arn:aws:kms:${TEST_ENV.region}:${TEST_ENV.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const { stack, template } = synthesizeConstruct((host) => ({
+    encryptionKey: kms.Key.fromKeyArn(host, 'Key', keyArn),
+  }));
+  const writes = [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ];
+
+  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s: may use the table key for exactly what its table actions need',
+    (_key, route) => {
+      const { roleId } = functionOf(template, route);
+      const keyStatements = statementsOf(template, roleId).filter((s) =>
+        list(s.Action).some((a) => a.startsWith('kms:')),
+      );
+      const writer = route.tableActions.some((a) => writes.includes(a));
+      const actions = ['kms:Decrypt', 'kms:DescribeKey'];
+      if (writer) actions.push('kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*');
+      expect(keyStatements.map(normalize)).toEqual([
+        normalize({ Effect: 'Allow', Action: actions, Resource: keyArn }),
+      ]);
+    },
+  );
+
+  it('leaves cdk-nag nothing unacknowledged: the key action families are acknowledged with a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('encrypts the table with that key', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+    });
+  });
+});
+
+function byJson(a: unknown, b: unknown): number {
+  return JSON.stringify(a).localeCompare(JSON.stringify(b));
+}

@@ -1,0 +1,110 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '#commons/config.ts';
+import { ROUTES, routeKey } from '#commons/routes.ts';
+import { resource, resourcesOfType, synthesize } from './support.ts';
+
+const { template } = synthesize();
+const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+/** Logical id of the function an API route invokes, followed through its integration. */
+function functionOfRoute(routeLogicalId: string): string {
+  const target = resource(routes, routeLogicalId).Properties.Target as { 'Fn::Join': [string, unknown[]] };
+  const integrationRef = target['Fn::Join'][1][1] as { Ref: string };
+  const uri = resource(integrations, integrationRef.Ref).Properties.IntegrationUri as {
+    'Fn::GetAtt': [string];
+  };
+  return uri['Fn::GetAtt'][0];
+}
+
+function routeLogicalId(key: string): string {
+  const found = Object.entries(routes).find(([, route]) => route.Properties.RouteKey === key);
+  if (!found) throw new Error(`no API route ${key}`);
+  return found[0];
+}
+
+describe('HTTP API routes', () => {
+  it('are exactly the route table, no more and no fewer', () => {
+    const deployed = Object.values(routes).map((route) => route.Properties.RouteKey);
+    expect(deployed.sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s has the IAM authorizer exactly when the route table says auth iam',
+    (key, route) => {
+      const properties = resource(routes, routeLogicalId(key)).Properties;
+      expect(properties.AuthorizationType).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
+    },
+  );
+
+  it('gives every route its own function, described by its route key', () => {
+    const invoked = ROUTES.map((route) => functionOfRoute(routeLogicalId(routeKey(route))));
+    expect(new Set(invoked).size).toBe(ROUTES.length);
+    for (const [i, route] of ROUTES.entries()) {
+      expect(resource(functions, invoked[i] ?? '').Properties.Description).toBe(routeKey(route));
+    }
+  });
+
+  it('invokes the functions with the payload format 2.0 the handlers parse', () => {
+    expect(Object.keys(integrations)).toHaveLength(ROUTES.length);
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    }
+  });
+
+  it('lets API Gateway invoke each function only from its own route', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Permission',
+      { Principal: 'apigateway.amazonaws.com', SourceArn: Match.anyValue() },
+      ROUTES.length,
+    );
+  });
+});
+
+describe('Lambda functions', () => {
+  it('is one per route', () => {
+    expect(Object.keys(functions)).toHaveLength(ROUTES.length);
+  });
+
+  it('run Node.js 24 on ARM64 with ESM bundles, 512 MB and a 15 s timeout', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        Timeout: 15,
+      });
+    }
+  });
+
+  it('are configured through the shared config names only, never with a DynamoDB endpoint override', () => {
+    const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+    for (const fn of Object.values(functions)) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual(
+        [ENV.tableName, ENV.retryAfterSeconds, 'NODE_OPTIONS'].sort(),
+      );
+      expect(variables[ENV.tableName]).toEqual({ Ref: tableId });
+      expect(variables[ENV.dynamoDbEndpoint]).toBeUndefined();
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('each log to their own log group, which expires its events', () => {
+    const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    const used = Object.values(functions).map(
+      (fn) => (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+    );
+    expect(new Set(used).size).toBe(ROUTES.length);
+    for (const id of used) {
+      expect(resource(logGroups, id).Properties.RetentionInDays).toBe(30);
+      expect(resource(logGroups, id).DeletionPolicy).toBe('Retain');
+    }
+  });
+});
