@@ -115,6 +115,31 @@ describe('Projector PSA PwsRevokeOauth2RefreshToken', () => {
     expect(response.status).toBe(200);
   });
 
+  it('also takes an access token (TokenType=access_token), and ignores a TokenType it does not know', async () => {
+    const { app, refreshToken, accessTokens } = await connection();
+    const [first, second] = accessTokens;
+    const credentials = { ClientIdentifier: app.clientId, ClientSecret: app.clientSecret };
+
+    const asAccess = await pwsRevokeOauth2RefreshToken({
+      ...credentials,
+      Token: first ?? '',
+      TokenType: 'access_token',
+    });
+    const unknownType = await pwsRevokeOauth2RefreshToken({
+      ...credentials,
+      Token: second ?? '',
+      TokenType: 'bearer',
+    });
+
+    expect(asAccess.status).toBe(200);
+    expect(unknownType.status).toBe(200);
+    for (const token of accessTokens) {
+      expect(await introspect(resourceServer, token)).toEqual({ active: false });
+    }
+    // Only the access tokens were named, so the refresh token stays in play.
+    expect(await introspect(resourceServer, refreshToken)).toMatchObject({ active: true });
+  });
+
   it('complains about a token of invalid form: 400 invalid_request, and revokes nothing', async () => {
     const { app, refreshToken } = await connection();
     for (const token of [`${refreshToken} `, `<req:Token>${refreshToken}</req:Token>`, 'x'.repeat(4097)]) {
