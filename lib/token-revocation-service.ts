@@ -158,7 +158,8 @@ export class TokenRevocationService extends Construct {
       });
       if (route.auth === 'none') {
         for (const httpRoute of httpRoutes) {
-          Validations.of(httpRoute).acknowledge({
+          // On the CfnRoute only, not on the Lambda permission beside it.
+          Validations.of(httpRoute.node.defaultChild ?? httpRoute).acknowledge({
             id: 'AwsSolutions-APIG4',
             reason:
               'Public OAuth endpoint: the handler authenticates the caller itself, by OAuth client ' +
