@@ -2,6 +2,10 @@
 /** The admin CLI (`npx revocation-admin --help`); the commands live in lib/cli/. */
 import { runCli } from '../lib/cli/main.ts';
 
+// The AWS SDK's clients (STS, SSO, built by the credential chain for role and SSO profiles) print a
+// multi-line notice about future Node versions on stderr, where the CLI promises one line per failure.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),

@@ -50,7 +50,8 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   region: {
     type: 'string',
     value: 'REGION',
-    description: 'SigV4 region; default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1',
+    description:
+      'SigV4 region; default the region in an execute-api URL, $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1',
   },
   local: { type: 'boolean', description: 'sign for the local server (implied for localhost URLs)' },
   help: { type: 'boolean', short: 'h', description: 'show help' },

@@ -13,6 +13,8 @@ const LOCAL_DEFAULT_URL = 'http://localhost:3000';
 /** The local server verifies signatures for this region only (see lib/local/server.ts). */
 const LOCAL_REGION = 'us-east-1';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** API Gateway's own host names carry the API's region, the only one its signature check accepts. */
+const EXECUTE_API_HOST = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 
 /** Resolves the target from `--url`, `--region`, `--local` and the environment. */
 export function resolveTarget(values: OptionValues, env: NodeJS.ProcessEnv): Target {
@@ -34,7 +36,9 @@ export function resolveTarget(values: OptionValues, env: NodeJS.ProcessEnv): Tar
   const local = explicitLocal || LOCAL_HOSTS.has(url.hostname);
   const region =
     (typeof values.region === 'string' && values.region) ||
-    (local ? LOCAL_REGION : env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
+    (local
+      ? LOCAL_REGION
+      : EXECUTE_API_HOST.exec(url.hostname)?.[1] || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
   return { baseUrl: url.href, region, local };
 }
 
@@ -54,5 +58,6 @@ export async function signingCredentials(
   }
   // Loaded only here: the AWS SDK adds startup time that local calls do not need.
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  return fromNodeProviderChain()();
+  // Role and SSO profiles call STS/SSO; in the API's region rather than a guessed default.
+  return fromNodeProviderChain({ clientConfig: { region: target.region } })();
 }
