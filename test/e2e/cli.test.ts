@@ -1,0 +1,404 @@
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { resolveTarget } from '../../lib/cli/target.ts';
+import {
+  ADMIN,
+  baseUrl,
+  clientCredentials,
+  introspect,
+  postForm,
+  type RegisteredClient,
+  recordSecrets,
+  registerClient,
+} from '../support/helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The environment without anything that would pick a target or credentials behind the test's back. */
+const BASE_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !/^(AWS_|REVOCATION_API_URL$|ADMIN_ACCESS_KEY_ID$|ADMIN_SECRET_ACCESS_KEY$)/.test(name),
+  ),
+);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: unknown;
+}
+
+/**
+ * At most one CLI process per core at a time: each one is mostly tsx start-up CPU, so more in parallel
+ * only adds contention (and memory) for the rest of the suite.
+ */
+const slots = { free: Math.max(2, availableParallelism()), waiting: [] as (() => void)[] };
+
+async function limited<T>(run: () => Promise<T>): Promise<T> {
+  if (slots.free > 0) slots.free--;
+  else await new Promise<void>((resolve) => slots.waiting.push(resolve));
+  try {
+    return await run();
+  } finally {
+    const next = slots.waiting.shift();
+    if (next) next();
+    else slots.free++;
+  }
+}
+
+/** Runs `bin/admin.ts` as users do, in its own process; records any secret it prints. */
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return limited(() => spawnCli(args, env));
+}
+
+function spawnCli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/admin.ts', ...args], {
+    cwd: ROOT,
+    env: { ...BASE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      let json: unknown;
+      try {
+        json = stdout === '' ? undefined : JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      recordSecrets(json);
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+/** The CLI against the suite's local server (target options may come before the command). */
+const local = (...args: string[]) => cli(['--url', baseUrl, ...args]);
+
+/** A client with an access token and the refresh token it was issued with. */
+async function clientWithTokens(): Promise<{ client: RegisteredClient; access: string; refresh: string }> {
+  const client = await registerClient();
+  const tokens = await clientCredentials(client, 'read');
+  if (!tokens.refresh_token) throw new Error('expected a refresh token');
+  return { client, access: tokens.access_token, refresh: tokens.refresh_token };
+}
+
+/** Linux routes all of 127.0.0.0/8 to loopback: the local server, under a host the CLI does not treat as local. */
+const nonLocalUrl = () => baseUrl.replace('//localhost:', '//127.0.0.2:');
+
+describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
+  it('clients create registers a confidential client and prints it with its secret', async () => {
+    const result = await local(
+      'clients',
+      'create',
+      '--name',
+      'cli app',
+      '--grant-types',
+      'client_credentials,refresh_token',
+      '--scopes',
+      'read,write',
+      '--access-token-ttl',
+      '120',
+      '--refresh-token-ttl',
+      '3600',
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const client = result.json as RegisteredClient;
+    expect(client).toMatchObject({
+      name: 'cli app',
+      public: false,
+      grantTypes: ['client_credentials', 'refresh_token'],
+      scopes: ['read', 'write'],
+      accessTokenTtl: 120,
+      refreshTokenTtl: 3600,
+    });
+    expect(client.clientSecret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    // The printed credentials are real: the client can get tokens with them.
+    expect(await clientCredentials(client, 'write')).toMatchObject({ scope: 'write', expires_in: 120 });
+
+    const shown = await local('clients', 'get', client.clientId);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    const { clientSecret: _secret, ...withoutSecret } = client;
+    expect(shown.json).toEqual(withoutSecret);
+  });
+
+  it('clients create --public registers a client without a secret', async () => {
+    const result = await local('clients', 'create', '--name', 'cli spa', '--public', '--scopes', 'read');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.json).toMatchObject({ public: true, grantTypes: ['refresh_token'], scopes: ['read'] });
+    expect(result.json).not.toHaveProperty('clientSecret');
+  });
+
+  it('tokens mint issues tokens for a subject that introspect as active', async () => {
+    const client = await registerClient();
+    const result = await local(
+      'tokens',
+      'mint',
+      '--client-id',
+      client.clientId,
+      '--subject',
+      'alice',
+      '--scope',
+      'read write',
+      '--refresh-token',
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const tokens = result.json as Record<string, unknown>;
+    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'read write', expires_in: 3600 });
+    expect(typeof tokens.access_token).toBe('string');
+    expect(typeof tokens.refresh_token).toBe('string');
+    expect(await introspect(client, String(tokens.access_token))).toMatchObject({
+      active: true,
+      sub: 'alice',
+      client_id: client.clientId,
+      scope: 'read write',
+    });
+  });
+
+  it('tokens delete-access deletes the access token and prints its profile', async () => {
+    const { client, access, refresh } = await clientWithTokens();
+    const result = await local('tokens', 'delete-access', access);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.json).toMatchObject({
+      clientId: client.clientId,
+      status: 'revoked',
+      token: access,
+      tokenType: 'BearerToken',
+      scope: 'read',
+    });
+    expect(await introspect(client, access)).toEqual({ active: false });
+    expect(await introspect(client, refresh)).toMatchObject({ active: true });
+
+    const again = await local('tokens', 'delete-access', access);
+    expect(again).toMatchObject({ code: 1, stdout: '' });
+    expect(again.stderr).toBe('revocation-admin: Invalid Access Token (HTTP 404)\n');
+  });
+
+  it('tokens delete-refresh deletes the refresh token and every access token issued with it', async () => {
+    const { client, access, refresh } = await clientWithTokens();
+    // A token that starts with '-' is passed after '--'; any token may be.
+    const result = await local('tokens', 'delete-refresh', '--', refresh);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.json).toMatchObject({
+      clientId: client.clientId,
+      status: 'revoked',
+      token: refresh,
+      revokedAccessTokens: 1,
+    });
+    expect(await introspect(client, refresh)).toEqual({ active: false });
+    expect(await introspect(client, access)).toEqual({ active: false });
+  });
+
+  it('clients revoke-tokens revokes every token of the client and keeps the client', async () => {
+    const { client, access, refresh } = await clientWithTokens();
+    const result = await local('clients', 'revoke-tokens', client.clientId);
+    expect(result).toMatchObject({ code: 0, stderr: '', json: { revokedTokens: 2 } });
+    expect(await introspect(client, access)).toEqual({ active: false });
+    expect(await introspect(client, refresh)).toEqual({ active: false });
+    expect(await clientCredentials(client)).toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('clients delete removes the client and its tokens; the client can no longer authenticate', async () => {
+    const { client } = await clientWithTokens();
+    const result = await local('clients', 'delete', client.clientId);
+    expect(result).toMatchObject({
+      code: 0,
+      stderr: '',
+      json: { clientId: client.clientId, revokedTokens: 2 },
+    });
+    const token = await postForm(
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.clientId, client.clientSecret] },
+    );
+    expect(token.status).toBe(401);
+
+    const gone = await local('clients', 'get', client.clientId);
+    expect(gone).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'revocation-admin: client not found (HTTP 404)\n',
+    });
+  });
+
+  it('reports an API error on stderr with exit code 1 and nothing on stdout', async () => {
+    // The target from REVOCATION_API_URL, as a deployment would set it.
+    const result = await cli(['tokens', 'mint', '--client-id', 'no-such-client'], {
+      REVOCATION_API_URL: baseUrl,
+    });
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'revocation-admin: client not found (HTTP 404)\n',
+    });
+
+    const invalid = await local('clients', 'create', '--name', 'x', '--grant-types', 'password');
+    expect(invalid).toMatchObject({ code: 1, stdout: '' });
+    expect(invalid.stderr).toMatch(/^revocation-admin: "grantTypes" must be .* \(HTTP 400\)\n$/);
+  });
+
+  it('never echoes a token given as an argument in an error', async () => {
+    const { client, access } = await clientWithTokens();
+    const results = await Promise.all([
+      local('tokens', 'delete-refresh', access, 'extra-argument'),
+      local('tokens', 'delete-access', `-x${access}`),
+      cli(['tokens', 'delete-access', access]),
+    ]);
+    for (const result of results) {
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(/^revocation-admin: .+\n$/);
+      expect(result.stderr).not.toContain(access.slice(0, 12));
+    }
+    // Usage errors stop before any call: the token is untouched.
+    expect(await introspect(client, access)).toMatchObject({ active: true });
+  });
+
+  it('rejects usage errors with exit code 2 before calling the API', async () => {
+    const [noName, badTtl, unknown, missing, noUrl, badCommand] = await Promise.all([
+      local('clients', 'create', '--scopes', 'read'),
+      local('clients', 'create', '--name', 'x', '--access-token-ttl', '1h'),
+      local('clients', 'get', 'some-id', '--bogus'),
+      local('clients', 'get'),
+      cli(['clients', 'get', 'some-id']),
+      local('client', 'get', 'some-id'),
+    ]);
+    expect(noName.stderr).toBe('revocation-admin: clients create needs --name\n');
+    expect(badTtl.stderr).toBe('revocation-admin: --access-token-ttl must be a whole number of seconds\n');
+    expect(unknown.stderr).toMatch(/^revocation-admin: unknown option '--bogus' for 'clients get'/);
+    expect(missing.stderr).toMatch(/^revocation-admin: missing CLIENT_ID;/);
+    expect(noUrl.stderr).toMatch(/^revocation-admin: no API URL: pass --url URL or set REVOCATION_API_URL/);
+    expect(badCommand.stderr).toMatch(/^revocation-admin: unknown command 'client'/);
+    for (const result of [noName, badTtl, unknown, missing, noUrl, badCommand]) {
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr.split('\n')).toHaveLength(2);
+    }
+  });
+
+  it('signs with the standard AWS credential chain for a URL that is not local', async () => {
+    const client = await registerClient();
+    const chain = { AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
+    const [signed, wrongKey, region, none] = await Promise.all([
+      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], chain),
+      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], {
+        ...chain,
+        AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+      }),
+      // The signature's region comes from AWS_REGION; the local server accepts us-east-1 only.
+      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], { ...chain, AWS_REGION: 'eu-west-1' }),
+      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], {
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      }),
+    ]);
+    expect(signed).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
+    expect(wrongKey).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'revocation-admin: Forbidden (HTTP 403)\n',
+    });
+    expect(region).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    expect(none).toMatchObject({ code: 1, stdout: '' });
+    expect(none.stderr).toMatch(/^revocation-admin: no AWS credentials to sign with: .+\n$/);
+  });
+
+  it('signs with the local admin credentials for a localhost URL, from ADMIN_* when set', async () => {
+    const client = await registerClient();
+    const [wrong, explicit] = await Promise.all([
+      cli(['clients', 'get', client.clientId, '--url', baseUrl], {
+        ADMIN_SECRET_ACCESS_KEY: 'not-the-secret',
+      }),
+      // --local picks the local credentials whatever the host; AWS credentials are not consulted.
+      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl(), '--local'], {
+        AWS_ACCESS_KEY_ID: 'AKIAWRONG',
+        AWS_SECRET_ACCESS_KEY: 'wrong',
+      }),
+    ]);
+    expect(wrong).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    expect(explicit).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
+  });
+
+  it('prints help for the program and for every command with exit code 0', async () => {
+    const cases: [string[], string][] = [
+      [['--help'], 'Usage: npx revocation-admin <command> <subcommand> [arguments] [options]'],
+      [['help'], 'Usage: npx revocation-admin <command> <subcommand> [arguments] [options]'],
+      [['clients', '--help'], 'Usage: npx revocation-admin clients <subcommand> [arguments] [options]'],
+      [['help', 'tokens'], 'Usage: npx revocation-admin tokens <subcommand> [arguments] [options]'],
+      [['clients', 'create', '--help'], 'Usage: npx revocation-admin clients create [options]'],
+      [['clients', 'get', '-h'], 'Usage: npx revocation-admin clients get CLIENT_ID'],
+      [['clients', 'delete', '--help'], 'Usage: npx revocation-admin clients delete CLIENT_ID'],
+      [['clients', 'revoke-tokens', '--help'], 'Usage: npx revocation-admin clients revoke-tokens CLIENT_ID'],
+      [['tokens', 'mint', '--help'], 'Usage: npx revocation-admin tokens mint [options]'],
+      [
+        ['tokens', 'delete-access', '--help'],
+        'Usage: npx revocation-admin tokens delete-access ACCESS_TOKEN',
+      ],
+      [
+        ['help', 'tokens', 'delete-refresh'],
+        'Usage: npx revocation-admin tokens delete-refresh REFRESH_TOKEN',
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    results.forEach((result, i) => {
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout.split('\n')[0]).toBe(cases[i]?.[1]);
+    });
+    const [, , , , create, , , , mint] = results;
+    for (const option of ['--name', '--grant-types', '--scopes', '--public', '--access-token-ttl', '--url'])
+      expect(create?.stdout).toContain(option);
+    for (const option of ['--client-id', '--subject', '--scope', '--refresh-token', '--region'])
+      expect(mint?.stdout).toContain(option);
+  });
+
+  it('prints usage on stderr with exit code 2 when no command is given', async () => {
+    const [bare, group] = await Promise.all([cli([]), cli(['tokens'])]);
+    expect(bare).toMatchObject({ code: 2, stdout: '' });
+    expect(bare.stderr).toMatch(/^Usage: npx revocation-admin <command>/);
+    expect(group).toMatchObject({ code: 2, stdout: '' });
+    expect(group.stderr).toMatch(/^Usage: npx revocation-admin tokens <subcommand>/);
+  });
+});
+
+describe('admin CLI target resolution', () => {
+  it('signs for the region in an execute-api URL, which is the only one API Gateway accepts', () => {
+    const url = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+    expect(resolveTarget({ url }, { AWS_REGION: 'us-west-2' })).toEqual({
+      baseUrl: `${url}/`,
+      region: 'eu-west-1',
+      local: false,
+    });
+    expect(resolveTarget({ url, region: 'ap-south-1' }, {}).region).toBe('ap-south-1');
+  });
+
+  it('takes the region from AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1 for other hosts', () => {
+    const url = 'https://revocation.example.com/prod/';
+    expect(resolveTarget({ url }, { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'eu-north-1' }).region).toBe(
+      'us-west-2',
+    );
+    expect(resolveTarget({ url }, { AWS_DEFAULT_REGION: 'eu-north-1' }).region).toBe('eu-north-1');
+    expect(resolveTarget({ url }, {})).toEqual({ baseUrl: url, region: 'us-east-1', local: false });
+  });
+
+  it('treats localhost as the local server, signed for us-east-1 whatever AWS_REGION says', () => {
+    expect(resolveTarget({ url: 'http://127.0.0.1:3000' }, { AWS_REGION: 'eu-west-1' })).toMatchObject({
+      region: 'us-east-1',
+      local: true,
+    });
+    expect(resolveTarget({ local: true }, {})).toEqual({
+      baseUrl: 'http://localhost:3000/',
+      region: 'us-east-1',
+      local: true,
+    });
+    expect(() => resolveTarget({ url: 'ftp://example.com' }, {})).toThrow(/http or https/);
+  });
+});
