@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
 import { ROUTES, routeKey } from '#commons/routes.ts';
@@ -105,6 +106,21 @@ describe('Lambda functions', () => {
     for (const id of used) {
       expect(resource(logGroups, id).Properties.RetentionInDays).toBe(30);
       expect(resource(logGroups, id).DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('take memory, log retention and Retry-After from props', () => {
+    const custom = synthesize({
+      service: { memorySize: 1024, logRetention: RetentionDays.ONE_WEEK, retryAfterSeconds: 5 },
+    }).template;
+    const fns = Object.values(resourcesOfType(custom, 'AWS::Lambda::Function'));
+    const groups = resourcesOfType(custom, 'AWS::Logs::LogGroup');
+    for (const fn of fns) {
+      expect(fn.Properties.MemorySize).toBe(1024);
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[ENV.retryAfterSeconds]).toBe('5');
+      const groupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resource(groups, groupId).Properties.RetentionInDays).toBe(7);
     }
   });
 });
