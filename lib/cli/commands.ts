@@ -216,11 +216,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-access',
     summary: 'delete an access token and show what it was',
     description:
-      'Deletes an access token (DELETE /admin/oauth2/accesstokens/{access_token}) and prints its profile in the Apigee Edge management API shape. A token that starts with "-" goes after "--".',
+      'Deletes an access token (DELETE /admin/oauth2/accesstokens/{access_token}) and prints its profile in the Apigee Edge management API shape.',
     args: ['ACCESS_TOKEN'],
     secretArgs: true,
     options: {},
-    examples: ['tokens delete-access "$ACCESS_TOKEN"', 'tokens delete-access -- -starts-with-a-dash'],
+    examples: ['tokens delete-access "$ACCESS_TOKEN"'],
     request: (_values, [token]) => ({
       method: 'DELETE',
       path: `admin/oauth2/accesstokens/${segment(token)}`,
@@ -231,7 +231,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-refresh',
     summary: 'delete a refresh token and its access tokens, showing what it was',
     description:
-      'Deletes a refresh token and every access token issued with it (DELETE /admin/oauth2/refreshtokens/{refresh_token}); prints its profile with revokedAccessTokens. A token that starts with "-" goes after "--".',
+      'Deletes a refresh token and every access token issued with it (DELETE /admin/oauth2/refreshtokens/{refresh_token}); prints its profile with revokedAccessTokens.',
     args: ['REFRESH_TOKEN'],
     secretArgs: true,
     options: {},

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { adminRequest } from '../admin-client.ts';
+import { sortArgs } from './argv.ts';
 import {
   COMMANDS,
   type CommandSpec,
@@ -97,20 +98,6 @@ async function execute(
 
 const seeHelp = (command: CommandSpec) => `see '${PROGRAM} ${command.group} ${command.name} --help'`;
 
-type ArgToken = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
-
-/** The usage error for the first option the command does not take, if any. */
-function unknownOption(command: CommandSpec, tokens: readonly ArgToken[], argv: readonly string[]) {
-  const token = tokens.find(
-    (t) => t.kind === 'option' && !(t.name in GLOBAL_OPTIONS) && !(t.name in command.options),
-  );
-  if (!token) return undefined;
-  // A secret that starts with '-' looks like an option; say so without echoing it.
-  if (command.secretArgs)
-    return `unknown option; a token that starts with '-' goes after '--'; ${seeHelp(command)}`;
-  return `unknown option '${argv[token.index]}' for '${command.group} ${command.name}'; ${seeHelp(command)}`;
-}
-
 /**
  * Runs one CLI invocation and returns its exit code. Never throws: every failure becomes one line on
  * stderr, with any token given as an argument masked.
@@ -126,27 +113,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return code;
   };
   try {
-    // First pass: find the command words, whatever options come before or between them.
-    const first = parseArgs({
-      args: [...argv],
-      options: toParseArgs(ALL_OPTIONS),
-      strict: false,
-      allowPositionals: true,
-      tokens: true,
-    });
-    const [group, name] = first.positionals;
+    // First pass, against every option any command takes: the command words, and whether help was asked.
+    const first = sortArgs(argv, ALL_OPTIONS);
+    const words = first.positionals.map((arg) => arg.value);
+    const [group, name] = words;
     if (group === 'help') {
-      io.stdout(helpFor(first.positionals.slice(1)));
+      io.stdout(helpFor(words.slice(1)));
       return EXIT.ok;
     }
-    const command = findCommand(group, name);
-    if (command) {
-      if (command.secretArgs) secrets = first.positionals.slice(2);
-      // Checked before --help: a token starting with '-h' must not be taken for a help request.
-      const unknown = unknownOption(command, first.tokens ?? [], argv);
-      if (unknown) return fail(EXIT.usage, unknown);
-    }
-    if (first.values.help === true) {
+    const asked = parseArgs({ args: [...first.options], options: toParseArgs(ALL_OPTIONS), strict: false });
+    if (asked.values.help === true) {
       io.stdout(helpFor([group, name]));
       return EXIT.ok;
     }
@@ -160,21 +136,45 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(groupHelp(group));
       return EXIT.usage;
     }
+    const command = findCommand(group, name);
     if (!command)
       return fail(EXIT.usage, `unknown subcommand '${group} ${name}'; see '${PROGRAM} ${group} --help'`);
     const see = seeHelp(command);
-    // Second pass, strict against this command's options: values missing or given to a flag.
+
+    // Second pass, against this command's options.
+    const own = { ...GLOBAL_OPTIONS, ...command.options };
+    const second = sortArgs(argv, own);
+    const [missingValue] = second.missingValues;
+    if (missingValue) return fail(EXIT.usage, `${missingValue} needs a value; ${see}`);
+    const commandWords = new Set(first.positionals.slice(0, 2).map((arg) => arg.index));
+    const given = second.positionals.filter((arg) => !commandWords.has(arg.index));
+    if (command.secretArgs) secrets = [...given, ...second.strays].map((arg) => arg.value);
+    // Strays first fill the arguments still missing: an id or token that starts with '-'.
+    const free = Math.max(0, command.args.length - given.length);
+    const stray = second.strays[free];
+    if (stray)
+      return fail(
+        EXIT.usage,
+        // A token that looks like an option must not be echoed.
+        command.secretArgs
+          ? `unknown option or too many arguments; ${see}`
+          : `unknown option '${stray.value}' for '${group} ${name}'; ${see}`,
+      );
+    const args = [...given, ...second.strays.slice(0, free)]
+      .sort((a, b) => a.index - b.index)
+      .map((arg) => arg.value);
+    // Strict: a missing option value, or a value given to a flag, is a usage error.
     const parsed = parseArgs({
-      args: [...argv],
-      options: toParseArgs({ ...GLOBAL_OPTIONS, ...command.options }),
+      args: [...second.options, '--', ...args],
+      options: toParseArgs(own),
       strict: true,
       allowPositionals: true,
     });
-    const args = parsed.positionals.slice(2);
-    if (args.length < command.args.length)
-      return fail(EXIT.usage, `missing ${command.args.slice(args.length).join(' ')}; ${see}`);
-    if (args.length > command.args.length) return fail(EXIT.usage, `too many arguments; ${see}`);
-    await execute(command, parsed.values, args, io);
+    if (parsed.positionals.length < command.args.length)
+      return fail(EXIT.usage, `missing ${command.args.slice(parsed.positionals.length).join(' ')}; ${see}`);
+    if (parsed.positionals.length > command.args.length)
+      return fail(EXIT.usage, `too many arguments; ${see}`);
+    await execute(command, parsed.values, parsed.positionals, io);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) return fail(EXIT.usage, error.message);

@@ -249,28 +249,48 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
 
   it('never echoes a token given as an argument in an error', async () => {
     const { client, access } = await clientWithTokens();
-    const results = await Promise.all([
+    const [extra, dashed, noUrl, unknown] = await Promise.all([
       local('tokens', 'delete-refresh', access, 'extra-argument'),
-      local('tokens', 'delete-access', `-x${access}`),
+      local('tokens', 'delete-access', access, `-x${access}`),
       cli(['tokens', 'delete-access', access]),
+      // Not a token this service issued: the API's 404, still without the value.
+      local('tokens', 'delete-access', `-x${access}`),
     ]);
-    for (const result of results) {
-      expect(result).toMatchObject({ code: 2, stdout: '' });
+    for (const result of [extra, dashed, noUrl, unknown]) {
+      expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^revocation-admin: .+\n$/);
       expect(result.stderr).not.toContain(access.slice(0, 12));
     }
+    expect([extra.code, dashed.code, noUrl.code, unknown.code]).toEqual([2, 2, 2, 1]);
+    expect(unknown.stderr).toBe('revocation-admin: Invalid Access Token (HTTP 404)\n');
     // Usage errors stop before any call: the token is untouched.
     expect(await introspect(client, access)).toMatchObject({ active: true });
   });
 
+  it('takes an id or token that starts with "-" as the argument, not as an option', async () => {
+    // One generated id or token in 64 starts with '-'; the API's 404 shows the value reached it.
+    const [get, mint, dashes] = await Promise.all([
+      local('clients', 'get', '-no-such-client'),
+      local('tokens', 'mint', '--client-id', '--no-such-client'),
+      local('clients', 'delete', '--', '--no-such-client'),
+    ]);
+    for (const result of [get, mint, dashes])
+      expect(result).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: 'revocation-admin: client not found (HTTP 404)\n',
+      });
+  });
+
   it('rejects usage errors with exit code 2 before calling the API', async () => {
-    const [noName, badTtl, unknown, missing, noUrl, badCommand] = await Promise.all([
+    const [noName, badTtl, unknown, missing, noUrl, badCommand, noValue] = await Promise.all([
       local('clients', 'create', '--scopes', 'read'),
       local('clients', 'create', '--name', 'x', '--access-token-ttl', '1h'),
       local('clients', 'get', 'some-id', '--bogus'),
       local('clients', 'get'),
       cli(['clients', 'get', 'some-id']),
       local('client', 'get', 'some-id'),
+      local('tokens', 'mint', '--subject', 'alice', '--client-id'),
     ]);
     expect(noName.stderr).toBe('revocation-admin: clients create needs --name\n');
     expect(badTtl.stderr).toBe('revocation-admin: --access-token-ttl must be a whole number of seconds\n');
@@ -278,7 +298,8 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(missing.stderr).toMatch(/^revocation-admin: missing CLIENT_ID;/);
     expect(noUrl.stderr).toMatch(/^revocation-admin: no API URL: pass --url URL or set REVOCATION_API_URL/);
     expect(badCommand.stderr).toMatch(/^revocation-admin: unknown command 'client'/);
-    for (const result of [noName, badTtl, unknown, missing, noUrl, badCommand]) {
+    expect(noValue.stderr).toMatch(/^revocation-admin: --client-id needs a value;/);
+    for (const result of [noName, badTtl, unknown, missing, noUrl, badCommand, noValue]) {
       expect(result).toMatchObject({ code: 2, stdout: '' });
       expect(result.stderr.split('\n')).toHaveLength(2);
     }
