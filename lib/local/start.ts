@@ -7,6 +7,8 @@ import type { AdminCredentials } from './sigv4.ts';
 /** Settings of `npm start`, from the environment and the command line. */
 export interface LocalSettings {
   port: number;
+  /** Interface to listen on: loopback by default, since the admin credentials are well known. */
+  host: string;
   dynamoDbLocalPort: number | undefined;
   dynamoDbEndpoint: string | undefined;
   dataDir: string | undefined;
@@ -29,6 +31,7 @@ export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): 
   if (dataDirAt >= 0 && !dataDir) throw new Error('--data-dir needs a directory');
   return {
     port: portFrom(env, 'PORT') ?? 3000,
+    host: env.HOST || '127.0.0.1',
     dynamoDbLocalPort: portFrom(env, 'DYNAMODB_LOCAL_PORT'),
     dynamoDbEndpoint: env[ENV.dynamoDbEndpoint] || undefined,
     dataDir,
@@ -85,7 +88,7 @@ export async function main(): Promise<void> {
   const server = await createLocalServer(settings.admin);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, resolve);
+    server.listen(settings.port, settings.host, resolve);
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   console.log(banner(url, settings, endpoint));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveTarget } from '../../lib/cli/target.ts';
 import {
   ADMIN,
@@ -13,6 +13,7 @@ import {
   recordSecrets,
   registerClient,
 } from '../support/helpers.ts';
+import { type Relay, startRelay } from '../support/relay.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -93,8 +94,17 @@ async function clientWithTokens(): Promise<{ client: RegisteredClient; access: s
   return { client, access: tokens.access_token, refresh: tokens.refresh_token };
 }
 
-/** Linux routes all of 127.0.0.0/8 to loopback: the local server, under a host the CLI does not treat as local. */
-const nonLocalUrl = () => baseUrl.replace('//localhost:', '//127.0.0.2:');
+let relay: Promise<Relay> | undefined;
+afterAll(async () => (await relay)?.cut());
+
+/**
+ * The local server under a host the CLI does not treat as local: a relay on 127.0.0.2 (Linux routes all
+ * of 127.0.0.0/8 to loopback), since the server itself listens on 127.0.0.1 only.
+ */
+async function nonLocalUrl(): Promise<string> {
+  relay ??= startRelay(baseUrl.replace('//localhost:', '//127.0.0.1:'), '127.0.0.2');
+  return `http://127.0.0.2:${(await relay).port}`;
+}
 
 describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
   it('clients create registers a confidential client and prints it with its secret', async () => {
@@ -307,16 +317,17 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
 
   it('signs with the standard AWS credential chain for a URL that is not local', async () => {
     const client = await registerClient();
+    const url = await nonLocalUrl();
     const chain = { AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
     const [signed, wrongKey, region, none] = await Promise.all([
-      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], chain),
-      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], {
+      cli(['clients', 'get', client.clientId, '--url', url], chain),
+      cli(['clients', 'get', client.clientId, '--url', url], {
         ...chain,
         AWS_SECRET_ACCESS_KEY: 'not-the-secret',
       }),
       // The signature's region comes from AWS_REGION; the local server accepts us-east-1 only.
-      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], { ...chain, AWS_REGION: 'eu-west-1' }),
-      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl()], {
+      cli(['clients', 'get', client.clientId, '--url', url], { ...chain, AWS_REGION: 'eu-west-1' }),
+      cli(['clients', 'get', client.clientId, '--url', url], {
         AWS_EC2_METADATA_DISABLED: 'true',
         AWS_CONFIG_FILE: '/nonexistent/config',
         AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
@@ -335,12 +346,13 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
 
   it('signs with the local admin credentials for a localhost URL, from ADMIN_* when set', async () => {
     const client = await registerClient();
+    const url = await nonLocalUrl();
     const [wrong, explicit] = await Promise.all([
       cli(['clients', 'get', client.clientId, '--url', baseUrl], {
         ADMIN_SECRET_ACCESS_KEY: 'not-the-secret',
       }),
       // --local picks the local credentials whatever the host; AWS credentials are not consulted.
-      cli(['clients', 'get', client.clientId, '--url', nonLocalUrl(), '--local'], {
+      cli(['clients', 'get', client.clientId, '--url', url, '--local'], {
         AWS_ACCESS_KEY_ID: 'AKIAWRONG',
         AWS_SECRET_ACCESS_KEY: 'wrong',
       }),

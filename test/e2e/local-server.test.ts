@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, localDynamoClient } from '../../lib/local/dynamodb-local.ts';
 import { startServer } from '../support/global-setup.ts';
 import { basic, dynamoEndpoint, registerClient, runDir } from '../support/helpers.ts';
+import { type Relay, startRelay } from '../support/relay.ts';
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -79,31 +80,19 @@ describe('npm start', () => {
 });
 
 describe('failures of DynamoDB', () => {
-  const sockets = new Set<Socket>();
-  const target = new URL(dynamoEndpoint);
-  // A TCP relay in front of DynamoDB Local that the test can cut, as a network outage would.
-  const relay = createServer((socket) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(socket).add(upstream);
-    socket.pipe(upstream).pipe(socket);
-    const drop = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', drop);
-    upstream.on('error', drop);
-  });
   const logFile = join(runDir, 'outage-server.log');
   let stopServer = () => {};
+  let relay: Relay | undefined;
 
   afterAll(() => {
     stopServer();
-    relay.close();
+    relay?.cut();
   });
 
   it('answers 500 server_error without detail for an unexpected fault, and 503 with Retry-After during an outage', async () => {
-    const relayPort = await freePort();
-    await new Promise<void>((resolve) => relay.listen(relayPort, '127.0.0.1', resolve));
+    // A relay in front of DynamoDB Local that the test can cut, as a network outage would.
+    relay = await startRelay(dynamoEndpoint);
+    const relayPort = relay.port;
     const table = `outage-${Date.now()}`;
     const { url, child } = await startServer(
       { DYNAMODB_ENDPOINT: `http://127.0.0.1:${relayPort}`, TABLE_NAME: table, RETRY_AFTER_SECONDS: '5' },
@@ -133,8 +122,7 @@ describe('failures of DynamoDB', () => {
     expect(broken.headers.get('cache-control')).toBe('no-store');
 
     // Cut the network: every call is a 503 with Retry-After.
-    relay.close();
-    for (const socket of sockets) socket.destroy();
+    relay.cut();
     const down = await introspect();
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('5');
