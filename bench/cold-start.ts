@@ -359,7 +359,7 @@ export async function run(): Promise<string> {
     `Source maps (revoke, SDK bundled, .map ${kb(probe.mapBytes)}): init ${timing(withMaps)} with ` +
       `\`--enable-source-maps\`, ${timing(withoutMaps)} without.`,
     '',
-    `### Warm revoke (input to the cost estimate in docs/deploy.md)`,
+    `### Warm revoke (input to the cost estimate in README.md)`,
     '',
     `${WARM_RUNS} revokes of access tokens through the bundled revoke handler, in process, against DynamoDB ` +
       `Local on this machine: median ${ms(warm.median)}, p90 ${ms(warm.p90)}. DynamoDB operations per revoke, ` +
