@@ -14,5 +14,5 @@ export const handler = httpHandler('introspect', async (request) => {
   if (method === 'none') throw invalidClient(false, 'introspection requires client authentication');
   request.log.clientId = client.clientId;
   request.log.tokenId = hashSecret(token);
-  return jsonResult(200, await introspect(store, clock, token));
+  return jsonResult(200, await introspect(store, clock, token, client));
 });

@@ -30,9 +30,9 @@ function bearerToken(authorization: string | undefined): string {
 export const handler = httpHandler('invalidate', async (request) => {
   const raw = bearerToken(request.headers.authorization);
   request.log.tokenId = hashSecret(raw);
-  const found = await findActiveToken(store, clock, raw);
+  const token = await findActiveToken(store, clock, raw);
   // A refresh token presented as a bearer is no access token: refused, and left untouched.
-  const revocation = found?.token.kind === 'access' ? await revokeAccessToken(store, found.token) : undefined;
+  const revocation = token?.kind === 'access' ? await revokeAccessToken(store, token) : undefined;
   if (!revocation) {
     throw new OAuthError(403, 'invalid_token', 'Access Token already invalidated or not found');
   }

@@ -66,6 +66,20 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     expect(context.parent).toEqual(parent);
   });
 
+  it('does not read again the client the caller already holds, but reads any other', async () => {
+    const client = await aClient();
+    const parent = token(client, 'refresh');
+    const child = childOf(parent);
+    await store.putTokens([parent, child]);
+    // A copy that differs from the stored item shows which one came back.
+    const held = { ...client, name: 'held by the caller' };
+    expect(await store.getTokenContext(child, held)).toEqual({ client: held, parent });
+    expect((await store.getTokenContext(child, { ...held, clientId: 'someone-else' })).client).toEqual(
+      client,
+    );
+    expect(await store.getTokenContext(parent, held)).toEqual({ client: held, parent: undefined });
+  });
+
   it('mints no token for a client that does not exist', async () => {
     const ghost = { clientId: 'no-such-client' } as Client;
     const orphan = token(ghost, 'access');

@@ -1,4 +1,4 @@
-import type { Clock, Store } from './model.ts';
+import type { Client, Clock, Store } from './model.ts';
 import { findActiveToken } from './tokens.ts';
 
 export type IntrospectionResponse =
@@ -14,10 +14,14 @@ export type IntrospectionResponse =
     };
 
 /** RFC 7662 2.2: everything about an active token, nothing at all about any other. */
-export async function introspect(store: Store, clock: Clock, raw: string): Promise<IntrospectionResponse> {
-  const found = await findActiveToken(store, clock, raw);
-  if (!found) return { active: false };
-  const { token } = found;
+export async function introspect(
+  store: Store,
+  clock: Clock,
+  raw: string,
+  caller?: Client,
+): Promise<IntrospectionResponse> {
+  const token = await findActiveToken(store, clock, raw, caller);
+  if (!token) return { active: false };
   return {
     active: true,
     scope: token.scope,

@@ -73,8 +73,11 @@ export interface Store {
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean>;
 
   getToken(id: string): Promise<TokenRecord | undefined>;
-  /** The token's client and (for access tokens with one) its refresh token, in one consistent read. */
-  getTokenContext(token: TokenRecord): Promise<TokenContext>;
+  /**
+   * The token's client and (for access tokens with one) its refresh token, in one consistent read.
+   * A `knownClient` the caller has just read (the authenticated client) is not read again.
+   */
+  getTokenContext(token: TokenRecord, knownClient?: Client): Promise<TokenContext>;
   /** Writes new tokens atomically; false when the client vanished meanwhile. */
   putTokens(tokens: readonly TokenRecord[]): Promise<boolean>;
   /**

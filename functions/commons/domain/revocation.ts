@@ -1,7 +1,7 @@
 import { invalidRequest } from '../errors.ts';
 import type { Client, Clock, Store, TokenKind, TokenRecord } from './model.ts';
 import { hashSecret } from './secrets.ts';
-import { isActive } from './tokens.ts';
+import { checkActive } from './tokens.ts';
 
 /** What a revocation did, for the audit log. */
 export interface Revocation {
@@ -41,12 +41,12 @@ export async function findRevocable(
   store: Store,
   clock: Clock,
   raw: string,
+  knownClient?: Client,
 ): Promise<TokenRecord | undefined> {
   const token = await store.getToken(hashSecret(raw));
   if (!token) return undefined;
   if (token.kind === 'refresh' && token.revoked) return token;
-  const context = await store.getTokenContext(token);
-  return isActive(token, context, clock()) ? token : undefined;
+  return (await checkActive(store, clock, token, knownClient)) ? token : undefined;
 }
 
 /** Revokes whichever kind the token is. */
@@ -67,7 +67,7 @@ export async function revokeForClient(
   caller: Client,
   raw: string,
 ): Promise<Revocation | undefined> {
-  const token = await findRevocable(store, clock, raw);
+  const token = await findRevocable(store, clock, raw, caller);
   if (!token) return undefined;
   if (token.clientId !== caller.clientId) {
     if (caller.public) return undefined;

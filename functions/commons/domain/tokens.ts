@@ -38,12 +38,20 @@ export function isActive(token: TokenRecord, context: TokenContext, now: number)
   return (token.refreshExpiresAt ?? 0) * 1000 <= now;
 }
 
+/** Whether a stored token is active; `knownClient`, if it is the token's client, is not read again. */
+export async function checkActive(store: Store, clock: Clock, token: TokenRecord, knownClient?: Client) {
+  return isActive(token, await store.getTokenContext(token, knownClient), clock());
+}
+
 /** Reads a token by its raw value and returns it only if it is active. */
-export async function findActiveToken(store: Store, clock: Clock, raw: string) {
+export async function findActiveToken(
+  store: Store,
+  clock: Clock,
+  raw: string,
+  knownClient?: Client,
+): Promise<TokenRecord | undefined> {
   const token = await store.getToken(hashSecret(raw));
-  if (!token) return undefined;
-  const context = await store.getTokenContext(token);
-  return isActive(token, context, clock()) ? { token, context } : undefined;
+  return token && (await checkActive(store, clock, token, knownClient)) ? token : undefined;
 }
 
 /** RFC 6749 5.1 successful response. */
@@ -152,8 +160,7 @@ export async function refreshTokenGrant(
   scope?: string,
 ) {
   requireGrant(client, 'refresh_token');
-  const found = await findActiveToken(store, clock, rawRefreshToken);
-  const parent = found?.token;
+  const parent = await findActiveToken(store, clock, rawRefreshToken, client);
   if (parent?.kind !== 'refresh' || parent.clientId !== client.clientId) {
     throw new OAuthError(400, 'invalid_grant', 'refresh token is invalid, expired or revoked');
   }

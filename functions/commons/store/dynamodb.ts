@@ -193,9 +193,14 @@ export class DynamoStore implements Store {
     return Item && toToken(Item);
   }
 
-  async getTokenContext(token: TokenRecord): Promise<TokenContext> {
+  async getTokenContext(token: TokenRecord, knownClient?: Client): Promise<TokenContext> {
     const parentId = token.refreshTokenId;
-    const keys = [clientKey(token.clientId), ...(parentId === undefined ? [] : [tokenKey(parentId)])];
+    const clientKnown = knownClient?.clientId === token.clientId;
+    const keys = [
+      ...(clientKnown ? [] : [clientKey(token.clientId)]),
+      ...(parentId === undefined ? [] : [tokenKey(parentId)]),
+    ];
+    if (keys.length === 0) return { client: knownClient, parent: undefined };
     let pending: Record<string, unknown>[] = keys;
     const found: Record<string, unknown>[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -215,7 +220,8 @@ export class DynamoStore implements Store {
     const byKey = new Map(found.map((item) => [String(item[PARTITION_KEY]), item]));
     const clientItem = byKey.get(`${CLIENT_KEY_PREFIX}${token.clientId}`);
     const parentItem = parentId === undefined ? undefined : byKey.get(parentId);
-    return { client: clientItem && toClient(clientItem), parent: parentItem && toToken(parentItem) };
+    const client = clientKnown ? knownClient : clientItem && toClient(clientItem);
+    return { client, parent: parentItem && toToken(parentItem) };
   }
 
   putTokens(tokens: readonly TokenRecord[]): Promise<boolean> {
