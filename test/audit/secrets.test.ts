@@ -25,6 +25,17 @@ async function scanTable(): Promise<Record<string, unknown>[]> {
   return items;
 }
 
+/** Waits until no server log has grown for 300 ms: the last lines may still be on their way to the file. */
+async function settledLogs(): Promise<string> {
+  let previous = -1;
+  for (;;) {
+    const text = logs();
+    if (text.length === previous) return text;
+    previous = text.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
 const logs = () =>
   readdirSync(runDir)
     .filter((name) => name.endsWith('.log'))
@@ -49,8 +60,8 @@ describe('secrets at rest and in logs, after the whole suite', () => {
     expect(stored.length).toBeGreaterThan(0);
   });
 
-  it('logs no raw token, client secret or Authorization header', () => {
-    const text = logs();
+  it('logs no raw token, client secret or Authorization header', async () => {
+    const text = await settledLogs();
     expect(text.length).toBeGreaterThan(1000);
     const leaked = secrets.filter((secret) => text.includes(secret));
     expect(leaked).toEqual([]);

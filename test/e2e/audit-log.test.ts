@@ -1,66 +1,34 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../functions/commons/domain/secrets.ts';
 import {
   admin,
   call,
   clientCredentials,
+  type LogLine,
+  logLines,
   postForm,
   type RegisteredClient,
   refresh,
   registerClient,
-  runDir,
   type Tokens,
+  waitForLog,
 } from '../support/helpers.ts';
 
 /** Who the local server says signed an admin call (its stand-in for the IAM authorizer's identity). */
 const ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
 
-interface LogLine {
-  level?: string;
-  message?: string;
-  service?: string;
-  route?: string;
-  clientId?: string;
-  audit?: Record<string, unknown>;
-  raw: string;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every JSON line the local server has logged so far (its banner and runtime warnings are not JSON). */
-function serverLines(): LogLine[] {
-  const text = readFileSync(join(runDir, 'server.log'), 'utf8');
-  return text.split('\n').flatMap((raw) => {
-    if (!raw.startsWith('{')) return [];
-    try {
-      return [{ ...(JSON.parse(raw) as object), raw }];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /**
  * The audit lines about a client's tokens, read once the server has logged `requests` request lines for
  * that route and client. A handler writes its audit line before its request line, on the same stream, so
- * by then every audit line of those requests is in the file; the parent process copies the child's output
- * to the file asynchronously, hence the polling.
+ * by then every audit line of those requests is in the file.
  */
 async function auditLines(clientId: string, route: string, requests = 1): Promise<LogLine[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const lines = serverLines();
-    const logged = lines.filter(
-      (l) => l.message === 'request' && l.route === route && l.clientId === clientId,
-    );
-    if (logged.length >= requests) {
-      return lines.filter((l) => l.message === 'token revoked' && l.audit?.clientId === clientId);
-    }
-    if (Date.now() > deadline) throw new Error(`no request line for ${route} and client ${clientId}`);
-    await sleep(50);
-  }
+  const lines = await waitForLog(
+    (all) =>
+      all.filter((l) => l.message === 'request' && l.route === route && l.clientId === clientId).length >=
+      requests,
+  );
+  return lines.filter((l) => l.message === 'token revoked' && l.audit?.clientId === clientId);
 }
 
 /** The prefix of a token's id (SHA-256, base64url) that an audit line may carry. */
@@ -288,7 +256,7 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expect(response.status).toBe(200);
     await auditLines(stranger.clientId, 'POST /oauth2/revoke');
     expect(
-      serverLines().filter((l) => l.message === 'token revoked' && l.audit?.clientId === owner.clientId),
+      logLines().filter((l) => l.message === 'token revoked' && l.audit?.clientId === owner.clientId),
     ).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
@@ -140,4 +140,46 @@ export async function introspect(client: RegisteredClient, token: string): Promi
 /** The store adapter against the suite's DynamoDB Local table. */
 export function testStore(): DynamoStore {
   return new DynamoStore({ tableName, endpoint: dynamoEndpoint });
+}
+
+/** One JSON line of a server log. */
+export interface LogLine {
+  message?: string;
+  route?: string;
+  status?: number;
+  clientId?: string;
+  audit?: Record<string, unknown>;
+  /** The line as written. */
+  raw: string;
+}
+
+/** The suite's local server log. */
+export const serverLog = join(runDir, 'server.log');
+
+/** Every JSON line a server has logged so far (its banner and runtime warnings are not JSON). */
+export function logLines(file = serverLog): LogLine[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((raw) => {
+      if (!raw.startsWith('{')) return [];
+      try {
+        return [{ ...(JSON.parse(raw) as object), raw }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
+ * Polls a server log until `done` holds and returns its lines. A server logs before it responds, but the
+ * test process copies the server's output to the file asynchronously, so a line may land a little later.
+ */
+export async function waitForLog(done: (lines: LogLine[]) => boolean, file = serverLog): Promise<LogLine[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines = logLines(file);
+    if (done(lines)) return lines;
+    if (Date.now() > deadline) throw new Error(`the expected lines never reached ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
