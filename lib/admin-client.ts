@@ -48,12 +48,14 @@ export async function adminRequest(
   });
   const { host: _host, ...sendHeaders } = signed.headers;
   const response = await fetch(url, { method, headers: sendHeaders, ...(body !== undefined && { body }) });
-  const text = await response.text();
-  let json: unknown;
+  return { status: response.status, headers: response.headers, json: parseJsonBody(await response.text()) };
+}
+
+/** A response body parsed as JSON; undefined when it is empty or not JSON. */
+export function parseJsonBody(text: string): unknown {
   try {
-    json = text === '' ? undefined : JSON.parse(text);
+    return text === '' ? undefined : JSON.parse(text);
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: response.status, headers: response.headers, json };
 }

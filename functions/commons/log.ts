@@ -26,6 +26,11 @@ export function audit(entry: AuditEntry): void {
   logger.info('token revoked', { audit: { action: 'revoke', ...entry, at: new Date().toISOString() } });
 }
 
+/** Audit line of revoking every token of a client. */
+export function auditClientTokens(route: string, who: string, clientId: string, count: number): void {
+  audit({ route, who, tokenKind: 'all', clientId, cascade: count });
+}
+
 /** Audit line of a single-token revocation. */
 export function auditRevocation(route: string, who: string, revocation: Revocation): void {
   audit({

@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
-import { type AdminResponse, adminRequest } from '../../lib/admin-client.ts';
+import { type AdminResponse, adminRequest, parseJsonBody } from '../../lib/admin-client.ts';
 
 export const baseUrl = inject('baseUrl');
 export const runDir = inject('runDir');
@@ -44,12 +44,7 @@ export interface HttpResponse {
 export async function call(method: string, path: string, init: RequestInit = {}): Promise<HttpResponse> {
   const response = await fetch(new URL(path, baseUrl), { ...init, method });
   const text = await response.text();
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonBody(text);
   recordSecrets(json);
   return { status: response.status, headers: response.headers, text, json };
 }

@@ -1,4 +1,5 @@
-import { ApigeeError } from '../errors.ts';
+import { AdminError, ApigeeError } from '../errors.ts';
+import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import type { Clock, Store, TokenKind, TokenRecord } from './model.ts';
 import { checkTokenSyntax } from './params.ts';
 import { findRevocable, type Revocation, revoke } from './revocation.ts';
@@ -75,4 +76,17 @@ export async function deleteClient(store: Store, clientId: string): Promise<numb
   const existed = await store.deleteClient(clientId);
   const swept = await store.deleteTokensOfClient(clientId);
   return existed || swept > 0 ? swept : undefined;
+}
+
+/**
+ * Runs an admin action on the client named in the path; 404 when the action finds no such client. An id
+ * longer than any issued is a 404 without touching the table.
+ */
+export async function forClient<T>(
+  clientId: string,
+  action: (clientId: string) => Promise<T | undefined>,
+): Promise<T> {
+  const result = clientId.length <= MAX_CLIENT_ID_LENGTH ? await action(clientId) : undefined;
+  if (result === undefined) throw new AdminError(404, 'client not found');
+  return result;
 }

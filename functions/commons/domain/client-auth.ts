@@ -1,4 +1,5 @@
 import { invalidClient, invalidRequest } from '../errors.ts';
+import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import type { Client, Store } from './model.ts';
 import type { Params } from './params.ts';
 import { secretMatches } from './secrets.ts';
@@ -9,8 +10,6 @@ export interface AuthenticatedClient {
   readonly client: Client;
   readonly method: AuthMethod;
 }
-
-const MAX_CLIENT_ID_LENGTH = 128;
 
 /** `application/x-www-form-urlencoded` decoding of one Basic credential part (RFC 6749 2.3.1). */
 function formDecode(part: string): string | undefined {

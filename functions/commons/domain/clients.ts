@@ -7,6 +7,8 @@ import { parseScope } from './tokens.ts';
 export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
 export const DEFAULT_REFRESH_TOKEN_TTL = 30 * 24 * 3600;
 const MAX_TTL = 365 * 24 * 3600;
+/** Longer ids were never issued; refusing them early also keeps them out of DynamoDB key limits. */
+export const MAX_CLIENT_ID_LENGTH = 128;
 
 const badField = (field: string, rule: string) => new AdminError(400, `"${field}" ${rule}`);
 
