@@ -35,6 +35,16 @@ export interface DynamoStoreOptions {
   indexPageSize?: number;
 }
 
+/** Conditions on the item a command targets. */
+const ITEM_EXISTS = {
+  ConditionExpression: 'attribute_exists(#pk)',
+  ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+};
+const ITEM_IS_NEW = {
+  ConditionExpression: 'attribute_not_exists(#pk)',
+  ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+};
+
 const clientKey = (clientId: string) => ({ [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}` });
 const tokenKey = (id: string) => ({ [PARTITION_KEY]: id });
 
@@ -151,8 +161,7 @@ export class DynamoStore implements Store {
         new PutCommand({
           TableName: this.tableName,
           Item: { ...clientKey(clientId), ...rest },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ...ITEM_IS_NEW,
         }),
       ),
     );
@@ -164,8 +173,7 @@ export class DynamoStore implements Store {
         new DeleteCommand({
           TableName: this.tableName,
           Key: clientKey(clientId),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ...ITEM_EXISTS,
         }),
       ),
     );
@@ -236,16 +244,14 @@ export class DynamoStore implements Store {
               ConditionCheck: {
                 TableName: this.tableName,
                 Key: clientKey(first.clientId),
-                ConditionExpression: 'attribute_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+                ...ITEM_EXISTS,
               },
             },
             ...tokens.map((token) => ({
               Put: {
                 TableName: this.tableName,
                 Item: tokenItem(token),
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+                ...ITEM_IS_NEW,
               },
             })),
           ],
@@ -291,8 +297,7 @@ export class DynamoStore implements Store {
               Put: {
                 TableName: this.tableName,
                 Item: tokenItem(access),
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+                ...ITEM_IS_NEW,
               },
             },
           ],
