@@ -8,8 +8,8 @@ export abstract class HttpError extends Error {
   abstract readonly statusCode: number;
   /** Extra response headers (WWW-Authenticate, Retry-After). */
   headers: Record<string, string> = {};
-  /** The JSON body sent to the caller. */
-  abstract body(): Record<string, unknown>;
+  /** The JSON body sent to the caller; undefined for an empty body. */
+  abstract body(): Record<string, unknown> | undefined;
 }
 
 /** RFC 6749 section 5.2 error codes, plus RFC 6750 `invalid_token`. */
@@ -50,6 +50,21 @@ export function invalidClient(
   const error = new OAuthError(401, 'invalid_client', description);
   if (usedAuthorizationHeader) error.headers['WWW-Authenticate'] = 'Basic realm="oauth"';
   return error;
+}
+
+/**
+ * RFC 6750 3.1: a request that carries no bearer credential at all gets the challenge alone, "without
+ * an error code or other error information", so the body is empty.
+ */
+export class BearerChallenge extends HttpError {
+  readonly statusCode = 401;
+  constructor() {
+    super('bearer access token required');
+    this.headers['WWW-Authenticate'] = 'Bearer realm="oauth"';
+  }
+  body(): undefined {
+    return undefined;
+  }
 }
 
 /** Admin API errors, shaped like API Gateway's own `{"message"}` bodies. */

@@ -2,7 +2,7 @@ import { checkTokenSyntax } from '#commons/domain/params.ts';
 import { revokeAccessToken } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { findActiveToken } from '#commons/domain/tokens.ts';
-import { OAuthError } from '#commons/errors.ts';
+import { BearerChallenge, OAuthError } from '#commons/errors.ts';
 import { emptyResult, httpHandler } from '#commons/http.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
@@ -12,11 +12,7 @@ const CHALLENGE = 'Bearer realm="oauth"';
 /** The bearer access token of an RFC 6750 Authorization header. */
 function bearerToken(authorization: string | undefined): string {
   const match = authorization === undefined ? null : /^Bearer +(\S+) *$/i.exec(authorization);
-  if (!match?.[1]) {
-    const error = new OAuthError(401, 'invalid_request', 'a bearer access token is required');
-    error.headers['WWW-Authenticate'] = CHALLENGE;
-    throw error;
-  }
+  if (!match?.[1]) throw new BearerChallenge();
   try {
     return checkTokenSyntax(match[1]);
   } catch (cause) {

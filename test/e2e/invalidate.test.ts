@@ -159,6 +159,8 @@ describe('DELETE /oauth/token', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer realm="oauth"');
     expect(response.headers.get('cache-control')).toBe('no-store');
+    // RFC 6750 3.1: no error code or other error information when no credential was presented.
+    expect(response.text).toBe('');
   });
 
   it('answers 401 with a Bearer challenge when the credential is not a bearer token', async () => {
