@@ -17,8 +17,9 @@ import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import type { TokenRecord } from '#commons/domain/model.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import type { HttpApiEvent, HttpApiResult } from '#commons/http.ts';
-import { ROUTES, routeKey } from '#commons/routes.ts';
+import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
+import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { ensureTable, startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 import {
@@ -201,13 +202,16 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
   try {
     const table = 'cold-start-bench';
     await ensureTable(dynamo.endpoint, table);
-    const store = new DynamoStore({ tableName: table, endpoint: dynamo.endpoint });
+    const store = new DynamoStore({
+      tableName: table,
+      client: createDynamoClient({ endpoint: dynamo.endpoint }),
+    });
     const { client, secret } = newClient({ name: 'bench', grantTypes: ['client_credentials'] }, Date.now());
     if (!secret) throw new Error('a confidential client has a secret');
     await store.createClient(client);
     const encode = (value: string) => encodeURIComponent(value);
     const authorization = `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(secret)}`).toString('base64')}`;
-    const route = ROUTES.find((r) => r.handler === 'revoke');
+    const route = HTTP_FUNCTIONS.find((r) => r.name === 'revoke');
     if (!route) throw new Error('no revoke route');
 
     const issue = async (): Promise<string> => {
@@ -230,7 +234,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
     const event = (raw: string): HttpApiEvent => ({
       version: '2.0',
       routeKey: routeKey(route),
-      rawPath: route.path,
+      rawPath: route.trigger.path,
       rawQueryString: '',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
       body: `token=${raw}&token_type_hint=access_token`,
@@ -242,7 +246,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
         domainPrefix: 'bench',
         http: {
           method: 'POST',
-          path: route.path,
+          path: route.trigger.path,
           protocol: 'HTTP/1.1',
           sourceIp: '127.0.0.1',
           userAgent: 'bench',
@@ -307,7 +311,7 @@ const timing = (t: Timing) => `${ms(t.median)} (min ${ms(t.min)})`;
 /** Runs the benchmark and returns its markdown section. */
 export async function run(): Promise<string> {
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
-  const handlers = [...new Set(ROUTES.map((route) => route.handler))].sort();
+  const handlers = [...new Set(HTTP_FUNCTIONS.map((route) => route.name))].sort();
   const rows: string[] = [];
   const medians = { bundled: [] as number[], external: [] as number[] };
   for (const handler of handlers) {

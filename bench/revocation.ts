@@ -12,6 +12,7 @@ import type { TokenRecord } from '../functions/commons/domain/model.ts';
 import { hashSecret, mintSecret } from '../functions/commons/domain/secrets.ts';
 import { findActiveToken } from '../functions/commons/domain/tokens.ts';
 import { PARTITION_KEY } from '../functions/commons/schema.ts';
+import { createDynamoClient } from '../functions/commons/store/client.ts';
 import { DynamoStore } from '../functions/commons/store/dynamodb.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 
@@ -39,7 +40,10 @@ export async function run(): Promise<string> {
   const dynamo = await startDynamoDbLocal();
   try {
     await ensureTable(dynamo.endpoint, TABLE);
-    const store = new DynamoStore({ tableName: TABLE, endpoint: dynamo.endpoint });
+    const store = new DynamoStore({
+      tableName: TABLE,
+      client: createDynamoClient({ endpoint: dynamo.endpoint }),
+    });
     const doc = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint));
     const clock = () => Date.now();
     const { client } = newClient(
@@ -101,7 +105,7 @@ export async function run(): Promise<string> {
     const full: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < READS; i++) {
-      full.push(await timed(() => findActiveToken(store, clock, raw)));
+      full.push(await timed(() => findActiveToken(store, clock, child.id)));
       bare.push(await timed(() => store.getToken(child.id)));
     }
     doc.destroy();

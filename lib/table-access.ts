@@ -1,8 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { DynamoAction, Route } from '#commons/routes.ts';
+import type { DynamoAction, FunctionEntry } from '#commons/manifest.ts';
 import { INDEXES } from '#commons/schema.ts';
 
-/** The table rights one route's function needs, split by the ARN they apply to. */
+/** The table rights one function needs, split by the ARN they apply to. */
 export interface TableAccess {
   /** Actions on the table ARN itself. */
   readonly tableActions: readonly DynamoAction[];
@@ -17,10 +17,10 @@ const QUERY: DynamoAction = 'dynamodb:Query';
  * useful on an index: a route that names indexes gets Query on those index ARNs and not on the table;
  * a route that lists Query without naming an index gets it on the table, as written.
  */
-export function tableAccess(route: Route): TableAccess {
+export function tableAccess(route: FunctionEntry): TableAccess {
   for (const name of route.indexes) {
     if (!INDEXES.some((index) => index.indexName === name)) {
-      throw new Error(`route ${route.method} ${route.path} queries unknown index "${name}"`);
+      throw new Error(`function ${route.name} queries unknown index "${name}"`);
     }
   }
   const queriesIndexes = route.indexes.length > 0;
@@ -34,7 +34,7 @@ export function indexArn(tableArn: string, indexName: string): string {
 }
 
 /** IAM statements granting exactly `tableAccess(route)`: no `index/*`, no action the route does not use. */
-export function tableAccessStatements(route: Route, tableArn: string): iam.PolicyStatement[] {
+export function tableAccessStatements(route: FunctionEntry, tableArn: string): iam.PolicyStatement[] {
   const access = tableAccess(route);
   const statements: iam.PolicyStatement[] = [];
   if (access.tableActions.length > 0) {
@@ -52,7 +52,7 @@ export function tableAccessStatements(route: Route, tableArn: string): iam.Polic
 }
 
 /** Key actions a route needs when the table is encrypted with a customer managed key. */
-export function keyActions(route: Route): string[] {
+export function keyActions(route: FunctionEntry): string[] {
   const writes: DynamoAction[] = [
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',

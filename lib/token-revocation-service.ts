@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '#commons/config.ts';
-import { ROUTES, type Route, routeKey } from '#commons/routes.ts';
+import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
 import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
 import { keyActions, tableAccessStatements } from './table-access.ts';
@@ -144,19 +144,19 @@ export class TokenRevocationService extends Construct {
 
     const functions = new Map<string, ServiceFunction>();
     const iamAuthorizer = new HttpIamAuthorizer();
-    const handlers = new Set<string>();
-    for (const route of ROUTES) {
-      // httpHandler() finds its route by handler name, so a handler can serve one route only.
-      if (handlers.has(route.handler)) throw new Error(`handler "${route.handler}" serves two routes`);
-      handlers.add(route.handler);
+    const names = new Set<string>();
+    for (const route of HTTP_FUNCTIONS) {
+      // httpHandler() finds its entry by function name, so a name can serve one route only.
+      if (names.has(route.name)) throw new Error(`function "${route.name}" serves two routes`);
+      names.add(route.name);
       const fn = this.createFunction(route, props, removalPolicy, logRetention);
       const httpRoutes = this.api.addRoutes({
-        path: route.path,
-        methods: [apigwv2.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${pascalCase(route.handler)}Integration`, fn),
-        authorizer: route.auth === 'iam' ? iamAuthorizer : undefined,
+        path: route.trigger.path,
+        methods: [apigwv2.HttpMethod[route.trigger.method]],
+        integration: new HttpLambdaIntegration(`${pascalCase(route.name)}Integration`, fn),
+        authorizer: route.trigger.auth === 'iam' ? iamAuthorizer : undefined,
       });
-      if (route.auth === 'none') {
+      if (route.trigger.auth === 'none') {
         for (const httpRoute of httpRoutes) {
           // On the CfnRoute only, not on the Lambda permission beside it.
           Validations.of(httpRoute.node.defaultChild ?? httpRoute).acknowledge({
@@ -204,14 +204,14 @@ export class TokenRevocationService extends Construct {
   }
 
   private createFunction(
-    route: Route,
+    route: HttpFunction,
     props: TokenRevocationServiceProps,
     removalPolicy: RemovalPolicy,
     logRetention: logs.RetentionDays,
   ): ServiceFunction {
-    const id = pascalCase(route.handler);
+    const id = pascalCase(route.name);
     const fn = new ServiceFunction(this, id, {
-      handler: route.handler,
+      handler: route.name,
       description: routeKey(route),
       memorySize: props.memorySize,
       logRetention,

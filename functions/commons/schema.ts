@@ -1,17 +1,48 @@
 /**
- * The one definition of the DynamoDB table. The CDK construct, DynamoDB Local (local server and tests)
- * and the store adapter all build from these constants, so the schema cannot drift between them.
+ * The one definition of the DynamoDB table: key, indexes and every attribute name. The CDK construct,
+ * DynamoDB Local (local server and tests) and the store adapter all build from these constants, so the
+ * schema cannot drift between them; only `store/items.ts` turns items into records and back.
  *
  * Items:
  * - token:  pk = SHA-256 of the raw token (base64url); never the raw token.
  * - client: pk = `client#<clientId>`.
  */
 
+/** Every attribute name the table uses. */
+export const ATTR = {
+  /** Partition key of every item (the table has no sort key). */
+  pk: 'pk',
+  /** Epoch seconds; DynamoDB's TTL deletes on it (late: every read still checks it). */
+  expiresAt: 'expiresAt',
+  // Tokens
+  kind: 'kind',
+  clientId: 'clientId',
+  scope: 'scope',
+  subject: 'subject',
+  issuedAt: 'issuedAt',
+  grantType: 'grantType',
+  refreshTokenId: 'refreshTokenId',
+  refreshExpiresAt: 'refreshExpiresAt',
+  refreshCount: 'refreshCount',
+  revoked: 'revoked',
+  lastModifiedAt: 'lastModifiedAt',
+  // Clients (their id lives in the key only, so client items stay out of the client index)
+  name: 'name',
+  public: 'public',
+  secretHash: 'secretHash',
+  grantTypes: 'grantTypes',
+  scopes: 'scopes',
+  accessTokenTtl: 'accessTokenTtl',
+  refreshTokenTtl: 'refreshTokenTtl',
+  createdAt: 'createdAt',
+  tokensRevokedBefore: 'tokensRevokedBefore',
+} as const;
+
 /** Partition key of every item (the table has no sort key). */
-export const PARTITION_KEY = 'pk';
+export const PARTITION_KEY = ATTR.pk;
 
 /** Epoch-seconds attribute that DynamoDB's TTL deletes on (late: every read still checks it). */
-export const TTL_ATTRIBUTE = 'expiresAt';
+export const TTL_ATTRIBUTE = ATTR.expiresAt;
 
 /** Prefix of client item keys; `#` never occurs in a base64url token hash, so keys cannot collide. */
 export const CLIENT_KEY_PREFIX = 'client#';
@@ -24,11 +55,11 @@ export interface IndexSchema {
 /** Refresh token id -> access tokens issued with it (the revocation cascade). Keys only. */
 export const REFRESH_TOKEN_INDEX: IndexSchema = {
   indexName: 'byRefreshToken',
-  partitionKey: 'refreshTokenId',
+  partitionKey: ATTR.refreshTokenId,
 };
 
 /** Client id -> every token of that client (revoke everything of a client). Keys only. */
-export const CLIENT_INDEX: IndexSchema = { indexName: 'byClient', partitionKey: 'clientId' };
+export const CLIENT_INDEX: IndexSchema = { indexName: 'byClient', partitionKey: ATTR.clientId };
 
 export const INDEXES: readonly IndexSchema[] = [REFRESH_TOKEN_INDEX, CLIENT_INDEX];
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import type { HttpApiEvent, HttpApiResult } from '../../functions/commons/http.ts';
-import { ROUTES, type Route, routeKey } from '../../functions/commons/routes.ts';
+import type { HttpApiEvent, HttpApiResult } from '../../functions/commons/http/handler.ts';
+import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '../../functions/commons/manifest.ts';
 import { type AdminCredentials, verifySigV4 } from './sigv4.ts';
 
 type LambdaHandler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
@@ -21,7 +21,7 @@ interface CompiledRoute {
 
 function compile(route: Route, handler: LambdaHandler): CompiledRoute {
   const params: string[] = [];
-  const source = route.path
+  const source = route.trigger.path
     .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
     .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
       params.push(name);
@@ -33,8 +33,8 @@ function compile(route: Route, handler: LambdaHandler): CompiledRoute {
 /** Loads every handler of the route table (after the environment they read at load time is set). */
 async function loadRoutes(): Promise<CompiledRoute[]> {
   return Promise.all(
-    ROUTES.map(async (route) => {
-      const module = (await import(`../../functions/${route.handler}/index.ts`)) as {
+    HTTP_FUNCTIONS.map(async (route) => {
+      const module = (await import(`../../functions/${route.name}/index.ts`)) as {
         handler: LambdaHandler;
       };
       return compile(route, module.handler);
@@ -75,12 +75,12 @@ function lambdaContext(route: Route, requestId: string): Context {
   const deadline = Date.now() + 30_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: `local-${route.handler}`,
+    functionName: `local-${route.name}`,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:local-${route.handler}`,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:local-${route.name}`,
     memoryLimitInMB: '256',
     awsRequestId: requestId,
-    logGroupName: `/aws/lambda/local-${route.handler}`,
+    logGroupName: `/aws/lambda/local-${route.name}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
@@ -116,7 +116,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
       const rawQuery = url.search.slice(1);
       let params: Record<string, string> = {};
       const match = routes.find((candidate) => {
-        if (candidate.route.method !== request.method) return false;
+        if (candidate.route.trigger.method !== request.method) return false;
         const found = candidate.pattern.exec(rawPath);
         if (!found) return false;
         params = Object.fromEntries(
@@ -134,7 +134,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
       }
       const key = routeKey(match.route);
       let authorizer: HttpApiEvent['requestContext']['authorizer'];
-      if (match.route.auth === 'iam') {
+      if (match.route.trigger.auth === 'iam') {
         const method = request.method ?? 'GET';
         const keyId = verifySigV4({ method, rawPath, rawQuery, headers, body }, admin, SIGV4_SCOPE);
         if (!keyId) return message(response, 403, 'Forbidden');

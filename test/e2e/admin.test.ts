@@ -1,8 +1,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_FUNCTIONS } from '#commons/manifest.ts';
 import { hashSecret } from '../../functions/commons/domain/secrets.ts';
-import { ROUTES } from '../../functions/commons/routes.ts';
 import {
   ADMIN,
   admin,
@@ -110,15 +110,15 @@ async function signedCall(method: string, path: string, options: SigningOptions 
 }
 
 /** A concrete path for each admin route of the route table. */
-const ADMIN_ROUTES = ROUTES.filter((route) => route.auth === 'iam').map((route) => ({
-  method: route.method,
-  path: route.path.replace(/\{(\w+)\}/g, 'c29tZS12YWx1ZQ'),
+const ADMIN_ROUTES = HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'iam').map((route) => ({
+  method: route.trigger.method,
+  path: route.trigger.path.replace(/\{(\w+)\}/g, 'c29tZS12YWx1ZQ'),
 }));
 
 describe('admin API authorization (SigV4, as the IAM authorizer)', () => {
   it('requires SigV4 on every /admin route of the route table and on no other', () => {
-    const adminPaths = ROUTES.filter((route) => route.path.startsWith('/admin/'));
-    expect(ROUTES.filter((route) => route.auth === 'iam')).toEqual(adminPaths);
+    const adminPaths = HTTP_FUNCTIONS.filter((route) => route.trigger.path.startsWith('/admin/'));
+    expect(HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'iam')).toEqual(adminPaths);
     expect(ADMIN_ROUTES).toHaveLength(adminPaths.length);
   });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, routeKey } from '../../functions/commons/routes.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import {
   admin,
   basic,
@@ -554,7 +554,7 @@ describe('caching', () => {
 
   it('sends Cache-Control: no-store and Pragma: no-cache on every response of every route', async () => {
     const list = await probes();
-    expect(new Set(list.map((p) => p.route))).toEqual(new Set(ROUTES.map(routeKey)));
+    expect(new Set(list.map((p) => p.route))).toEqual(new Set(HTTP_FUNCTIONS.map(routeKey)));
     for (const probe of list) {
       const response = await probe.send();
       expect({ route: probe.route, status: response.status }).toEqual({

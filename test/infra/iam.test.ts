@@ -2,7 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, type Route, routeKey } from '#commons/routes.ts';
+import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
 import { tableAccess } from '../../lib/table-access.ts';
 import { resourcesOfType, synthesize, synthesizeConstruct, TEST_ENV } from './support.ts';
 
@@ -28,7 +28,7 @@ function normalize(statement: Statement) {
 }
 
 /** Logical ids of a route's function, its role and its log group. */
-function functionOf(template: Template, route: Route) {
+function functionOf(template: Template, route: HttpFunction) {
   const functions = resourcesOfType(template, 'AWS::Lambda::Function');
   const entry = Object.entries(functions).find(([, fn]) => fn.Properties.Description === routeKey(route));
   if (!entry) throw new Error(`no function for ${routeKey(route)}`);
@@ -58,7 +58,7 @@ const tableArnOf = (template: Template) => ({
  * What the route table entitles a function to, written out independently of lib/table-access.ts: its
  * table actions on the table ARN, except Query, which goes to the named indexes' ARNs when it has any.
  */
-function expectedTableStatements(template: Template, route: Route): Statement[] {
+function expectedTableStatements(template: Template, route: HttpFunction): Statement[] {
   const tableArn = tableArnOf(template);
   const onIndexes = route.indexes.length > 0;
   const tableActions = route.tableActions.filter((a) => !(onIndexes && a === 'dynamodb:Query'));
@@ -77,7 +77,7 @@ function expectedTableStatements(template: Template, route: Route): Statement[] 
 describe('least privilege', () => {
   const { template } = synthesize();
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
     '%s: the role may write its own log group and perform exactly its route-table actions',
     (_key, route) => {
       const { roleId, logGroupId } = functionOf(template, route);
@@ -107,7 +107,7 @@ describe('least privilege', () => {
 
   it('gives each function a role of its own, assumable by Lambda only', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(ROUTES.length);
+    expect(Object.keys(roles)).toHaveLength(HTTP_FUNCTIONS.length);
     for (const role of Object.values(roles)) {
       const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
       expect(trust).toEqual([
@@ -121,7 +121,7 @@ describe('least privilege', () => {
   });
 
   it('refuses a route that names an index the schema does not have', () => {
-    const route = { ...ROUTES[0], indexes: ['byNothing'] } as Route;
+    const route = { ...HTTP_FUNCTIONS[0], indexes: ['byNothing'] } as HttpFunction;
     expect(() => tableAccess(route)).toThrow(/unknown index "byNothing"/);
   });
 });
@@ -138,7 +138,7 @@ describe('least privilege with a customer managed key', () => {
     'dynamodb:BatchWriteItem',
   ];
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
     '%s: may use the table key for exactly what its table actions need',
     (_key, route) => {
       const { roleId } = functionOf(template, route);

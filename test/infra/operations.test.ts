@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '#commons/routes.ts';
+import { HTTP_FUNCTIONS } from '#commons/manifest.ts';
 import { type CfnResource, resource, resourcesOfType, synthesize, TEST_ENV } from './support.ts';
 
 function onlyStage(template: Template): CfnResource {
@@ -120,7 +120,7 @@ describe('alarms', () => {
   it('watch errors and throttles of every function, one alarm each', () => {
     const functionIds = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'));
     const lambdaAlarms = withMetric('AWS/Lambda/Errors');
-    expect(lambdaAlarms).toHaveLength(ROUTES.length);
+    expect(lambdaAlarms).toHaveLength(HTTP_FUNCTIONS.length);
     const watched = lambdaAlarms.map((alarm) => {
       expect(metricNames(alarm).sort()).toEqual(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles']);
       const dimensions = metricsOf(alarm).flatMap((m) => m.MetricStat?.Metric.Dimensions ?? []);
@@ -146,7 +146,7 @@ describe('alarms', () => {
   });
 
   it('are exactly these, and notify nobody unless a topic is given', () => {
-    expect(alarms).toHaveLength(ROUTES.length + 3);
+    expect(alarms).toHaveLength(HTTP_FUNCTIONS.length + 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toBeUndefined();
   });
 
@@ -156,7 +156,7 @@ describe('alarms', () => {
       synthesize({}, { alarmTopicArn: topicArn }).template,
       'AWS::CloudWatch::Alarm',
     );
-    expect(Object.keys(notifying)).toHaveLength(ROUTES.length + 3);
+    expect(Object.keys(notifying)).toHaveLength(HTTP_FUNCTIONS.length + 3);
     for (const alarm of Object.values(notifying)) {
       expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
       expect(alarm.Properties.OKActions).toEqual([topicArn]);

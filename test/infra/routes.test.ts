@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
-import { ROUTES, routeKey } from '#commons/routes.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { resource, resourcesOfType, synthesize } from './support.ts';
 
 const { template } = synthesize();
@@ -29,27 +29,27 @@ function routeLogicalId(key: string): string {
 describe('HTTP API routes', () => {
   it('are exactly the route table, no more and no fewer', () => {
     const deployed = Object.values(routes).map((route) => route.Properties.RouteKey);
-    expect(deployed.sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(deployed.sort()).toEqual(HTTP_FUNCTIONS.map(routeKey).sort());
   });
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
     '%s has the IAM authorizer exactly when the route table says auth iam',
     (key, route) => {
       const properties = resource(routes, routeLogicalId(key)).Properties;
-      expect(properties.AuthorizationType).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
+      expect(properties.AuthorizationType).toBe(route.trigger.auth === 'iam' ? 'AWS_IAM' : 'NONE');
     },
   );
 
   it('gives every route its own function, described by its route key', () => {
-    const invoked = ROUTES.map((route) => functionOfRoute(routeLogicalId(routeKey(route))));
-    expect(new Set(invoked).size).toBe(ROUTES.length);
-    for (const [i, route] of ROUTES.entries()) {
+    const invoked = HTTP_FUNCTIONS.map((route) => functionOfRoute(routeLogicalId(routeKey(route))));
+    expect(new Set(invoked).size).toBe(HTTP_FUNCTIONS.length);
+    for (const [i, route] of HTTP_FUNCTIONS.entries()) {
       expect(resource(functions, invoked[i] ?? '').Properties.Description).toBe(routeKey(route));
     }
   });
 
   it('invokes the functions with the payload format 2.0 the handlers parse', () => {
-    expect(Object.keys(integrations)).toHaveLength(ROUTES.length);
+    expect(Object.keys(integrations)).toHaveLength(HTTP_FUNCTIONS.length);
     for (const integration of Object.values(integrations)) {
       expect(integration.Properties).toMatchObject({
         IntegrationType: 'AWS_PROXY',
@@ -62,14 +62,14 @@ describe('HTTP API routes', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Permission',
       { Principal: 'apigateway.amazonaws.com', SourceArn: Match.anyValue() },
-      ROUTES.length,
+      HTTP_FUNCTIONS.length,
     );
   });
 });
 
 describe('Lambda functions', () => {
   it('is one per route', () => {
-    expect(Object.keys(functions)).toHaveLength(ROUTES.length);
+    expect(Object.keys(functions)).toHaveLength(HTTP_FUNCTIONS.length);
   });
 
   it('run Node.js 24 on ARM64 with ESM bundles, 512 MB and a 15 s timeout', () => {
@@ -102,7 +102,7 @@ describe('Lambda functions', () => {
     const used = Object.values(functions).map(
       (fn) => (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
     );
-    expect(new Set(used).size).toBe(ROUTES.length);
+    expect(new Set(used).size).toBe(HTTP_FUNCTIONS.length);
     for (const id of used) {
       expect(resource(logGroups, id).Properties.RetentionInDays).toBe(30);
       expect(resource(logGroups, id).DeletionPolicy).toBe('Retain');

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, routeKey } from '#commons/routes.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lib/service-function.ts';
 
 const CDK_CLI = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
@@ -87,7 +87,7 @@ describe('cdk synth of the real app', () => {
       .map((rule) => rule.resource);
     expect(apig4.every((r) => r.Type === 'AWS::ApiGatewayV2::Route')).toBe(true);
     expect(apig4.map((r) => r.Properties.RouteKey).sort()).toEqual(
-      ROUTES.filter((route) => route.auth === 'none')
+      HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'none')
         .map(routeKey)
         .sort(),
     );
@@ -95,7 +95,7 @@ describe('cdk synth of the real app', () => {
 
   it('bundles every function into an ESM file with its source map, within budget', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length);
+    expect(functions).toHaveLength(HTTP_FUNCTIONS.length);
     for (const fn of functions) {
       const assetDir = path.join(outdir, String(fn.Metadata?.['aws:asset:path']));
       const code = fs.readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HttpApiEvent, HttpApiResult } from '../../functions/commons/http.ts';
-import { ROUTES, routeKey } from '../../functions/commons/routes.ts';
+import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { dynamoEndpoint, tableName } from '../support/helpers.ts';
 
 type Handler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
@@ -11,18 +11,18 @@ beforeAll(async () => {
   // The handlers read their configuration at load, as on Lambda.
   process.env.TABLE_NAME = tableName;
   process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
-  for (const route of ROUTES) {
-    const module = (await import(`../../functions/${route.handler}/index.ts`)) as { handler: Handler };
-    handlers.set(route.handler, module.handler);
+  for (const route of HTTP_FUNCTIONS) {
+    const module = (await import(`../../functions/${route.name}/index.ts`)) as { handler: Handler };
+    handlers.set(route.name, module.handler);
   }
 });
 
 /** A payload 2.0 event as API Gateway would send it, with no IAM identity. */
-function event(route: (typeof ROUTES)[number]): HttpApiEvent {
+function event(route: (typeof HTTP_FUNCTIONS)[number]): HttpApiEvent {
   return {
     version: '2.0',
     routeKey: routeKey(route),
-    rawPath: route.path,
+    rawPath: route.trigger.path,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
     pathParameters: { clientId: 'x', access_token: 'x', refresh_token: 'x' },
@@ -34,8 +34,8 @@ function event(route: (typeof ROUTES)[number]): HttpApiEvent {
       domainName: 'test',
       domainPrefix: 'test',
       http: {
-        method: route.method,
-        path: route.path,
+        method: route.trigger.method,
+        path: route.trigger.path,
         protocol: 'HTTP/1.1',
         sourceIp: '127.0.0.1',
         userAgent: 'test',
@@ -50,17 +50,18 @@ function event(route: (typeof ROUTES)[number]): HttpApiEvent {
 }
 
 describe('Lambda handlers invoked directly', () => {
-  it.each(ROUTES.filter((route) => route.auth === 'iam').map((route) => [routeKey(route), route] as const))(
-    '%s refuses an event that carries no IAM identity',
-    async (_key, route) => {
-      const result = await handlers.get(route.handler)?.(event(route), {} as Context);
-      expect(result?.statusCode).toBe(403);
-      expect(JSON.parse(result?.body ?? '')).toEqual({ message: 'Forbidden' });
-    },
-  );
+  it.each(
+    HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'iam').map(
+      (route) => [routeKey(route), route] as const,
+    ),
+  )('%s refuses an event that carries no IAM identity', async (_key, route) => {
+    const result = await handlers.get(route.name)?.(event(route), {} as Context);
+    expect(result?.statusCode).toBe(403);
+    expect(JSON.parse(result?.body ?? '')).toEqual({ message: 'Forbidden' });
+  });
 
   it('every route of the route table has a handler', () => {
-    expect([...handlers.keys()].sort()).toEqual(ROUTES.map((route) => route.handler).sort());
+    expect([...handlers.keys()].sort()).toEqual(HTTP_FUNCTIONS.map((route) => route.name).sort());
     for (const handler of handlers.values()) expect(typeof handler).toBe('function');
   });
 });

@@ -1,15 +1,20 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { newClient } from '../../functions/commons/domain/clients.ts';
-import type { Client, Store, TokenRecord } from '../../functions/commons/domain/model.ts';
-import { findRevocable, revokeRefreshToken } from '../../functions/commons/domain/revocation.ts';
-import { hashSecret, mintSecret } from '../../functions/commons/domain/secrets.ts';
-import { isActive } from '../../functions/commons/domain/tokens.ts';
-import { DependencyUnavailableError } from '../../functions/commons/errors.ts';
-import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
+import { newClient } from '#commons/domain/clients.ts';
+import { InvalidInput, StoreUnavailable } from '#commons/domain/errors.ts';
+import type { Client, Store, TokenRecord } from '#commons/domain/model.ts';
+import { findRevocable, revokeRefreshToken } from '#commons/domain/revocation.ts';
+import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
+import { isActive } from '#commons/domain/tokens.ts';
+import { ATTR } from '#commons/schema.ts';
+import { createDynamoClient, DEADLINES } from '#commons/store/client.ts';
+import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { CorruptItem } from '#commons/store/items.ts';
 import { dynamoEndpoint, tableName, testStore } from '../support/helpers.ts';
 
+const localClient = () => createDynamoClient({ endpoint: dynamoEndpoint });
 const store = testStore();
 const clock = () => Date.now();
 
@@ -130,7 +135,7 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const children = Array.from({ length: 60 }, () => childOf(parent));
     const cousin = childOf(sibling);
     for (const child of [...children, cousin]) await store.putRefreshedAccessToken(child, parent, clock());
-    const paged = new DynamoStore({ tableName, endpoint: dynamoEndpoint, indexPageSize: 7 });
+    const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 7 });
     expect(await paged.deleteAccessTokensOf(parent.id)).toBe(60);
     for (const child of children.slice(0, 5)) expect(await store.getToken(child.id)).toBeUndefined();
     expect(await store.getToken(cousin.id)).toBeDefined();
@@ -143,7 +148,7 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const theirs = token(other, 'access');
     for (let i = 0; i < mine.length; i += 10) await store.putTokens(mine.slice(i, i + 10));
     await store.putTokens([theirs]);
-    const paged = new DynamoStore({ tableName, endpoint: dynamoEndpoint, indexPageSize: 4 });
+    const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 4 });
     expect(await paged.deleteTokensOfClient(client.clientId)).toBe(30);
     expect(await store.getToken(theirs.id)).toBeDefined();
   });
@@ -158,9 +163,9 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
 
     // The sweep fails as it would when DynamoDB throttles past the SDK's retries.
     const failing: Store = Object.create(store, {
-      deleteAccessTokensOf: { value: () => Promise.reject(new DependencyUnavailableError(1)) },
+      deleteAccessTokensOf: { value: () => Promise.reject(new StoreUnavailable()) },
     });
-    await expect(revokeRefreshToken(failing, parent)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(revokeRefreshToken(failing, parent)).rejects.toBeInstanceOf(StoreUnavailable);
 
     // Already dead everywhere, though nothing was swept yet.
     expect((await store.getToken(parent.id))?.revoked).toBe(true);
@@ -168,26 +173,25 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     expect(await store.putRefreshedAccessToken(childOf(parent), parent, clock())).toBe(false);
 
     // The retried revoke still finds the half-revoked token and completes the job.
-    const again = await findRevocable(store, clock, raw);
+    const again = await findRevocable(store, clock, hashSecret(raw));
     expect(again?.revoked).toBe(true);
     const done = await revokeRefreshToken(store, again as TokenRecord);
-    expect(done.cascade).toBe(5);
+    expect(done?.cascade).toBe(5);
     expect(await store.getToken(parent.id)).toBeUndefined();
     for (const child of children) expect(await store.getToken(child.id)).toBeUndefined();
   });
 });
 
 describe('DynamoDB unavailability', () => {
-  it('turns a refused connection into a 503 with Retry-After', async () => {
-    const down = new DynamoStore({ tableName, endpoint: 'http://127.0.0.1:9', retryAfterSeconds: 7 });
-    const error = await down.getToken('x').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
-    expect((error as DependencyUnavailableError).statusCode).toBe(503);
-    expect((error as DependencyUnavailableError).headers['Retry-After']).toBe('7');
-    expect((error as DependencyUnavailableError).body()).toEqual({ error: 'temporarily_unavailable' });
+  it('turns a refused connection into StoreUnavailable', async () => {
+    const down = new DynamoStore({
+      tableName,
+      client: createDynamoClient({ endpoint: 'http://127.0.0.1:9' }),
+    });
+    await expect(down.getToken('x')).rejects.toBeInstanceOf(StoreUnavailable);
   });
 
-  it('turns throttling that outlasts the SDK retries into a 503', async () => {
+  it('turns throttling that outlasts the SDK retries into StoreUnavailable', async () => {
     let calls = 0;
     const throttling = createServer((_request, response) => {
       calls++;
@@ -202,11 +206,67 @@ describe('DynamoDB unavailability', () => {
     await new Promise<void>((resolve) => throttling.listen(0, '127.0.0.1', resolve));
     const { port } = throttling.address() as AddressInfo;
     try {
-      const throttled = new DynamoStore({ tableName, endpoint: `http://127.0.0.1:${port}` });
-      await expect(throttled.getClient('x')).rejects.toBeInstanceOf(DependencyUnavailableError);
-      expect(calls).toBe(3);
+      const client = createDynamoClient({ endpoint: `http://127.0.0.1:${port}` });
+      const throttled = new DynamoStore({ tableName, client });
+      await expect(throttled.getClient('x')).rejects.toBeInstanceOf(StoreUnavailable);
+      expect(calls).toBe(DEADLINES.maxAttempts);
     } finally {
       throttling.close();
     }
+  });
+
+  it('gives up on a DynamoDB that accepts connections and never answers, by its deadline', async () => {
+    const sockets = new Set<Socket>();
+    let requests = 0;
+    // Reads every request and never answers, as a stopped (SIGSTOP) DynamoDB Local does.
+    const hung = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', () => requests++);
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as AddressInfo;
+    try {
+      const store = new DynamoStore({
+        tableName,
+        client: createDynamoClient({ endpoint: `http://127.0.0.1:${port}` }),
+      });
+      const started = performance.now();
+      const error = await store.putTokens([token(await aClient(), 'access')]).catch((e: unknown) => e);
+      const elapsed = performance.now() - started;
+      expect(error).toBeInstanceOf(StoreUnavailable);
+      expect(elapsed).toBeLessThanOrEqual(DEADLINES.callMs + 500);
+      const sent = requests;
+      // Aborted means aborted: the SDK sends nothing more once the caller has its answer.
+      await new Promise((resolve) => setTimeout(resolve, DEADLINES.requestMs + 200));
+      expect(requests).toBe(sent);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+  });
+});
+
+describe('conditional deletes and input DynamoDB refuses', () => {
+  it('gives the deleted token to exactly one of two concurrent deletes', async () => {
+    const client = await aClient();
+    for (let round = 0; round < 20; round++) {
+      const access = token(client, 'access');
+      await store.putTokens([access]);
+      const results = await Promise.all([store.deleteToken(access.id), store.deleteToken(access.id)]);
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    }
+  });
+
+  it("answers an item over DynamoDB's size limit with InvalidInput, not a fault", async () => {
+    const client = await aClient();
+    const huge = token(client, 'access', { scope: 'x'.repeat(410 * 1024) });
+    await expect(store.putTokens([huge])).rejects.toBeInstanceOf(InvalidInput);
+  });
+
+  it('refuses to read an item that does not have the shape the service writes', async () => {
+    const id = hashSecret(mintSecret());
+    const doc = DynamoDBDocumentClient.from(localClient());
+    await doc.send(new PutCommand({ TableName: tableName, Item: { [ATTR.pk]: id, [ATTR.kind]: 'access' } }));
+    await expect(store.getToken(id)).rejects.toBeInstanceOf(CorruptItem);
   });
 });

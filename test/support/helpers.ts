@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { createDynamoClient } from '../../functions/commons/store/client.ts';
 import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
 import { type AdminResponse, adminRequest, parseJsonBody } from '../../lib/admin-client.ts';
 
@@ -134,7 +135,7 @@ export async function introspect(client: RegisteredClient, token: string): Promi
 
 /** The store adapter against the suite's DynamoDB Local table. */
 export function testStore(): DynamoStore {
-  return new DynamoStore({ tableName, endpoint: dynamoEndpoint });
+  return new DynamoStore({ tableName, client: createDynamoClient({ endpoint: dynamoEndpoint }) });
 }
 
 /** One JSON line of a server log. */

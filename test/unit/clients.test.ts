@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { clientView, newClient, parseJsonObject } from '../../functions/commons/domain/clients.ts';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
-import { AdminError } from '../../functions/commons/errors.ts';
+import { newClient } from '#commons/domain/clients.ts';
+import { InvalidInput, InvalidRequest } from '#commons/domain/errors.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
+import {
+  clientView,
+  MAX_SCOPE_LENGTH,
+  MAX_SCOPES,
+  parseJsonObject,
+  readMintRequest,
+  readRegistration,
+} from '#commons/http/admin-json.ts';
 
+const register = (input: Record<string, unknown>) => newClient(readRegistration(input), 0);
 const rejects = (input: Record<string, unknown>, field: string) => {
-  expect(() => newClient(input, 0)).toThrow(AdminError);
-  expect(() => newClient(input, 0)).toThrow(new RegExp(`"${field}"`));
+  expect(() => register(input)).toThrow(InvalidInput);
+  expect(() => register(input)).toThrow(new RegExp(`"${field}"`));
 };
 
 describe('client registration', () => {
@@ -44,14 +53,37 @@ describe('client registration', () => {
     rejects({ name: 'a', refreshTokenTtl: 1.5 }, 'refreshTokenTtl');
   });
 
+  it(`holds at most ${MAX_SCOPES} scopes of at most ${MAX_SCOPE_LENGTH} characters`, () => {
+    const many = Array.from({ length: MAX_SCOPES }, (_, i) => `s${i}`);
+    expect(register({ name: 'a', scopes: many }).client.scopes).toHaveLength(MAX_SCOPES);
+    rejects({ name: 'a', scopes: [...many, 'one-more'] }, 'scopes');
+    expect(register({ name: 'a', scopes: ['x'.repeat(MAX_SCOPE_LENGTH)] }).client.scopes).toHaveLength(1);
+    rejects({ name: 'a', scopes: ['x'.repeat(MAX_SCOPE_LENGTH + 1)] }, 'scopes');
+  });
+
   it('never shows the secret or its hash in the client view', () => {
     const { client } = newClient({ name: 'app' }, 0);
     expect(Object.keys(clientView(client))).not.toContain('secretHash');
   });
 
   it('requires a JSON object body', () => {
+    expect(() => parseJsonObject('not json')).toThrow(InvalidRequest);
     expect(() => parseJsonObject('not json')).toThrow(/valid JSON/);
     expect(() => parseJsonObject('[1]')).toThrow(/JSON object/);
     expect(parseJsonObject('{"a":1}')).toEqual({ a: 1 });
+  });
+});
+
+describe('token mint request', () => {
+  it('reads an empty scope as no scope asked for, like an empty OAuth parameter', () => {
+    expect(readMintRequest({ clientId: 'c', scope: '' }).scope).toBeUndefined();
+    expect(readMintRequest({ clientId: 'c', scope: 'read' }).scope).toBe('read');
+  });
+
+  it('names the offending field', () => {
+    expect(() => readMintRequest({})).toThrow(/"clientId"/);
+    expect(() => readMintRequest({ clientId: 'c', subject: 'x'.repeat(257) })).toThrow(/"subject"/);
+    expect(() => readMintRequest({ clientId: 'c', refreshToken: 'yes' })).toThrow(/"refreshToken"/);
+    expect(() => readMintRequest({ clientId: 'c', scope: ['read'] })).toThrow(/"scope"/);
   });
 });

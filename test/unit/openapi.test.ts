@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, routeKey } from '../../functions/commons/routes.ts';
+import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DOCUMENT = 'docs/openapi.yaml';
@@ -89,43 +89,46 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
   });
 
   it('documents exactly the routes of the route table, no more and no fewer', () => {
-    expect([...documented.keys()].sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect([...documented.keys()].sort()).toEqual(HTTP_FUNCTIONS.map(routeKey).sort());
   });
 
-  describe.each(ROUTES.map((route) => [routeKey(route), route.auth] as const))('%s', (key, auth) => {
-    if (auth === 'iam') {
-      it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
-        expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
-      });
-    } else {
-      it('declares its own authentication, and not SigV4', () => {
-        const security = documented.get(key)?.security ?? document.security ?? [];
-        expect(security.length).toBeGreaterThan(0);
-        expect(schemesOf(security)).not.toContain('sigv4');
-      });
-    }
-
-    // Every handler reads DynamoDB, and the HTTP layer maps faults the same way on every route.
-    it('documents 500 server_error and 503 temporarily_unavailable with Retry-After', () => {
-      const responses = documented.get(key)?.responses ?? {};
-      expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
-      expect(responses['503']?.content?.['application/json']?.example).toEqual({
-        error: 'temporarily_unavailable',
-      });
-      expect(responses['503']?.headers).toHaveProperty('Retry-After');
-    });
-
-    it('declares Cache-Control: no-store and Pragma: no-cache on every response its handler writes', () => {
-      const responses = Object.entries(documented.get(key)?.responses ?? {});
-      // The IAM authorizer's 403 is API Gateway's own response, written before any handler runs.
-      const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
-      expect(fromHandler.length).toBeGreaterThan(0);
-      for (const [status, response] of fromHandler) {
-        expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
-        expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
+  describe.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route.trigger.auth] as const))(
+    '%s',
+    (key, auth) => {
+      if (auth === 'iam') {
+        it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
+          expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
+        });
+      } else {
+        it('declares its own authentication, and not SigV4', () => {
+          const security = documented.get(key)?.security ?? document.security ?? [];
+          expect(security.length).toBeGreaterThan(0);
+          expect(schemesOf(security)).not.toContain('sigv4');
+        });
       }
-    });
-  });
+
+      // Every handler reads DynamoDB, and the HTTP layer maps faults the same way on every route.
+      it('documents 500 server_error and 503 temporarily_unavailable with Retry-After', () => {
+        const responses = documented.get(key)?.responses ?? {};
+        expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
+        expect(responses['503']?.content?.['application/json']?.example).toEqual({
+          error: 'temporarily_unavailable',
+        });
+        expect(responses['503']?.headers).toHaveProperty('Retry-After');
+      });
+
+      it('declares Cache-Control: no-store and Pragma: no-cache on every response its handler writes', () => {
+        const responses = Object.entries(documented.get(key)?.responses ?? {});
+        // The IAM authorizer's 403 is API Gateway's own response, written before any handler runs.
+        const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
+        expect(fromHandler.length).toBeGreaterThan(0);
+        for (const [status, response] of fromHandler) {
+          expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
+          expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
+        }
+      });
+    },
+  );
 
   it('describes the SigV4 scheme as an Authorization header with the service it signs for', () => {
     const scheme = document.components.securitySchemes.sigv4;

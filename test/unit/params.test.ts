@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkTokenSyntax,
-  MAX_BODY_BYTES,
-  parseForm,
-  tokenHint,
-} from '../../functions/commons/domain/params.ts';
-import { OAuthError } from '../../functions/commons/errors.ts';
+import { InvalidRequest } from '#commons/domain/errors.ts';
+import { checkTokenSyntax, MAX_BODY_BYTES, parseForm, tokenHint } from '#commons/http/form.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const form = (body: string, type: string | undefined = FORM) => parseForm(type, Buffer.from(body));
@@ -14,10 +9,8 @@ function invalidRequest(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(OAuthError);
-    expect((error as OAuthError).statusCode).toBe(400);
-    expect((error as OAuthError).error).toBe('invalid_request');
-    return (error as OAuthError).description ?? '';
+    expect(error).toBeInstanceOf(InvalidRequest);
+    return (error as InvalidRequest).message;
   }
   throw new Error('expected invalid_request');
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidScope } from '#commons/domain/errors.ts';
 import type { Client, TokenRecord } from '../../functions/commons/domain/model.ts';
 import { hashSecret, idPrefix, mintSecret, secretMatches } from '../../functions/commons/domain/secrets.ts';
 import { grantScope, isActive, parseScope } from '../../functions/commons/domain/tokens.ts';
-import { OAuthError } from '../../functions/commons/errors.ts';
 
 const NOW = 1_800_000_000_000;
 const client: Client = {
@@ -68,8 +68,8 @@ describe('scope (RFC 6749 3.3)', () => {
     expect(parseScope('read  write read')).toEqual(['read', 'write']);
   });
   it('rejects characters outside scope-token', () => {
-    expect(() => parseScope('re"ad')).toThrow(OAuthError);
-    expect(() => parseScope('   ')).toThrow(OAuthError);
+    expect(() => parseScope('re"ad')).toThrow(InvalidScope);
+    expect(() => parseScope('   ')).toThrow(InvalidScope);
   });
   it('grants the requested subset, or everything allowed when none is requested', () => {
     expect(grantScope('write', ['read', 'write'])).toBe('write');
@@ -77,7 +77,7 @@ describe('scope (RFC 6749 3.3)', () => {
   });
   it('refuses scopes outside the allowed set with invalid_scope', () => {
     expect(() => grantScope('admin read', ['read'])).toThrow(
-      expect.objectContaining({ error: 'invalid_scope' }),
+      expect.objectContaining({ code: 'invalid_scope' }),
     );
   });
 });

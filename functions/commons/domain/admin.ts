@@ -1,54 +1,23 @@
-import { AdminError, ApigeeError } from '../errors.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
-import type { Clock, Store, TokenKind, TokenRecord } from './model.ts';
-import { checkTokenSyntax } from './params.ts';
+import { NotFound } from './errors.ts';
+import type { Clock, Store, TokenKind } from './model.ts';
 import { findRevocable, type Revocation, revoke } from './revocation.ts';
 
-/**
- * The deleted token's profile, field for field as Apigee Edge's management API returns it, so that
- * tools written against Apigee keep working. Times are epoch milliseconds; `token` echoes the path value.
- */
-export function apigeeProfile(token: TokenRecord, raw: string) {
-  return {
-    clientId: token.clientId,
-    attributes: [],
-    createdAt: token.issuedAt,
-    issuedAt: token.issuedAt,
-    expiresAt: token.expiresAt * 1000,
-    lastModifiedAt: token.lastModifiedAt,
-    grantType: token.grantType,
-    refreshCount: token.refreshCount,
-    scope: token.scope,
-    status: 'revoked',
-    token: raw,
-    tokenType: 'BearerToken',
-  };
-}
-
-const NOT_FOUND: Record<TokenKind, string> = {
-  access: 'Invalid Access Token',
-  refresh: 'Invalid Refresh Token',
-};
+const MISSING = { access: 'access_token', refresh: 'refresh_token' } as const;
 
 /**
- * Revokes a token of the given kind named in an admin path. A malformed, unknown, expired, already
- * revoked or wrong-kind token is Apigee's 404; a malformed one is refused before the table is touched.
+ * Revokes a token of the given kind, named by its id, for an operator. An unknown, expired, already
+ * revoked or wrong-kind token is `NotFound`; so is the loser of two concurrent deletes of one token.
  */
 export async function adminRevoke(
   store: Store,
   clock: Clock,
   kind: TokenKind,
-  raw: string,
+  tokenId: string,
 ): Promise<Revocation> {
-  const notFound = () => new ApigeeError(404, 'keymanagement.service.invalid_account_name', NOT_FOUND[kind]);
-  try {
-    checkTokenSyntax(raw);
-  } catch {
-    throw notFound();
-  }
-  const token = await findRevocable(store, clock, raw);
+  const token = await findRevocable(store, clock, tokenId);
   const revocation = token?.kind === kind ? await revoke(store, token) : undefined;
-  if (!revocation) throw notFound();
+  if (!revocation) throw new NotFound(MISSING[kind]);
   return revocation;
 }
 
@@ -79,14 +48,14 @@ export async function deleteClient(store: Store, clientId: string): Promise<numb
 }
 
 /**
- * Runs an admin action on the client named in the path; 404 when the action finds no such client. An id
- * longer than any issued is a 404 without touching the table.
+ * Runs an admin action on the client named; `NotFound` when the action finds no such client. An id
+ * longer than any issued is not found without touching the table.
  */
 export async function forClient<T>(
   clientId: string,
   action: (clientId: string) => Promise<T | undefined>,
 ): Promise<T> {
   const result = clientId.length <= MAX_CLIENT_ID_LENGTH ? await action(clientId) : undefined;
-  if (result === undefined) throw new AdminError(404, 'client not found');
+  if (result === undefined) throw new NotFound('client');
   return result;
 }

@@ -17,10 +17,10 @@ export type IntrospectionResponse =
 export async function introspect(
   store: Store,
   clock: Clock,
-  raw: string,
+  tokenId: string,
   caller?: Client,
 ): Promise<IntrospectionResponse> {
-  const token = await findActiveToken(store, clock, raw, caller);
+  const token = await findActiveToken(store, clock, tokenId, caller);
   if (!token) return { active: false };
   return {
     active: true,

@@ -1,6 +1,5 @@
-import { invalidRequest } from '../errors.ts';
+import { NotTokenOwner } from './errors.ts';
 import type { Client, Clock, Store, TokenKind, TokenRecord } from './model.ts';
-import { hashSecret } from './secrets.ts';
 import { checkActive } from './tokens.ts';
 
 /** What a revocation did, for the audit log. */
@@ -17,17 +16,19 @@ export interface Revocation {
  * Revokes a refresh token and every access token minted from it, resumably:
  * 1. mark it revoked: from here on no refresh grant succeeds and every child reads as inactive;
  * 2. sweep the children through the index (every page);
- * 3. delete it.
- * A failure part way leaves the mark in place, so the same revoke call, retried, finishes the job.
+ * 3. delete it, conditionally.
+ * A failure part way leaves the mark in place, so the same revoke call, retried, finishes the job. Of two
+ * concurrent revocations both finish the sweep, and only the one whose delete removed the token reports
+ * a revocation (undefined for the other), so it is audited once.
  */
-export async function revokeRefreshToken(store: Store, token: TokenRecord): Promise<Revocation> {
+export async function revokeRefreshToken(store: Store, token: TokenRecord): Promise<Revocation | undefined> {
   if (!token.revoked) await store.markRevoked(token.id);
   const cascade = await store.deleteAccessTokensOf(token.id);
-  await store.deleteToken(token.id);
-  return { tokenId: token.id, kind: 'refresh', token, cascade };
+  const deleted = await store.deleteToken(token.id);
+  return deleted && { tokenId: token.id, kind: 'refresh', token: deleted, cascade };
 }
 
-/** Deletes one access token; undefined when it was already gone. */
+/** Deletes one access token; undefined when it was already gone (of two concurrent calls, one wins). */
 export async function revokeAccessToken(store: Store, token: TokenRecord): Promise<Revocation | undefined> {
   const deleted = await store.deleteToken(token.id);
   return deleted && { tokenId: token.id, kind: 'access', token: deleted, cascade: 0 };
@@ -40,10 +41,10 @@ export async function revokeAccessToken(store: Store, token: TokenRecord): Promi
 export async function findRevocable(
   store: Store,
   clock: Clock,
-  raw: string,
+  tokenId: string,
   knownClient?: Client,
 ): Promise<TokenRecord | undefined> {
-  const token = await store.getToken(hashSecret(raw));
+  const token = await store.getToken(tokenId);
   if (!token) return undefined;
   if (token.kind === 'refresh' && token.revoked) return token;
   return (await checkActive(store, clock, token, knownClient)) ? token : undefined;
@@ -65,13 +66,13 @@ export async function revokeForClient(
   store: Store,
   clock: Clock,
   caller: Client,
-  raw: string,
+  tokenId: string,
 ): Promise<Revocation | undefined> {
-  const token = await findRevocable(store, clock, raw, caller);
+  const token = await findRevocable(store, clock, tokenId, caller);
   if (!token) return undefined;
   if (token.clientId !== caller.clientId) {
     if (caller.public) return undefined;
-    throw invalidRequest('client is not authorized to revoke the presented token');
+    throw new NotTokenOwner();
   }
   return revoke(store, token);
 }

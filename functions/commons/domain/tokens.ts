@@ -1,15 +1,18 @@
-import { OAuthError } from '../errors.ts';
+import { InvalidClient, InvalidGrant, InvalidScope, UnauthorizedClient } from './errors.ts';
 import type { Client, Clock, GrantType, Store, TokenContext, TokenOrigin, TokenRecord } from './model.ts';
 import { hashSecret, mintSecret } from './secrets.ts';
 
 /** RFC 6749 section 3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
+/** Whether a string is one RFC 6749 3.3 scope token. */
+export const isScopeToken = (scope: string): boolean => SCOPE_TOKEN.test(scope);
+
 /** Splits a scope parameter into distinct scope tokens; throws invalid_scope on bad syntax. */
 export function parseScope(scope: string): string[] {
   const tokens = scope.split(' ').filter((s) => s !== '');
   if (tokens.length === 0 || !tokens.every((s) => SCOPE_TOKEN.test(s))) {
-    throw new OAuthError(400, 'invalid_scope', 'scope is malformed');
+    throw new InvalidScope('scope is malformed');
   }
   return [...new Set(tokens)];
 }
@@ -19,8 +22,7 @@ export function grantScope(requested: string | undefined, allowed: readonly stri
   if (requested === undefined) return allowed.join(' ');
   const scopes = parseScope(requested);
   const outside = scopes.filter((s) => !allowed.includes(s));
-  if (outside.length > 0)
-    throw new OAuthError(400, 'invalid_scope', `scope not allowed: ${outside.join(' ')}`);
+  if (outside.length > 0) throw new InvalidScope(`scope not allowed: ${outside.join(' ')}`);
   return scopes.join(' ');
 }
 
@@ -43,14 +45,14 @@ export async function checkActive(store: Store, clock: Clock, token: TokenRecord
   return isActive(token, await store.getTokenContext(token, knownClient), clock());
 }
 
-/** Reads a token by its raw value and returns it only if it is active. */
+/** Reads a token by its id and returns it only if it is active. */
 export async function findActiveToken(
   store: Store,
   clock: Clock,
-  raw: string,
+  tokenId: string,
   knownClient?: Client,
 ): Promise<TokenRecord | undefined> {
-  const token = await store.getToken(hashSecret(raw));
+  const token = await store.getToken(tokenId);
   return token && (await checkActive(store, clock, token, knownClient)) ? token : undefined;
 }
 
@@ -136,14 +138,14 @@ export async function issueTokens(store: Store, clock: Clock, client: Client, re
 export async function clientCredentialsGrant(store: Store, clock: Clock, client: Client, scope?: string) {
   requireGrant(client, 'client_credentials');
   if (client.public) {
-    throw new OAuthError(400, 'unauthorized_client', 'public clients may not use client_credentials');
+    throw new UnauthorizedClient('public clients may not use client_credentials');
   }
   const issued = await issueTokens(store, clock, client, {
     scope,
     withRefreshToken: true,
     grantType: 'client_credentials',
   });
-  if (!issued) throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  if (!issued) throw new InvalidClient('client no longer exists');
   return issued;
 }
 
@@ -156,13 +158,13 @@ export async function refreshTokenGrant(
   store: Store,
   clock: Clock,
   client: Client,
-  rawRefreshToken: string,
+  refreshTokenId: string,
   scope?: string,
 ) {
   requireGrant(client, 'refresh_token');
-  const parent = await findActiveToken(store, clock, rawRefreshToken, client);
+  const parent = await findActiveToken(store, clock, refreshTokenId, client);
   if (parent?.kind !== 'refresh' || parent.clientId !== client.clientId) {
-    throw new OAuthError(400, 'invalid_grant', 'refresh token is invalid, expired or revoked');
+    throw new InvalidGrant('refresh token is invalid, expired or revoked');
   }
   const granted = grantScope(scope, parent.scope.split(' '));
   const now = clock();
@@ -172,13 +174,13 @@ export async function refreshTokenGrant(
     refreshExpiresAt: parent.expiresAt,
   });
   if (!(await store.putRefreshedAccessToken(access.record, parent, now))) {
-    throw new OAuthError(400, 'invalid_grant', 'refresh token is invalid, expired or revoked');
+    throw new InvalidGrant('refresh token is invalid, expired or revoked');
   }
   return { response: response(client, access), accessTokenId: access.record.id };
 }
 
 function requireGrant(client: Client, grant: GrantType) {
   if (!client.grantTypes.includes(grant)) {
-    throw new OAuthError(400, 'unauthorized_client', `client may not use the ${grant} grant`);
+    throw new UnauthorizedClient(`client may not use the ${grant} grant`);
   }
 }

@@ -1,6 +1,6 @@
 import {
   ConditionalCheckFailedException,
-  DynamoDBClient,
+  type DynamoDBClient,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -14,25 +14,28 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
 import type { Client, Store, TokenContext, TokenRecord } from '../domain/model.ts';
-import { DependencyUnavailableError } from '../errors.ts';
+import { ATTR, CLIENT_INDEX, type IndexSchema, PARTITION_KEY, REFRESH_TOKEN_INDEX } from '../schema.ts';
+import { DEADLINES } from './client.ts';
 import {
-  CLIENT_INDEX,
-  CLIENT_KEY_PREFIX,
-  type IndexSchema,
-  PARTITION_KEY,
-  REFRESH_TOKEN_INDEX,
-  TTL_ATTRIBUTE,
-} from '../schema.ts';
+  clientFromItem,
+  clientKey,
+  clientToItem,
+  type Item,
+  tokenFromItem,
+  tokenKey,
+  tokenToItem,
+} from './items.ts';
 
 export interface DynamoStoreOptions {
+  /** The client to send through (built by `createDynamoClient`, possibly wrapped by a tracer or a test). */
+  client: DynamoDBClient;
   tableName: string;
-  /** DynamoDB Local; static dummy credentials are used with it. */
-  endpoint?: string | undefined;
-  /** Seconds for the 503 Retry-After header. */
-  retryAfterSeconds?: number;
   /** Items per index query page; default: DynamoDB's own 1 MB pages. Small values prove paging in tests. */
   indexPageSize?: number;
+  /** Hard deadline of one call, retries included. */
+  callDeadlineMs?: number;
 }
 
 /** Conditions on the item a command targets. */
@@ -44,9 +47,6 @@ const ITEM_IS_NEW = {
   ConditionExpression: 'attribute_not_exists(#pk)',
   ExpressionAttributeNames: { '#pk': PARTITION_KEY },
 };
-
-const clientKey = (clientId: string) => ({ [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}` });
-const tokenKey = (id: string) => ({ [PARTITION_KEY]: id });
 
 /** Error names that mean "DynamoDB is unavailable or throttling": the caller should retry later. */
 const UNAVAILABLE = new Set([
@@ -74,68 +74,58 @@ function isUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * DynamoDB's refusals of input it cannot hold (an item over 400 KB, a key over its size limit): the
+ * caller's input was too large, which is a 400, not a fault. Other ValidationExceptions are bugs of ours.
+ */
+const TOO_LARGE = /Item size has exceeded|Size of hashkey has exceeded|Size of rangekey has exceeded/;
+const tooLarge = (error: unknown) =>
+  error instanceof Error && error.name === 'ValidationException' && TOO_LARGE.test(error.message);
+
 const conditionFailed = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
-function toClient(item: Record<string, unknown>): Client {
-  const { [PARTITION_KEY]: key, ...rest } = item;
-  return { ...(rest as Omit<Client, 'clientId'>), clientId: String(key).slice(CLIENT_KEY_PREFIX.length) };
-}
-
-function toToken(item: Record<string, unknown>): TokenRecord {
-  const { [PARTITION_KEY]: key, ...rest } = item;
-  return { ...(rest as Omit<TokenRecord, 'id'>), id: String(key) };
-}
-
-function tokenItem(token: TokenRecord): Record<string, unknown> {
-  const { id, ...rest } = token;
-  return { ...tokenKey(id), ...rest };
-}
-
 const BATCH_WRITE_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Options of one SDK call: its hard deadline. */
+type SendOptions = { abortSignal: AbortSignal };
 
 /** The DynamoDB adapter of the store port. Create one per process (module scope in a Lambda). */
 export class DynamoStore implements Store {
   readonly tableName: string;
   private readonly doc: DynamoDBDocumentClient;
-  private readonly retryAfterSeconds: number;
   private readonly indexPageSize: number | undefined;
+  private readonly callDeadlineMs: number;
 
   constructor(options: DynamoStoreOptions) {
     this.tableName = options.tableName;
-    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
     this.indexPageSize = options.indexPageSize;
-    const local = options.endpoint !== undefined;
-    const client = new DynamoDBClient({
-      ...(local && {
-        endpoint: options.endpoint,
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        // DynamoDB Local accepts any alphanumeric key; never reach for a developer's real credentials.
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      maxAttempts: 3,
-      // Fail fast enough for a 503 to reach the caller well inside the Lambda timeout.
-      requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    this.callDeadlineMs = options.callDeadlineMs ?? DEADLINES.callMs;
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
     });
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  /** Runs a DynamoDB call, turning unavailability into a 503 error and nothing else. */
-  private async call<T>(send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one DynamoDB call under its hard deadline, turning unavailability into `StoreUnavailable` and
+   * input DynamoDB cannot hold into `InvalidInput`.
+   */
+  private async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
     try {
-      return await send();
+      return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
     } catch (error) {
-      if (isUnavailable(error)) throw new DependencyUnavailableError(this.retryAfterSeconds, error);
+      if (isUnavailable(error)) throw new StoreUnavailable(error);
+      if (tooLarge(error)) throw new InvalidInput('request', 'is too large to store');
       throw error;
     }
   }
 
   /** Like call(), but a failed condition is the outcome `false`. */
-  private async conditional(send: () => Promise<unknown>): Promise<boolean> {
+  private async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
     try {
       await this.call(send);
       return true;
@@ -146,59 +136,57 @@ export class DynamoStore implements Store {
   }
 
   async getClient(clientId: string): Promise<Client | undefined> {
-    const { Item } = await this.call(() =>
+    const { Item } = await this.call((o) =>
       this.doc.send(
         new GetCommand({ TableName: this.tableName, Key: clientKey(clientId), ConsistentRead: true }),
+        o,
       ),
     );
-    return Item && toClient(Item);
+    return Item && clientFromItem(Item);
   }
 
   createClient(client: Client): Promise<boolean> {
-    const { clientId, ...rest } = client;
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...clientKey(clientId), ...rest },
-          ...ITEM_IS_NEW,
-        }),
+        new PutCommand({ TableName: this.tableName, Item: clientToItem(client), ...ITEM_IS_NEW }),
+        o,
       ),
     );
   }
 
   deleteClient(clientId: string): Promise<boolean> {
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: clientKey(clientId),
-          ...ITEM_EXISTS,
-        }),
+        new DeleteCommand({ TableName: this.tableName, Key: clientKey(clientId), ...ITEM_EXISTS }),
+        o,
       ),
     );
   }
 
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean> {
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: clientKey(clientId),
           UpdateExpression: 'SET #before = :at',
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': 'tokensRevokedBefore' },
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': ATTR.tokensRevokedBefore },
           ExpressionAttributeValues: { ':at': at },
         }),
+        o,
       ),
     );
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    const { Item } = await this.call(() =>
-      this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true })),
+    const { Item } = await this.call((o) =>
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }),
+        o,
+      ),
     );
-    return Item && toToken(Item);
+    return Item && tokenFromItem(Item);
   }
 
   async getTokenContext(token: TokenRecord, knownClient?: Client): Promise<TokenContext> {
@@ -209,59 +197,51 @@ export class DynamoStore implements Store {
       ...(parentId === undefined ? [] : [tokenKey(parentId)]),
     ];
     if (keys.length === 0) return { client: knownClient, parent: undefined };
-    let pending: Record<string, unknown>[] = keys;
-    const found: Record<string, unknown>[] = [];
+    let pending: Item[] = keys;
+    const found: Item[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new DependencyUnavailableError(this.retryAfterSeconds);
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
       if (attempt > 0) await sleep(backoff(attempt));
       const keysNow = pending;
-      const result = await this.call(() =>
+      const result = await this.call((o) =>
         this.doc.send(
           new BatchGetCommand({
             RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
           }),
+          o,
         ),
       );
       found.push(...(result.Responses?.[this.tableName] ?? []));
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     const byKey = new Map(found.map((item) => [String(item[PARTITION_KEY]), item]));
-    const clientItem = byKey.get(`${CLIENT_KEY_PREFIX}${token.clientId}`);
+    const clientItem = byKey.get(String(clientKey(token.clientId)[PARTITION_KEY]));
     const parentItem = parentId === undefined ? undefined : byKey.get(parentId);
-    const client = clientKnown ? knownClient : clientItem && toClient(clientItem);
-    return { client, parent: parentItem && toToken(parentItem) };
+    const client = clientKnown ? knownClient : clientItem && clientFromItem(clientItem);
+    return { client, parent: parentItem && tokenFromItem(parentItem) };
   }
 
   putTokens(tokens: readonly TokenRecord[]): Promise<boolean> {
     const [first] = tokens;
     if (!first) return Promise.resolve(true);
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             // Tokens are only minted for a client that still exists.
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: clientKey(first.clientId),
-                ...ITEM_EXISTS,
-              },
-            },
+            { ConditionCheck: { TableName: this.tableName, Key: clientKey(first.clientId), ...ITEM_EXISTS } },
             ...tokens.map((token) => ({
-              Put: {
-                TableName: this.tableName,
-                Item: tokenItem(token),
-                ...ITEM_IS_NEW,
-              },
+              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
             })),
           ],
         }),
+        o,
       ),
     );
   }
 
   putRefreshedAccessToken(access: TokenRecord, parent: TokenRecord, now: number): Promise<boolean> {
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -274,10 +254,10 @@ export class DynamoStore implements Store {
                   'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #exp > :nowSeconds',
                 ExpressionAttributeNames: {
                   '#pk': PARTITION_KEY,
-                  '#count': 'refreshCount',
-                  '#modified': 'lastModifiedAt',
-                  '#revoked': 'revoked',
-                  '#exp': TTL_ATTRIBUTE,
+                  '#count': ATTR.refreshCount,
+                  '#modified': ATTR.lastModifiedAt,
+                  '#revoked': ATTR.revoked,
+                  '#exp': ATTR.expiresAt,
                 },
                 ExpressionAttributeValues: { ':one': 1, ':now': now, ':nowSeconds': Math.floor(now / 1000) },
               },
@@ -289,43 +269,54 @@ export class DynamoStore implements Store {
                 Key: clientKey(parent.clientId),
                 ConditionExpression:
                   'attribute_exists(#pk) AND (attribute_not_exists(#before) OR #before < :issued)',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': 'tokensRevokedBefore' },
+                ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': ATTR.tokensRevokedBefore },
                 ExpressionAttributeValues: { ':issued': parent.issuedAt },
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: tokenItem(access),
-                ...ITEM_IS_NEW,
-              },
-            },
+            { Put: { TableName: this.tableName, Item: tokenToItem(access), ...ITEM_IS_NEW } },
           ],
         }),
+        o,
       ),
     );
   }
 
+  /**
+   * Conditional on the item existing, so of two concurrent deletes of one token exactly one gets the
+   * deleted record: DynamoDB checks the condition and deletes atomically.
+   */
   async deleteToken(id: string): Promise<TokenRecord | undefined> {
-    const { Attributes } = await this.call(() =>
-      this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: tokenKey(id), ReturnValues: 'ALL_OLD' }),
-      ),
-    );
-    return Attributes && toToken(Attributes);
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: tokenKey(id),
+            ...ITEM_EXISTS,
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return Attributes && tokenFromItem(Attributes);
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
   }
 
   markRevoked(id: string): Promise<boolean> {
-    return this.conditional(() =>
+    return this.conditional((o) =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: tokenKey(id),
           UpdateExpression: 'SET #revoked = :true',
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': 'revoked' },
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revoked },
           ExpressionAttributeValues: { ':true': true },
         }),
+        o,
       ),
     );
   }
@@ -341,9 +332,9 @@ export class DynamoStore implements Store {
   /** Deletes every item the index lists under a key, page by page; returns how many. */
   private async deleteByIndex(index: IndexSchema, value: string): Promise<number> {
     let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Item | undefined;
     do {
-      const page = await this.call(() =>
+      const page = await this.call((o) =>
         this.doc.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -355,6 +346,7 @@ export class DynamoStore implements Store {
             ExclusiveStartKey: startKey,
             Limit: this.indexPageSize,
           }),
+          o,
         ),
       );
       const keys = (page.Items ?? []).map((item) => tokenKey(String(item[PARTITION_KEY])));
@@ -367,15 +359,15 @@ export class DynamoStore implements Store {
     return deleted;
   }
 
-  /** BatchWriteItem deletes, retrying UnprocessedItems with exponential backoff, then a 503. */
-  private async batchDelete(keys: Record<string, unknown>[]): Promise<void> {
+  /** BatchWriteItem deletes, retrying UnprocessedItems with exponential backoff, then StoreUnavailable. */
+  private async batchDelete(keys: Item[]): Promise<void> {
     let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new DependencyUnavailableError(this.retryAfterSeconds);
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
       if (attempt > 0) await sleep(backoff(attempt));
       const batch = requests;
-      const result = await this.call(() =>
-        this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } })),
+      const result = await this.call((o) =>
+        this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }), o),
       );
       requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }

@@ -1,4 +1,6 @@
-import { invalidRequest } from '../errors.ts';
+import { InvalidRequest } from '../domain/errors.ts';
+
+const invalidRequest = (description: string) => new InvalidRequest(description);
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_TOKEN_LENGTH = 4 * 1024;
@@ -34,7 +36,7 @@ export function required(params: Params, name: string): string {
   return value;
 }
 
-/** Checks a presented token's size and syntax before anything touches the table. */
+/** Checks a presented token's size and syntax (RFC 6750 `b64token`) before anything touches the table. */
 export function checkTokenSyntax(token: string, name = 'token'): string {
   if (token.length > MAX_TOKEN_LENGTH) throw invalidRequest(`${name} exceeds ${MAX_TOKEN_LENGTH} characters`);
   if (!B64TOKEN.test(token)) throw invalidRequest(`${name} is malformed`);
@@ -51,4 +53,9 @@ export function tokenHint(params: Params): TokenHint | undefined {
   const raw = params.get('token_type_hint') ?? params.get('token_type');
   const value = raw?.replace(/^urn:ietf:params:oauth:token-type:/, '');
   return value === 'access_token' || value === 'refresh_token' ? value : undefined;
+}
+
+/** Whether a presented token passes `checkTokenSyntax`. */
+export function isWellFormedToken(token: string): boolean {
+  return token.length <= MAX_TOKEN_LENGTH && B64TOKEN.test(token);
 }

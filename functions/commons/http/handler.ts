@@ -1,9 +1,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { idPrefix } from './domain/secrets.ts';
-import { forbidden, HttpError, serverError } from './errors.ts';
-import { logger } from './log.ts';
-import { ROUTES, type Route, routeKey } from './routes.ts';
+import { Forbidden } from '../domain/errors.ts';
+import { idPrefix } from '../domain/secrets.ts';
+import { logger } from '../log.ts';
+import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
+import { config } from '../runtime.ts';
+import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
 export type HttpApiEvent = APIGatewayProxyEventV2 & {
@@ -19,7 +21,7 @@ export interface LogFields {
 }
 
 export interface HttpRequest {
-  readonly route: Route;
+  readonly route: HttpFunction;
   /** `METHOD /path/{param}`, as API Gateway's routeKey. */
   readonly routeKey: string;
   /** Lower-case header names, as API Gateway delivers them. */
@@ -48,26 +50,30 @@ function toLambdaResult(result: HttpResult): HttpApiResult {
   return { statusCode: result.statusCode, headers, body: JSON.stringify(result.json) };
 }
 
-function errorResult(error: unknown): HttpResult {
-  const known = error instanceof HttpError ? error : serverError();
-  return { statusCode: known.statusCode, json: known.body(), headers: known.headers };
-}
-
-function findRoute(handler: string): Route {
-  const route = ROUTES.find((r) => r.handler === handler);
-  if (!route) throw new Error(`no route in the route table has handler "${handler}"`);
-  return route;
+function findRoute(name: string): HttpFunction {
+  const entry = functionEntry(name);
+  if (!isHttp(entry)) throw new Error(`function "${name}" has no http trigger in the manifest`);
+  return entry;
 }
 
 type RequestContext = Context & { log?: LogFields };
 
+export interface HttpHandlerOptions {
+  /** The wire format of the route's errors. */
+  readonly errors: ErrorProfile;
+}
+
 /**
  * Wraps a route's logic into a middy Lambda handler: builds the request from the payload 2.0 event,
- * refuses `iam` routes without an IAM identity, maps every error through the one error model (unexpected
+ * refuses `iam` routes without an IAM identity, maps every error through the one mapper (unexpected
  * ones become a bare 500), adds the no-store headers, and writes one log line per request.
  */
-export function httpHandler(handlerName: string, fn: (request: HttpRequest) => Promise<HttpResult>) {
-  const route = findRoute(handlerName);
+export function httpHandler(
+  name: string,
+  options: HttpHandlerOptions,
+  fn: (request: HttpRequest) => Promise<HttpResult>,
+) {
+  const route = findRoute(name);
   const key = routeKey(route);
   const responses: middy.MiddlewareObj<HttpApiEvent, HttpApiResult, Error, RequestContext> = {
     before: (request) => {
@@ -78,18 +84,19 @@ export function httpHandler(handlerName: string, fn: (request: HttpRequest) => P
     },
     onError: (request) => {
       const { error } = request;
-      const status = error instanceof HttpError ? error.statusCode : 500;
-      if (status >= 500) {
+      const response = errorResponse(error, options.errors, config.retryAfterSeconds);
+      if (response.statusCode >= 500) {
         // The cause's name and message only: SDK errors carry no token, and request data is never attached.
-        const cause = error instanceof HttpError ? error.cause : error;
+        const cause = error?.cause ?? error;
         logger.error('request failed', {
           route: key,
-          status,
+          status: response.statusCode,
+          error: error?.name,
           cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
         });
       }
-      request.response = toLambdaResult(errorResult(error));
-      logRequest(key, request.response.statusCode ?? status, request.context.log);
+      request.response = toLambdaResult(response);
+      logRequest(key, response.statusCode, request.context.log);
     },
   };
   return middy<HttpApiEvent, HttpApiResult, Error, RequestContext>()
@@ -97,8 +104,8 @@ export function httpHandler(handlerName: string, fn: (request: HttpRequest) => P
     .handler(async (event, context) => {
       const principal = event.requestContext.authorizer?.iam?.userArn;
       const log = context.log ?? {};
-      if (route.auth === 'iam') {
-        if (!principal) throw forbidden();
+      if (route.trigger.auth === 'iam') {
+        if (!principal) throw new Forbidden();
         log.principal = principal;
       }
       const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');

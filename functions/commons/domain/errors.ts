@@ -1,0 +1,101 @@
+/**
+ * The domain's errors: what went wrong, in the domain's words, with no status code, header or body.
+ * The HTTP edge (`#commons/http/errors.ts`) is the one place that turns them into responses; a stream
+ * consumer or an authorizer can call the domain and handle them its own way.
+ */
+
+/** Base of every deliberate domain outcome that is not a success. */
+export abstract class DomainError extends Error {
+  /** Stable name of the outcome, for mapping and logs. */
+  abstract readonly code: string;
+}
+
+/** How a client presented its credentials (RFC 6749 2.3); decides the challenge an edge may add. */
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** The request is malformed (RFC 6749 5.2 `invalid_request`). */
+export class InvalidRequest extends DomainError {
+  readonly code = 'invalid_request';
+}
+
+/** Client authentication failed (RFC 6749 5.2 `invalid_client`). */
+export class InvalidClient extends DomainError {
+  readonly code = 'invalid_client';
+  constructor(
+    description: string,
+    /** The method the caller tried, when it tried one; `client_secret_basic` earns a Basic challenge. */
+    readonly method?: AuthMethod,
+  ) {
+    super(description);
+  }
+}
+
+/** The grant (refresh token) is invalid, expired, revoked or another client's (`invalid_grant`). */
+export class InvalidGrant extends DomainError {
+  readonly code = 'invalid_grant';
+}
+
+/** The requested scope is malformed or exceeds what is allowed (`invalid_scope`). */
+export class InvalidScope extends DomainError {
+  readonly code = 'invalid_scope';
+}
+
+/** The client may not use this grant type (`unauthorized_client`). */
+export class UnauthorizedClient extends DomainError {
+  readonly code = 'unauthorized_client';
+}
+
+/** The grant type is not one the service knows (`unsupported_grant_type`). */
+export class UnsupportedGrantType extends DomainError {
+  readonly code = 'unsupported_grant_type';
+}
+
+/** A client's token may not be acted on by this caller (RFC 7009 2.1, another client's token). */
+export class NotTokenOwner extends DomainError {
+  readonly code = 'not_token_owner';
+  constructor() {
+    super('client is not authorized to revoke the presented token');
+  }
+}
+
+/** What a `NotFound` was looking for; edges word their 404s by it. */
+export type Missing = 'client' | 'access_token' | 'refresh_token';
+
+/** The thing named does not exist (or no longer counts: expired, revoked). */
+export class NotFound extends DomainError {
+  readonly code = 'not_found';
+  constructor(
+    readonly what: Missing,
+    description = `${what.replace('_', ' ')} not found`,
+  ) {
+    super(description);
+  }
+}
+
+/** An input field breaks a rule; the message names the field. */
+export class InvalidInput extends DomainError {
+  readonly code = 'invalid_input';
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`"${field}" ${rule}`);
+  }
+}
+
+/** The caller proved no identity the operation accepts. */
+export class Forbidden extends DomainError {
+  readonly code = 'forbidden';
+  constructor() {
+    super('Forbidden');
+  }
+}
+
+/** The store is down, throttling or not answering in time; retrying later may work. */
+export class StoreUnavailable extends DomainError {
+  readonly code = 'store_unavailable';
+  constructor(cause?: unknown) {
+    super('the token store is unavailable');
+    this.cause = cause;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The admin API's JSON bodies: reading requests into the domain's inputs, field by field, with a 400 that
+ * names the field; and the client as the admin API shows it. The limits here also keep every item far
+ * below DynamoDB's 400 KB, so a stored client or token can never be refused by the table for its size.
+ */
+import type { ClientRegistration } from '../domain/clients.ts';
+import { InvalidInput, InvalidRequest } from '../domain/errors.ts';
+import { type Client, GRANT_TYPES, type GrantType } from '../domain/model.ts';
+
+const MAX_TTL = 365 * 24 * 3600;
+export const MAX_NAME_LENGTH = 200;
+export const MAX_SCOPES = 100;
+export const MAX_SCOPE_LENGTH = 128;
+export const MAX_SUBJECT_LENGTH = 256;
+/** A scope parameter of the most scopes a client may hold, separated by spaces. */
+const MAX_SCOPE_PARAMETER = MAX_SCOPES * (MAX_SCOPE_LENGTH + 1);
+const MAX_CLIENT_ID_LENGTH = 128;
+
+export type JsonObject = Record<string, unknown>;
+
+/** Parses a JSON request body into an object, or a 400 saying what is wrong. */
+export function parseJsonObject(body: string | undefined): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    throw new InvalidRequest('request body must be valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRequest('request body must be a JSON object');
+  }
+  return value as JsonObject;
+}
+
+function optionalTtl(input: JsonObject, field: string): number | undefined {
+  const value = input[field];
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL) {
+    throw new InvalidInput(field, `must be an integer number of seconds from 1 to ${MAX_TTL}`);
+  }
+  return value as number;
+}
+
+function optionalBoolean(input: JsonObject, field: string): boolean | undefined {
+  const value = input[field];
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidInput(field, 'must be a boolean');
+  return value as boolean | undefined;
+}
+
+function optionalStrings(input: JsonObject, field: string): string[] | undefined {
+  const value = input[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new InvalidInput(field, 'must be an array of strings');
+  }
+  return value as string[];
+}
+
+/**
+ * An optional string field of 1 to `maxLength` characters. An empty string counts as absent where
+ * `emptyIsAbsent` (as an empty parameter does on the OAuth routes).
+ */
+function optionalString(
+  input: JsonObject,
+  field: string,
+  maxLength: number,
+  emptyIsAbsent = false,
+): string | undefined {
+  const value = input[field];
+  if (value === undefined || (emptyIsAbsent && value === '')) return undefined;
+  if (typeof value !== 'string' || value === '' || value.length > maxLength) {
+    throw new InvalidInput(field, `must be a non-empty string of at most ${maxLength} characters`);
+  }
+  return value;
+}
+
+/** `POST /admin/clients`: the registration the body asks for. */
+export function readRegistration(input: JsonObject): ClientRegistration {
+  const { name } = input;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidInput(
+      'name',
+      `is required: a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const grantTypes = optionalStrings(input, 'grantTypes');
+  if (
+    grantTypes &&
+    (grantTypes.length === 0 || !grantTypes.every((g) => GRANT_TYPES.includes(g as GrantType)))
+  ) {
+    throw new InvalidInput('grantTypes', `must be a non-empty subset of ${GRANT_TYPES.join(', ')}`);
+  }
+  const scopes = optionalStrings(input, 'scopes');
+  if (scopes && (scopes.length > MAX_SCOPES || scopes.some((s) => s.length > MAX_SCOPE_LENGTH))) {
+    throw new InvalidInput(
+      'scopes',
+      `must hold at most ${MAX_SCOPES} scopes of at most ${MAX_SCOPE_LENGTH} characters`,
+    );
+  }
+  const isPublic = optionalBoolean(input, 'public');
+  const accessTokenTtl = optionalTtl(input, 'accessTokenTtl');
+  const refreshTokenTtl = optionalTtl(input, 'refreshTokenTtl');
+  return {
+    name,
+    ...(isPublic !== undefined && { public: isPublic }),
+    ...(grantTypes !== undefined && { grantTypes: grantTypes as GrantType[] }),
+    ...(scopes !== undefined && { scopes }),
+    ...(accessTokenTtl !== undefined && { accessTokenTtl }),
+    ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
+  };
+}
+
+/** `POST /admin/tokens`: what to mint, for which client. */
+export interface MintRequest {
+  readonly clientId: string;
+  readonly subject: string | undefined;
+  /** Absent (or empty in the body): the client's default scopes. */
+  readonly scope: string | undefined;
+  readonly refreshToken: boolean;
+}
+
+export function readMintRequest(input: JsonObject): MintRequest {
+  const clientId = optionalString(input, 'clientId', MAX_CLIENT_ID_LENGTH);
+  if (clientId === undefined) throw new InvalidInput('clientId', 'is required');
+  return {
+    clientId,
+    subject: optionalString(input, 'subject', MAX_SUBJECT_LENGTH),
+    scope: optionalString(input, 'scope', MAX_SCOPE_PARAMETER, true),
+    refreshToken: optionalBoolean(input, 'refreshToken') === true,
+  };
+}
+
+/** The client as the admin API shows it: never its secret or secret hash. */
+export function clientView(client: Client) {
+  return {
+    clientId: client.clientId,
+    name: client.name,
+    public: client.public,
+    grantTypes: client.grantTypes,
+    scopes: client.scopes,
+    accessTokenTtl: client.accessTokenTtl,
+    refreshTokenTtl: client.refreshTokenTtl,
+    createdAt: client.createdAt,
+  };
+}

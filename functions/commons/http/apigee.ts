@@ -1,0 +1,35 @@
+import { type Missing, NotFound } from '../domain/errors.ts';
+import type { TokenRecord } from '../domain/model.ts';
+import { hashSecret } from '../domain/secrets.ts';
+import { isWellFormedToken } from './form.ts';
+
+/**
+ * The id of a token named in an Apigee-style admin path. Apigee answers a malformed token as an unknown
+ * one, and so does this service, before any table read.
+ */
+export function apigeeTokenId(raw: string, kind: Missing & `${string}_token`): string {
+  if (!isWellFormedToken(raw)) throw new NotFound(kind);
+  return hashSecret(raw);
+}
+
+/**
+ * The deleted token's profile, field for field as Apigee Edge's management API returns it, so that
+ * tools written against Apigee keep working. Times are epoch milliseconds; `token` echoes the value the
+ * caller sent (it already holds it).
+ */
+export function apigeeProfile(token: TokenRecord, raw: string) {
+  return {
+    clientId: token.clientId,
+    attributes: [],
+    createdAt: token.issuedAt,
+    issuedAt: token.issuedAt,
+    expiresAt: token.expiresAt * 1000,
+    lastModifiedAt: token.lastModifiedAt,
+    grantType: token.grantType,
+    refreshCount: token.refreshCount,
+    scope: token.scope,
+    status: 'revoked',
+    token: raw,
+    tokenType: 'BearerToken',
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The function manifest: every Lambda function of the service, what invokes it and what it may do to the
+ * table. The CDK construct creates a function, its trigger and its IAM grants per entry; the local server
+ * serves and runs the same entries with the same handlers; the tests iterate it (OpenAPI parity, IAM,
+ * and the recorded DynamoDB commands each handler really sends).
+ */
+
+/** DynamoDB actions a function performs; the CDK construct grants exactly these. */
+export type DynamoAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:Query';
+
+/** An API Gateway HTTP API route. */
+export interface HttpTrigger {
+  readonly type: 'http';
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** API Gateway path template: `{name}` is a path parameter. */
+  readonly path: string;
+  /** `iam`: SigV4-signed callers only (IAM authorizer on AWS, signature check locally). */
+  readonly auth: 'none' | 'iam';
+}
+
+/** The table's DynamoDB stream (new and old images), optionally filtered to the records it needs. */
+export interface StreamTrigger {
+  readonly type: 'stream';
+}
+
+/** A Lambda authorizer for other APIs. */
+export interface AuthorizerTrigger {
+  readonly type: 'authorizer';
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger;
+
+export interface FunctionEntry<T extends Trigger = Trigger> {
+  /** Folder under `functions/` holding the handler's `index.ts` (exports `handler`). */
+  readonly name: string;
+  readonly trigger: T;
+  /** Table actions the handler uses. */
+  readonly tableActions: readonly DynamoAction[];
+  /** Index names the handler queries (Query on `table/index/<name>`). */
+  readonly indexes: readonly string[];
+}
+
+export type HttpFunction = FunctionEntry<HttpTrigger>;
+
+const READ_TOKEN: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+const CASCADE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
+
+const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
+  type: 'http',
+  method,
+  path,
+  auth,
+});
+
+export const FUNCTIONS: readonly FunctionEntry[] = [
+  {
+    name: 'token',
+    trigger: http('POST', '/oauth2/token', 'none'),
+    tableActions: [...READ_TOKEN, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    indexes: [],
+  },
+  {
+    name: 'revoke',
+    trigger: http('POST', '/oauth2/revoke', 'none'),
+    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
+    indexes: ['byRefreshToken'],
+  },
+  {
+    name: 'introspect',
+    trigger: http('POST', '/oauth2/introspect', 'none'),
+    tableActions: READ_TOKEN,
+    indexes: [],
+  },
+  {
+    name: 'admin-create-client',
+    trigger: http('POST', '/admin/clients', 'iam'),
+    tableActions: ['dynamodb:PutItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-get-client',
+    trigger: http('GET', '/admin/clients/{clientId}', 'iam'),
+    tableActions: ['dynamodb:GetItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-mint-token',
+    trigger: http('POST', '/admin/tokens', 'iam'),
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+    indexes: [],
+  },
+  {
+    name: 'invalidate',
+    trigger: http('DELETE', '/oauth/token', 'none'),
+    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-delete-client',
+    trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
+    tableActions: ['dynamodb:DeleteItem', ...CASCADE],
+    indexes: ['byClient'],
+  },
+  {
+    name: 'admin-revoke-client-tokens',
+    trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
+    tableActions: ['dynamodb:UpdateItem', ...CASCADE],
+    indexes: ['byClient'],
+  },
+  {
+    name: 'admin-delete-access-token',
+    trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
+    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-delete-refresh-token',
+    trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
+    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
+    indexes: ['byRefreshToken'],
+  },
+];
+
+export function isHttp(entry: FunctionEntry): entry is HttpFunction {
+  return entry.trigger.type === 'http';
+}
+
+/** The entries API Gateway routes to. */
+export const HTTP_FUNCTIONS: readonly HttpFunction[] = FUNCTIONS.filter(isHttp);
+
+/** `POST /oauth2/token` style key, as API Gateway's `routeKey`. */
+export function routeKey(entry: HttpFunction): string {
+  return `${entry.trigger.method} ${entry.trigger.path}`;
+}
+
+/** The manifest entry of a function; throws when there is none (a handler must be in the manifest). */
+export function functionEntry(name: string): FunctionEntry {
+  const entry = FUNCTIONS.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`no function "${name}" in the manifest`);
+  return entry;
+}
