@@ -28,6 +28,8 @@ export interface HttpRequest {
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   /** The verified IAM principal ARN, on `iam` routes. */
   readonly principal: string | undefined;
+  /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
+  readonly domainName: string;
   readonly log: LogFields;
 }
 
@@ -42,7 +44,9 @@ export interface HttpResult {
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 function toLambdaResult(result: HttpResult): HttpApiResult {
-  const headers: Record<string, string> = { ...NO_STORE, ...result.headers };
+  // A result that sets its own Cache-Control (RFC 8414 metadata, which may be cached) drops the pair.
+  const cacheable = result.headers?.['Cache-Control'] !== undefined;
+  const headers: Record<string, string> = { ...(cacheable ? {} : NO_STORE), ...result.headers };
   if (result.json === undefined) return { statusCode: result.statusCode, headers, body: '' };
   headers['Content-Type'] = 'application/json';
   return { statusCode: result.statusCode, headers, body: JSON.stringify(result.json) };
@@ -109,6 +113,7 @@ export function httpHandler(handlerName: string, fn: (request: HttpRequest) => P
         body,
         pathParameters: event.pathParameters ?? {},
         principal,
+        domainName: event.requestContext.domainName,
         log,
       };
       return toLambdaResult(await fn(request));

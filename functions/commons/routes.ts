@@ -120,6 +120,14 @@ export const ROUTES: readonly Route[] = [
     tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
     indexes: ['byRefreshToken'],
   },
+  {
+    method: 'GET',
+    path: '/.well-known/oauth-authorization-server',
+    handler: 'metadata',
+    auth: 'none',
+    tableActions: [],
+    indexes: [],
+  },
 ];
 
 /** `POST /oauth2/token` style key, as API Gateway's `routeKey`. */
