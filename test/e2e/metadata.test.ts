@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,36 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
   it('keeps the scheme the caller used, whatever X-Forwarded-Proto the caller sends', async () => {
     const response = await call('GET', WELL_KNOWN, { headers: { 'x-forwarded-proto': 'https' } });
     expect((response.json as { issuer: string }).issuer).toBe(origin);
+  });
+
+  it('refuses a Host that is not a bare host[:port] with 400 invalid_request, not cacheable', async () => {
+    // fetch() sets Host itself; a raw request can send any value, as a hostile client of a local server can.
+    const { status, headers, body } = await new Promise<{
+      status?: number;
+      headers: Record<string, unknown>;
+      body: string;
+    }>((resolve, reject) => {
+      const sent = request(
+        new URL(WELL_KNOWN, baseUrl),
+        { headers: { host: 'evil.example/path' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+        },
+      );
+      sent.on('error', reject);
+      sent.end();
+    });
+    expect(status).toBe(400);
+    expect(JSON.parse(body)).toEqual({
+      error: 'invalid_request',
+      error_description: 'the Host header is not a host name',
+    });
+    expect(headers['cache-control']).toBe('no-store');
+    expect(headers.pragma).toBe('no-cache');
   });
 
   it('is not an OpenID Provider: no /.well-known/openid-configuration', async () => {

@@ -76,6 +76,9 @@ function operations(document: OpenApiDocument): Map<string, Operation> {
   return found;
 }
 
+/** The one response that may be cached (RFC 8414 metadata); its errors stay no-store like every other. */
+const CACHEABLE = '200 GET /.well-known/oauth-authorization-server';
+
 const schemesOf = (requirements: readonly SecurityRequirement[]) =>
   requirements.flatMap((requirement) => Object.keys(requirement));
 
@@ -92,7 +95,8 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
     expect([...documented.keys()].sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
-  describe.each(ROUTES.map((route) => [routeKey(route), route.auth] as const))('%s', (key, auth) => {
+  describe.each(ROUTES.map((route) => [routeKey(route), route] as const))('%s', (key, route) => {
+    const { auth } = route;
     if (auth === 'iam') {
       it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
         expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
@@ -105,10 +109,15 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
       });
     }
 
-    // Every handler reads DynamoDB, and the HTTP layer maps faults the same way on every route.
-    it('documents 500 server_error and 503 temporarily_unavailable with Retry-After', () => {
+    // The HTTP layer maps faults the same way on every route; only a handler that reads DynamoDB can 503.
+    const readsTable = route.tableActions.length > 0;
+    it(`documents 500 server_error${readsTable ? ' and 503 temporarily_unavailable with Retry-After' : ', and no 503 (it reads no table)'}`, () => {
       const responses = documented.get(key)?.responses ?? {};
       expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
+      if (!readsTable) {
+        expect(responses).not.toHaveProperty('503');
+        return;
+      }
       expect(responses['503']?.content?.['application/json']?.example).toEqual({
         error: 'temporarily_unavailable',
       });
@@ -121,6 +130,11 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
       const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
       expect(fromHandler.length).toBeGreaterThan(0);
       for (const [status, response] of fromHandler) {
+        if (`${status} ${key}` === CACHEABLE) {
+          expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('public, max-age=3600');
+          expect(response.headers, status).not.toHaveProperty('Pragma');
+          continue;
+        }
         expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
         expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
       }
