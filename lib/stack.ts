@@ -19,6 +19,8 @@ export const CONTEXT_KEYS = {
   removalPolicy: 'removalPolicy',
   throttlingRateLimit: 'throttlingRateLimit',
   throttlingBurstLimit: 'throttlingBurstLimit',
+  /** RFC 8414 issuer identifier (the `issuer` prop), e.g. the API's custom domain URL. */
+  issuer: 'issuer',
 } as const;
 
 function numberContext(scope: Construct, key: string): number | undefined {
@@ -33,6 +35,7 @@ function numberContext(scope: Construct, key: string): number | undefined {
 export function serviceContext(scope: Construct): TokenRevocationServiceProps {
   const topicArn: unknown = scope.node.tryGetContext(CONTEXT_KEYS.alarmTopicArn);
   const removal: unknown = scope.node.tryGetContext(CONTEXT_KEYS.removalPolicy);
+  const issuer: unknown = scope.node.tryGetContext(CONTEXT_KEYS.issuer);
   if (removal !== undefined && removal !== 'destroy' && removal !== 'retain') {
     throw new Error(`context ${CONTEXT_KEYS.removalPolicy} must be "retain" or "destroy"`);
   }
@@ -44,6 +47,7 @@ export function serviceContext(scope: Construct): TokenRevocationServiceProps {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : undefined,
     throttlingRateLimit: numberContext(scope, CONTEXT_KEYS.throttlingRateLimit),
     throttlingBurstLimit: numberContext(scope, CONTEXT_KEYS.throttlingBurstLimit),
+    issuer: typeof issuer === 'string' && issuer ? issuer : undefined,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,7 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ENV } from '#commons/config.ts';
+import { checkIssuer, ENV } from '#commons/config.ts';
 import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
 import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
@@ -69,6 +69,13 @@ export interface TokenRevocationServiceProps {
    * @default 1
    */
   readonly retryAfterSeconds?: number;
+  /**
+   * RFC 8414 issuer identifier published at `/.well-known/oauth-authorization-server` (`ISSUER`), e.g. the
+   * custom domain the API is served on: an https URL without query, fragment or trailing slash. Do not
+   * pass this construct's own `url`: the functions would then depend on the API that depends on them.
+   * @default - the origin each request reached: the API's execute-api URL, or the custom domain it came through
+   */
+  readonly issuer?: string;
 }
 
 /**
@@ -117,6 +124,8 @@ export class TokenRevocationService extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenRevocationServiceProps = {}) {
     super(scope, id);
+    // Fail at synth, not at the first cold start; a token (an imported value) is checked by the function.
+    if (props.issuer !== undefined && !Token.isUnresolved(props.issuer)) checkIssuer(props.issuer, 'issuer');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -161,11 +170,13 @@ export class TokenRevocationService extends Construct {
           // On the CfnRoute only, not on the Lambda permission beside it.
           Validations.of(httpRoute.node.defaultChild ?? httpRoute).acknowledge({
             id: 'AwsSolutions-APIG4',
-            reason:
-              'Public OAuth endpoint: the handler authenticates the caller itself, by OAuth client ' +
-              'authentication (RFC 6749 2.3: client_secret_basic, client_secret_post or a registered public ' +
-              'client) or by the bearer token being invalidated (RFC 6750), which no API Gateway authorizer ' +
-              'can do; failures are answered 401 by the handler.',
+            reason: route.trigger.path.startsWith('/.well-known/')
+              ? 'Public discovery document (RFC 8414 authorization server metadata): clients read it before ' +
+                'they hold any credential; it names endpoints and methods only, no secret, and reads no data.'
+              : 'Public OAuth endpoint: the handler authenticates the caller itself, by OAuth client ' +
+                'authentication (RFC 6749 2.3: client_secret_basic, client_secret_post or a registered public ' +
+                'client) or by the bearer token being invalidated (RFC 6750), which no API Gateway authorizer ' +
+                'can do; failures are answered 401 by the handler.',
           });
         }
       }
@@ -219,6 +230,7 @@ export class TokenRevocationService extends Construct {
       environment: {
         [ENV.tableName]: this.table.tableName,
         [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),
+        ...(props.issuer !== undefined && { [ENV.issuer]: props.issuer }),
       },
     });
     for (const statement of tableAccessStatements(route, this.table.tableArn)) {

@@ -10,6 +10,11 @@ export interface Config {
   readonly dynamoDbEndpoint: string | undefined;
   /** Seconds a caller is told to wait after DynamoDB was unavailable or throttling. */
   readonly retryAfterSeconds: number;
+  /**
+   * RFC 8414 issuer identifier; undefined means each request's own origin (the API URL on AWS), which
+   * keeps the CDK stack free of a function -> API -> function reference cycle.
+   */
+  readonly issuer: string | undefined;
 }
 
 /** Environment variable names, shared with the CDK stack and the local server. */
@@ -17,7 +22,41 @@ export const ENV = {
   tableName: 'TABLE_NAME',
   dynamoDbEndpoint: 'DYNAMODB_ENDPOINT',
   retryAfterSeconds: 'RETRY_AFTER_SECONDS',
+  issuer: 'ISSUER',
 } as const;
+
+/** Hosts an issuer may name over plain http: RFC 8414 2 demands https, and loopback is only for development. */
+export const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '127.0.0.1';
+
+/**
+ * Checks an RFC 8414 section 2 issuer identifier and returns it unchanged: an https URL (http only for
+ * localhost or 127.0.0.1) with no query, fragment or credentials, and no trailing slash, because the
+ * endpoints are the issuer followed by `/oauth2/...`. It must also be written in the canonical form a URL
+ * parser gives it (lower-case host, no default port), because RFC 8414 3.3 has clients compare the
+ * document's `issuer` with the identifier they started from, and some compare strings.
+ */
+export function checkIssuer(value: string, name: string = ENV.issuer): string {
+  const fail = (why: string): never => {
+    throw new Error(`${name} must be an RFC 8414 issuer URL: ${why}, got ${JSON.stringify(value)}`);
+  };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail('not a URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    fail('https is required (http only for localhost and 127.0.0.1)');
+  }
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
+    fail('no query or fragment');
+  }
+  if (url.username !== '' || url.password !== '') fail('no user name or password');
+  if (value.endsWith('/')) fail('no trailing slash');
+  const canonical = url.pathname === '/' ? url.origin : url.href;
+  if (canonical !== value) fail(`write it as ${JSON.stringify(canonical)}`);
+  return value;
+}
 
 /** Parses configuration from an environment; throws naming the first bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
@@ -32,5 +71,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
     throw new Error(`${ENV.retryAfterSeconds} must be a positive integer`);
   }
-  return { tableName, dynamoDbEndpoint: endpoint, retryAfterSeconds };
+  const issuerRaw = env[ENV.issuer] || undefined;
+  const issuer = issuerRaw === undefined ? undefined : checkIssuer(issuerRaw);
+  return { tableName, dynamoDbEndpoint: endpoint, retryAfterSeconds, issuer };
 }

@@ -127,6 +127,12 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
     indexes: ['byRefreshToken'],
   },
+  {
+    name: 'metadata',
+    trigger: http('GET', '/.well-known/oauth-authorization-server', 'none'),
+    tableActions: [],
+    indexes: [],
+  },
 ];
 
 export function isHttp(entry: FunctionEntry): entry is HttpFunction {

@@ -148,7 +148,8 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         routeKey: key,
         rawPath,
         rawQueryString: rawQuery,
-        headers,
+        // API Gateway adds X-Forwarded-Proto; this server speaks plain http, whatever the caller claims.
+        headers: { ...headers, 'x-forwarded-proto': 'http' },
         queryStringParameters: rawQuery ? Object.fromEntries(url.searchParams) : undefined,
         pathParameters: match.params.length > 0 ? params : undefined,
         requestContext: {

@@ -404,6 +404,8 @@ describe('caching', () => {
     route: string;
     status: number;
     send: () => Promise<{ status: number; headers: Headers }>;
+    /** The RFC 8414 metadata document, the one response the contract lets caches keep. */
+    cacheable?: true;
   }
 
   /** One or more requests per route of the route table, success and error alike. */
@@ -549,10 +551,16 @@ describe('caching', () => {
         status: 404,
         send: () => admin('DELETE', `/admin/oauth2/refreshtokens/${unknown}`),
       },
+      {
+        route: 'GET /.well-known/oauth-authorization-server',
+        status: 200,
+        send: () => call('GET', '/.well-known/oauth-authorization-server'),
+        cacheable: true,
+      },
     ];
   }
 
-  it('sends Cache-Control: no-store and Pragma: no-cache on every response of every route', async () => {
+  it('sends Cache-Control: no-store and Pragma: no-cache on every response of every route but the metadata document', async () => {
     const list = await probes();
     expect(new Set(list.map((p) => p.route))).toEqual(new Set(HTTP_FUNCTIONS.map(routeKey)));
     for (const probe of list) {
@@ -561,7 +569,8 @@ describe('caching', () => {
         route: probe.route,
         status: probe.status,
       });
-      expectNoStore(response.headers);
+      if (probe.cacheable) expect(response.headers.get('cache-control')).toBe('public, max-age=3600');
+      else expectNoStore(response.headers);
     }
   });
 });

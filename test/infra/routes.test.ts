@@ -109,6 +109,26 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('get ISSUER only when the issuer prop (or -c issuer) names one, checked at synth', () => {
+    const issuer = 'https://auth.example.com';
+    for (const synthesized of [synthesize({ service: { issuer } }), synthesize({}, { issuer })]) {
+      const fns = Object.values(resourcesOfType(synthesized.template, 'AWS::Lambda::Function'));
+      expect(fns).toHaveLength(HTTP_FUNCTIONS.length);
+      for (const fn of fns) {
+        const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables[ENV.issuer]).toBe(issuer);
+      }
+    }
+    for (const fn of Object.values(functions)) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[ENV.issuer]).toBeUndefined();
+    }
+    expect(() => synthesize({ service: { issuer: 'http://auth.example.com' } })).toThrow(
+      /issuer must be an RFC 8414 issuer URL: https is required/,
+    );
+    expect(() => synthesize({}, { issuer: 'https://auth.example.com/' })).toThrow(/no trailing slash/);
+  });
+
   it('take memory, log retention and Retry-After from props', () => {
     const custom = synthesize({
       service: { memorySize: 1024, logRetention: RetentionDays.ONE_WEEK, retryAfterSeconds: 5 },

@@ -60,6 +60,28 @@ describe('Lambda handlers invoked directly', () => {
     expect(JSON.parse(result?.body ?? '')).toEqual({ message: 'Forbidden' });
   });
 
+  it('GET /.well-known/oauth-authorization-server names the API domain over https, as API Gateway delivers it', async () => {
+    const route = HTTP_FUNCTIONS.find((r) => r.name === 'metadata');
+    if (!route) throw new Error('no metadata route');
+    const domainName = 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com';
+    const base = event(route);
+    for (const headers of [{ 'x-forwarded-proto': 'https' }, {}, { 'x-forwarded-proto': 'http' }]) {
+      const result = await handlers.get('metadata')?.(
+        { ...base, headers, requestContext: { ...base.requestContext, domainName } },
+        {} as Context,
+      );
+      expect(result?.statusCode).toBe(200);
+      const body = JSON.parse(result?.body ?? '') as Record<string, unknown>;
+      // Plain http is believed for loopback hosts only, so a forged header cannot downgrade the document.
+      expect(body.issuer).toBe(`https://${domainName}`);
+      expect(body.token_endpoint).toBe(`https://${domainName}/oauth2/token`);
+      expect(result?.headers).toEqual({
+        'Cache-Control': 'public, max-age=3600',
+        'Content-Type': 'application/json',
+      });
+    }
+  });
+
   it('every route of the route table has a handler', () => {
     expect([...handlers.keys()].sort()).toEqual(HTTP_FUNCTIONS.map((route) => route.name).sort());
     for (const handler of handlers.values()) expect(typeof handler).toBe('function');

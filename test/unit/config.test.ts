@@ -18,4 +18,49 @@ describe('configuration', () => {
       retryAfterSeconds: 1,
     });
   });
+
+  describe('ISSUER (RFC 8414 2 issuer identifier)', () => {
+    const read = (issuer: string) => readConfig({ TABLE_NAME: 't', ISSUER: issuer }).issuer;
+
+    it('is undefined when unset or empty: the request origin is used', () => {
+      expect(readConfig({ TABLE_NAME: 't' }).issuer).toBeUndefined();
+      expect(read('')).toBeUndefined();
+    });
+    it('takes an https URL, with or without a path, as written', () => {
+      expect(read('https://auth.example.com')).toBe('https://auth.example.com');
+      expect(read('https://auth.example.com:8443/tenant')).toBe('https://auth.example.com:8443/tenant');
+    });
+    it('takes http for localhost and 127.0.0.1 only', () => {
+      expect(read('http://localhost:3000')).toBe('http://localhost:3000');
+      expect(read('http://127.0.0.1:3000')).toBe('http://127.0.0.1:3000');
+      expect(() => read('http://auth.example.com')).toThrow(/ISSUER .*https is required/);
+      expect(() => read('http://10.0.0.1:3000')).toThrow(/https is required/);
+    });
+    it('refuses what is not a URL, or another scheme', () => {
+      expect(() => read('auth.example.com')).toThrow(/ISSUER .*not a URL/);
+      expect(() => read('ftp://auth.example.com')).toThrow(/https is required/);
+    });
+    it('refuses a query or a fragment, even an empty one', () => {
+      for (const bad of [
+        'https://a.example?x=1',
+        'https://a.example#top',
+        'https://a.example?',
+        'https://a.example#',
+      ]) {
+        expect(() => read(bad), bad).toThrow(/no query or fragment/);
+      }
+    });
+    it('refuses credentials in the URL', () => {
+      expect(() => read('https://user:pw@auth.example.com')).toThrow(/no user name or password/);
+    });
+    it('refuses a trailing slash: the endpoints are the issuer followed by /oauth2/...', () => {
+      expect(() => read('https://auth.example.com/')).toThrow(/no trailing slash/);
+      expect(() => read('https://auth.example.com/tenant/')).toThrow(/no trailing slash/);
+    });
+    it('refuses a non-canonical spelling that a client comparing strings would not match', () => {
+      expect(() => read('https://Auth.Example.com')).toThrow(/write it as "https:\/\/auth.example.com"/);
+      expect(() => read('https://auth.example.com:443')).toThrow(/write it as "https:\/\/auth.example.com"/);
+      expect(() => read('https://auth.example.com/a/../b')).toThrow(/write it as/);
+    });
+  });
 });

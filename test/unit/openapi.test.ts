@@ -76,6 +76,9 @@ function operations(document: OpenApiDocument): Map<string, Operation> {
   return found;
 }
 
+/** The one response that may be cached (RFC 8414 metadata); its errors stay no-store like every other. */
+const CACHEABLE = '200 GET /.well-known/oauth-authorization-server';
+
 const schemesOf = (requirements: readonly SecurityRequirement[]) =>
   requirements.flatMap((requirement) => Object.keys(requirement));
 
@@ -92,43 +95,51 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
     expect([...documented.keys()].sort()).toEqual(HTTP_FUNCTIONS.map(routeKey).sort());
   });
 
-  describe.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route.trigger.auth] as const))(
-    '%s',
-    (key, auth) => {
-      if (auth === 'iam') {
-        it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
-          expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
-        });
-      } else {
-        it('declares its own authentication, and not SigV4', () => {
-          const security = documented.get(key)?.security ?? document.security ?? [];
-          expect(security.length).toBeGreaterThan(0);
-          expect(schemesOf(security)).not.toContain('sigv4');
-        });
+  describe.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))('%s', (key, route) => {
+    const { auth } = route.trigger;
+    if (auth === 'iam') {
+      it('requires a SigV4 signature and nothing else (IAM authorizer)', () => {
+        expect(documented.get(key)?.security).toEqual([{ sigv4: [] }]);
+      });
+    } else {
+      it('declares its own authentication, and not SigV4', () => {
+        const security = documented.get(key)?.security ?? document.security ?? [];
+        expect(security.length).toBeGreaterThan(0);
+        expect(schemesOf(security)).not.toContain('sigv4');
+      });
+    }
+
+    // The HTTP layer maps faults the same way on every route; only a handler that reads DynamoDB can 503.
+    const readsTable = route.tableActions.length > 0;
+    it(`documents 500 server_error${readsTable ? ' and 503 temporarily_unavailable with Retry-After' : ', and no 503 (it reads no table)'}`, () => {
+      const responses = documented.get(key)?.responses ?? {};
+      expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
+      if (!readsTable) {
+        expect(responses).not.toHaveProperty('503');
+        return;
       }
-
-      // Every handler reads DynamoDB, and the HTTP layer maps faults the same way on every route.
-      it('documents 500 server_error and 503 temporarily_unavailable with Retry-After', () => {
-        const responses = documented.get(key)?.responses ?? {};
-        expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
-        expect(responses['503']?.content?.['application/json']?.example).toEqual({
-          error: 'temporarily_unavailable',
-        });
-        expect(responses['503']?.headers).toHaveProperty('Retry-After');
+      expect(responses['503']?.content?.['application/json']?.example).toEqual({
+        error: 'temporarily_unavailable',
       });
+      expect(responses['503']?.headers).toHaveProperty('Retry-After');
+    });
 
-      it('declares Cache-Control: no-store and Pragma: no-cache on every response its handler writes', () => {
-        const responses = Object.entries(documented.get(key)?.responses ?? {});
-        // The IAM authorizer's 403 is API Gateway's own response, written before any handler runs.
-        const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
-        expect(fromHandler.length).toBeGreaterThan(0);
-        for (const [status, response] of fromHandler) {
-          expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
-          expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
+    it('declares Cache-Control: no-store and Pragma: no-cache on every response its handler writes', () => {
+      const responses = Object.entries(documented.get(key)?.responses ?? {});
+      // The IAM authorizer's 403 is API Gateway's own response, written before any handler runs.
+      const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
+      expect(fromHandler.length).toBeGreaterThan(0);
+      for (const [status, response] of fromHandler) {
+        if (`${status} ${key}` === CACHEABLE) {
+          expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('public, max-age=3600');
+          expect(response.headers, status).not.toHaveProperty('Pragma');
+          continue;
         }
-      });
-    },
-  );
+        expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('no-store');
+        expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
+      }
+    });
+  });
 
   it('describes the SigV4 scheme as an Authorization header with the service it signs for', () => {
     const scheme = document.components.securitySchemes.sigv4;

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { readConfig } from '../config.ts';
 import { Forbidden } from '../domain/errors.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
-import { config } from '../runtime.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -30,6 +30,8 @@ export interface HttpRequest {
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   /** The verified IAM principal ARN, on `iam` routes. */
   readonly principal: string | undefined;
+  /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
+  readonly domainName: string;
   readonly log: LogFields;
 }
 
@@ -44,11 +46,16 @@ export interface HttpResult {
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 function toLambdaResult(result: HttpResult): HttpApiResult {
-  const headers: Record<string, string> = { ...NO_STORE, ...result.headers };
+  // A result that sets its own Cache-Control (RFC 8414 metadata, which may be cached) drops the pair.
+  const cacheable = result.headers?.['Cache-Control'] !== undefined;
+  const headers: Record<string, string> = { ...(cacheable ? {} : NO_STORE), ...result.headers };
   if (result.json === undefined) return { statusCode: result.statusCode, headers, body: '' };
   headers['Content-Type'] = 'application/json';
   return { statusCode: result.statusCode, headers, body: JSON.stringify(result.json) };
 }
+
+// Read here and not from runtime.ts, so a function that never touches the table loads no DynamoDB client.
+const { retryAfterSeconds } = readConfig(process.env);
 
 function findRoute(name: string): HttpFunction {
   const entry = functionEntry(name);
@@ -84,7 +91,7 @@ export function httpHandler(
     },
     onError: (request) => {
       const { error } = request;
-      const response = errorResponse(error, options.errors, config.retryAfterSeconds);
+      const response = errorResponse(error, options.errors, retryAfterSeconds);
       if (response.statusCode >= 500) {
         // The cause's name and message only: SDK errors carry no token, and request data is never attached.
         const cause = error?.cause ?? error;
@@ -116,6 +123,7 @@ export function httpHandler(
         body,
         pathParameters: event.pathParameters ?? {},
         principal,
+        domainName: event.requestContext.domainName,
         log,
       };
       return toLambdaResult(await fn(request));
