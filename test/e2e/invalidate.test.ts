@@ -202,3 +202,17 @@ describe('DELETE /oauth/token', () => {
     expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
   });
 });
+
+describe('DELETE /oauth/token raced against itself', () => {
+  it('gives exactly one of two concurrent invalidations of the same token the 200, for each of 30 tokens', async () => {
+    const client = await registerClient();
+    const tokens = await Promise.all(Array.from({ length: 30 }, () => clientCredentials(client)));
+    const pairs = await Promise.all(
+      tokens.map((t) => Promise.all([invalidate(t.access_token), invalidate(t.access_token)])),
+    );
+    for (const pair of pairs) {
+      expect(pair.map((r) => r.status).sort()).toEqual([200, 403]);
+      expect(pair.find((r) => r.status === 403)?.json).toEqual(GONE);
+    }
+  });
+});
