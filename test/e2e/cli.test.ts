@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveTarget } from '../../lib/cli/target.ts';
 import {
   ADMIN,
   baseUrl,
@@ -12,8 +11,9 @@ import {
   type RegisteredClient,
   recordSecrets,
   registerClient,
-} from '../support/helpers.ts';
-import { type Relay, startRelay } from '../support/relay.ts';
+} from '#test/support/helpers.ts';
+import { type Relay, startRelay } from '#test/support/relay.ts';
+import { resolveTarget } from '#tools/cli/target.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

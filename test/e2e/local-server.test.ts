@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, localDynamoClient } from '../../lib/local/dynamodb-local.ts';
-import { startServer } from '../support/global-setup.ts';
-import { basic, dynamoEndpoint, registerClient, runDir, waitForLog } from '../support/helpers.ts';
-import { type Relay, startRelay } from '../support/relay.ts';
+import { startServer } from '#test/support/global-setup.ts';
+import { basic, dynamoEndpoint, registerClient, runDir, waitForLog } from '#test/support/helpers.ts';
+import { type Relay, startRelay } from '#test/support/relay.ts';
+import { freePort, localDynamoClient } from '#tools/local/dynamodb-local.ts';
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {

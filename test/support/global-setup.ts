@@ -3,7 +3,7 @@ import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../lib/local/dynamodb-local.ts';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,8 +1,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
-import { type AdminResponse, adminRequest, parseJsonBody } from '../../lib/admin-client.ts';
+import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { type AdminResponse, adminRequest, parseJsonBody } from '#tools/admin-client.ts';
 
 export const baseUrl = inject('baseUrl');
 export const runDir = inject('runDir');

@@ -1,7 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { type SignedRequest, verifySigV4 } from '../../lib/local/sigv4.ts';
+import { type SignedRequest, verifySigV4 } from '#tools/local/sigv4.ts';
 
 const CREDENTIALS = { accessKeyId: 'LOCALADMIN', secretAccessKey: 'localadminsecret' };
 const SCOPE = { region: 'us-east-1', service: 'execute-api' };

@@ -1,4 +1,4 @@
-import type { SigningCredentials } from '../admin-client.ts';
+import type { SigningCredentials } from '#tools/admin-client.ts';
 import { type OptionValues, UsageError } from './commands.ts';
 
 /** Where the admin calls go and how they are signed. */
@@ -10,7 +10,7 @@ export interface Target {
 }
 
 const LOCAL_DEFAULT_URL = 'http://localhost:3000';
-/** The local server verifies signatures for this region only (see lib/local/server.ts). */
+/** The local server verifies signatures for this region only (see tools/local/server.ts). */
 const LOCAL_REGION = 'us-east-1';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** API Gateway's own host names carry the API's region, the only one its signature check accepts. */

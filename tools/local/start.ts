@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ENV } from '../../functions/commons/config.ts';
+import { ENV } from '#commons/config.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';

@@ -11,7 +11,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput, TTL_ATTRIBUTE } from '../../functions/commons/schema.ts';
+import { createTableInput, TTL_ATTRIBUTE } from '#commons/schema.ts';
 
 export const MIN_JAVA_MAJOR = 17;
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import type { HttpApiEvent, HttpApiResult } from '../../functions/commons/http.ts';
-import { ROUTES, type Route, routeKey } from '../../functions/commons/routes.ts';
+import type { HttpApiEvent, HttpApiResult } from '#commons/http.ts';
+import { ROUTES, type Route, routeKey } from '#commons/routes.ts';
 import { type AdminCredentials, verifySigV4 } from './sigv4.ts';
 
 type LambdaHandler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
