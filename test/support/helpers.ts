@@ -143,6 +143,8 @@ export interface LogLine {
   route?: string;
   status?: number;
   clientId?: string;
+  /** Why the local server answered a request itself (refused signature, unknown route, ...). */
+  reason?: string;
   audit?: Record<string, unknown>;
   /** The line as written. */
   raw: string;
