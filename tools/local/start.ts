@@ -78,9 +78,9 @@ Try it in bash (needs curl and jq; README.md "A session with curl" goes on from 
     -d '{"name":"demo","grantTypes":["client_credentials","refresh_token"],"scopes":["read","write"]}' $URL/admin/clients)
   CLIENT_ID=$(jq -r .clientId <<<"$CLIENT"); CLIENT_SECRET=$(jq -r .clientSecret <<<"$CLIENT")
   AT=$(curl -s ${auth} -d grant_type=client_credentials -d scope=read $URL/oauth2/token | jq -r .access_token)
-  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect    # {"active":true,"scope":"read",...}
+  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect | jq -c .    # {"active":true,"scope":"read",...}
   curl -s -w '%{http_code}\\n' ${auth} -d token="$AT" $URL/oauth2/revoke    # 200
-  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect    # {"active":false}
+  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect | jq -c .    # {"active":false}
 Press Ctrl-C to stop.`;
 }
 
