@@ -21,14 +21,14 @@ import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
-import { ensureTable, startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 import {
   BUNDLE_AWS_SDK,
   BUNDLING,
   DEFAULT_MEMORY_MB,
   handlerEntry,
   PROJECT_ROOT,
-} from '../lib/service-function.ts';
+} from '#lib/service-function.ts';
+import { ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 /** Fresh processes per bundle and variant; the median is reported. */
 const RUNS = Number(process.env.BENCH_COLD_START_RUNS ?? 11);

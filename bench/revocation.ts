@@ -7,14 +7,14 @@
  * DynamoDB Local is not DynamoDB: absolute times differ on AWS, the round-trip counts and ratios carry over.
  */
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { newClient } from '../functions/commons/domain/clients.ts';
-import type { TokenRecord } from '../functions/commons/domain/model.ts';
-import { hashSecret, mintSecret } from '../functions/commons/domain/secrets.ts';
-import { findActiveToken } from '../functions/commons/domain/tokens.ts';
-import { PARTITION_KEY } from '../functions/commons/schema.ts';
-import { createDynamoClient } from '../functions/commons/store/client.ts';
-import { DynamoStore } from '../functions/commons/store/dynamodb.ts';
-import { ensureTable, localDynamoClient, startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
+import { newClient } from '#commons/domain/clients.ts';
+import type { TokenRecord } from '#commons/domain/model.ts';
+import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
+import { findActiveToken } from '#commons/domain/tokens.ts';
+import { PARTITION_KEY } from '#commons/schema.ts';
+import { createDynamoClient } from '#commons/store/client.ts';
+import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 const CHILDREN = Number(process.env.BENCH_CASCADE_CHILDREN ?? 100);
 const CASCADE_ROUNDS = Number(process.env.BENCH_CASCADE_ROUNDS ?? 7);

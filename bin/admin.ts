@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --import tsx
-/** The admin CLI (`npx revocation-admin --help`); the commands live in lib/cli/. */
-import { runCli } from '../lib/cli/main.ts';
+/** The admin CLI (`npx revocation-admin --help`); the commands live in tools/cli/. */
+import { runCli } from '#tools/cli/main.ts';
 
 // The AWS SDK's clients (STS, SSO, built by the credential chain for role and SSO profiles) print a
 // multi-line notice about future Node versions on stderr, where the CLI promises one line per failure.

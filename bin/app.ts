@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { TokenRevocationStack } from '../lib/stack.ts';
+import { TokenRevocationStack } from '#lib/stack.ts';
 
 const app = new App();
 new TokenRevocationStack(app, 'TokenRevocation', {

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
-import { localDynamoClient } from '../../lib/local/dynamodb-local.ts';
-import { dynamoEndpoint, runDir, tableName } from '../support/helpers.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
+import { dynamoEndpoint, runDir, tableName } from '#test/support/helpers.ts';
+import { localDynamoClient } from '#tools/local/dynamodb-local.ts';
 
 /**
  * Runs after every other test (vitest project `audit`): every token and client secret the suite was

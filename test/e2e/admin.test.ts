@@ -1,8 +1,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '#commons/domain/secrets.ts';
 import { HTTP_FUNCTIONS } from '#commons/manifest.ts';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
 import {
   ADMIN,
   admin,
@@ -17,7 +17,7 @@ import {
   registerClient,
   type Tokens,
   testStore,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const FORBIDDEN = { message: 'Forbidden' };
 const APIGEE_NOT_FOUND = (message: string) => ({

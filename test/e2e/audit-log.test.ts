@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
 import {
   admin,
   call,
@@ -12,7 +12,7 @@ import {
   registerClient,
   type Tokens,
   waitForLog,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 /** Who the local server says signed an admin call (its stand-in for the IAM authorizer's identity). */
 const ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';

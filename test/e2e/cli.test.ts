@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveTarget } from '../../lib/cli/target.ts';
 import {
   ADMIN,
   baseUrl,
@@ -12,15 +11,16 @@ import {
   type RegisteredClient,
   recordSecrets,
   registerClient,
-} from '../support/helpers.ts';
-import { type Relay, startRelay } from '../support/relay.ts';
+} from '#test/support/helpers.ts';
+import { type Relay, startRelay } from '#test/support/relay.ts';
+import { resolveTarget } from '#tools/cli/target.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The environment without anything that would pick a target or credentials behind the test's back. */
 const BASE_ENV = Object.fromEntries(
   Object.entries(process.env).filter(
-    ([name]) => !/^(AWS_|REVOCATION_API_URL$|ADMIN_ACCESS_KEY_ID$|ADMIN_SECRET_ACCESS_KEY$)/.test(name),
+    ([name]) => !/^(AWS_|REVOCATION_API_URL$|PORT$|ADMIN_ACCESS_KEY_ID$|ADMIN_SECRET_ACCESS_KEY$)/.test(name),
   ),
 );
 
@@ -361,6 +361,13 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(explicit).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
   });
 
+  it('--local without a URL goes to http://localhost:$PORT, where npm start listens', async () => {
+    const client = await registerClient();
+    const port = new URL(baseUrl).port;
+    const result = await cli(['clients', 'get', client.clientId, '--local'], { PORT: port });
+    expect(result).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
+  });
+
   it('prints help for the program and for every command with exit code 0', async () => {
     const cases: [string[], string][] = [
       [['--help'], 'Usage: npx revocation-admin <command> <subcommand> [arguments] [options]'],
@@ -433,5 +440,23 @@ describe('admin CLI target resolution', () => {
       local: true,
     });
     expect(() => resolveTarget({ url: 'ftp://example.com' }, {})).toThrow(/http or https/);
+  });
+
+  it('takes the local port from PORT for --local without a URL, as npm start does', () => {
+    expect(resolveTarget({ local: true }, { PORT: '4123' })).toEqual({
+      baseUrl: 'http://localhost:4123/',
+      region: 'us-east-1',
+      local: true,
+    });
+    expect(resolveTarget({ local: true }, { PORT: '' }).baseUrl).toBe('http://localhost:3000/');
+    // An explicit URL, or REVOCATION_API_URL, wins over PORT.
+    expect(resolveTarget({ local: true, url: 'http://127.0.0.1:5000' }, { PORT: '4123' }).baseUrl).toBe(
+      'http://127.0.0.1:5000/',
+    );
+    expect(
+      resolveTarget({ local: true }, { PORT: '4123', REVOCATION_API_URL: 'http://localhost:5001' }).baseUrl,
+    ).toBe('http://localhost:5001/');
+    expect(() => resolveTarget({ local: true }, { PORT: 'http' })).toThrow(/PORT must be a port number/);
+    expect(() => resolveTarget({ local: true }, { PORT: '70000' })).toThrow(/PORT must be a port number/);
   });
 });

@@ -11,7 +11,7 @@ import {
   postForm,
   type RegisteredClient,
   registerClient,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 type Endpoint = '/oauth2/token' | '/oauth2/revoke' | '/oauth2/introspect';
 const ENDPOINTS: readonly Endpoint[] = ['/oauth2/token', '/oauth2/revoke', '/oauth2/introspect'];

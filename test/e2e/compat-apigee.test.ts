@@ -16,7 +16,7 @@ import {
   introspect,
   type RegisteredClient,
   registerClient,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const deleteAccessToken = (token: string) => admin('DELETE', `/admin/oauth2/accesstokens/${token}`);
 

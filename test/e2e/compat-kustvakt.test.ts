@@ -23,7 +23,7 @@ import {
   refresh,
   registerClient,
   type Tokens,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 /** The documented curl call: a raw form body, as `curl -d` sends it. */
 const curlRevoke = (body: string) =>

@@ -19,7 +19,7 @@ import {
   refresh,
   registerClient,
   type Tokens,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 interface PwsRevokeOauth2RefreshTokenRq {
   ClientIdentifier: string;

@@ -15,7 +15,7 @@ import {
   introspect,
   type RegisteredClient,
   registerClient,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const invalidate = (token: string, extra: RequestInit = {}) =>
   call('DELETE', '/oauth/token', {

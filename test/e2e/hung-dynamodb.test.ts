@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adminRequest } from '../../lib/admin-client.ts';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../lib/local/dynamodb-local.ts';
-import { startServer } from '../support/global-setup.ts';
-import { ADMIN, basic, recordSecrets, runDir } from '../support/helpers.ts';
+import { startServer } from '#test/support/global-setup.ts';
+import { ADMIN, basic, recordSecrets, runDir } from '#test/support/helpers.ts';
+import { adminRequest } from '#tools/admin-client.ts';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 /**
  * DynamoDB that accepts connections and never answers: its own DynamoDB Local, stopped with SIGSTOP, as

@@ -10,7 +10,7 @@ import {
   refresh,
   registerClient,
   type Tokens,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const introspectRaw = (client: RegisteredClient, params: Record<string, string>) =>
   postForm('/oauth2/introspect', params, { auth: [client.clientId, client.clientSecret] });

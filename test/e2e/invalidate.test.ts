@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
 import {
   admin,
   call,
@@ -10,7 +10,7 @@ import {
   refresh,
   registerClient,
   testStore,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 /** DELETE /oauth/token: the bearer invalidates its own access token. */
 const invalidate = (token: string, scheme = 'Bearer') =>

@@ -1,14 +1,28 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, localDynamoClient } from '../../lib/local/dynamodb-local.ts';
-import { startServer } from '../support/global-setup.ts';
-import { basic, dynamoEndpoint, registerClient, runDir, waitForLog } from '../support/helpers.ts';
-import { type Relay, startRelay } from '../support/relay.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '#test/support/global-setup.ts';
+import {
+  ADMIN,
+  basic,
+  dynamoEndpoint,
+  type LogLine,
+  logLines,
+  recordSecrets,
+  registerClient,
+  runDir,
+  tableName,
+  waitForLog,
+} from '#test/support/helpers.ts';
+import { type Relay, startRelay } from '#test/support/relay.ts';
+import { adminRequest } from '#tools/admin-client.ts';
+import { freePort, localDynamoClient } from '#tools/local/dynamodb-local.ts';
+import { SDK_NODE_WARNING_SWITCH } from '#tools/local/start.ts';
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -29,35 +43,95 @@ function startWithPath(dir: string) {
   });
 }
 
+interface NpmStart {
+  url: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** SIGTERM to npm; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `npm start` as users run it, with `args` after `--`; resolves once it listens. */
+function npmStart(args: readonly string[], env: NodeJS.ProcessEnv): Promise<NpmStart> {
+  const child = spawn('npm', ['start', '--silent', ...(args.length > 0 ? ['--', ...args] : [])], {
+    env: { ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+      if (match?.[1])
+        resolve({
+          url: match[1],
+          output: () => output,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exit;
+          },
+        });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exit.then((code) => reject(new Error(`exited ${code}: ${output}`)));
+  });
+}
+
+/** The environment of a user's shell: no DynamoDB endpoint of the suite's, no switches the suite set. */
+function userEnv(): NodeJS.ProcessEnv {
+  const { DYNAMODB_ENDPOINT: _, [SDK_NODE_WARNING_SWITCH]: __, ...env } = process.env;
+  return env;
+}
+
 describe('npm start', () => {
   it('starts its own DynamoDB Local, serves the routes, and stops both on SIGTERM to npm', async () => {
     const dynamoPort = await freePort();
-    const { DYNAMODB_ENDPOINT: _, ...env } = process.env;
     // Through npm itself: the signal must travel npm -> tsx -> server -> DynamoDB Local.
-    const child = spawn('npm', ['start', '--silent'], {
-      env: { ...env, PORT: '0', DYNAMODB_LOCAL_PORT: String(dynamoPort) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk;
-        const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-    });
-    expect(output).toContain(`DynamoDB: http://127.0.0.1:${dynamoPort}`);
-    expect(output).toContain('LOCALADMIN / localadminsecret');
-    const response = await fetch(`${url}/oauth2/introspect`, { method: 'POST' });
+    const server = await npmStart([], { ...userEnv(), DYNAMODB_LOCAL_PORT: String(dynamoPort) });
+    expect(server.output()).toContain(`DynamoDB: http://127.0.0.1:${dynamoPort}`);
+    expect(server.output()).toContain('LOCALADMIN / localadminsecret');
+    const response = await fetch(`${server.url}/oauth2/introspect`, { method: 'POST' });
     expect(response.status).toBe(400);
     expect(await canConnect(dynamoPort)).toBe(true);
 
-    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await server.stop()).toBe(0);
     expect(await canConnect(dynamoPort)).toBe(false);
-    expect(await canConnect(Number(new URL(url).port))).toBe(false);
+    expect(await canConnect(Number(new URL(server.url).port))).toBe(false);
+  });
+
+  it("prints one line of its own about the Node version instead of the AWS SDK's notice", async () => {
+    const server = await npmStart([], userEnv());
+    // Every handler and its SDK client is loaded by now; a request makes sure one has been used.
+    expect((await fetch(`${server.url}/oauth2/introspect`, { method: 'POST' })).status).toBe(400);
+    expect(await server.stop()).toBe(0);
+    const output = server.output();
+    expect(output).not.toContain('NodeVersionSupportWarning');
+    const notices = output.split('\n').filter((line) => line.includes('need Node 22 or newer'));
+    const major = Number(process.versions.node.split('.')[0]);
+    expect(notices).toHaveLength(major < 22 ? 1 : 0);
+  });
+
+  it('creates a missing --data-dir folder, parents included, and keeps the data between runs', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'data-dir-')), 'nested', '.dynamodb');
+    const first = await npmStart(['--data-dir', dataDir], userEnv());
+    expect(first.output()).toContain(`data in ${dataDir}`);
+    const created = await adminRequest(first.url, 'POST', '/admin/clients', ADMIN, {
+      body: { name: 'kept', grantTypes: ['client_credentials'], scopes: ['read'] },
+    });
+    recordSecrets(created.json);
+    expect(created.status).toBe(201);
+    expect(await first.stop()).toBe(0);
+    expect(readdirSync(dataDir).some((name) => name.endsWith('.db'))).toBe(true);
+
+    const second = await npmStart(['--data-dir', dataDir], userEnv());
+    const { clientId } = created.json as { clientId: string };
+    const read = await adminRequest(second.url, 'GET', `/admin/clients/${clientId}`, ADMIN);
+    expect(await second.stop()).toBe(0);
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ clientId, name: 'kept' });
+    expect(existsSync(dataDir)).toBe(true);
   });
 
   it('says in one line what to install when Java is missing', () => {
@@ -135,3 +209,118 @@ describe('failures of DynamoDB', () => {
     expect(readFileSync(logFile, 'utf8')).not.toMatch(/\n\s+at /);
   });
 });
+
+/** Sends raw bytes on a new connection and resolves with everything the server sent back. */
+function rawRequest(url: string, bytes: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk;
+    });
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const [head = '', body = ''] = received.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body });
+    });
+    socket.end(bytes);
+  });
+}
+
+describe('requests the local server answers itself', () => {
+  // A server of its own, so its log holds only this describe's requests.
+  const logFile = join(runDir, 'refusals-server.log');
+  let url = '';
+  let stopServer = () => {};
+  beforeAll(async () => {
+    const started = await startServer({ DYNAMODB_ENDPOINT: dynamoEndpoint, TABLE_NAME: tableName }, logFile);
+    url = started.url;
+    stopServer = () => started.child.kill('SIGTERM');
+  });
+  afterAll(() => stopServer());
+
+  it('answers a request target it cannot parse with 400 Bad Request, never 500', async () => {
+    const before = answeredLines(logFile).length;
+    const response = await rawRequest(
+      url,
+      'POST //[ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    expect(response).toEqual({ status: 400, body: '{"message":"Bad Request"}' });
+    expect(await nextAnswered(logFile, before)).toMatchObject({
+      route: '$default',
+      status: 400,
+      reason: 'unparseable request target',
+    });
+  });
+
+  it("answers a request Node's HTTP parser refuses with a JSON 400 too, and logs the parser's error code", async () => {
+    const before = answeredLines(logFile).length;
+    const response = await rawRequest(url, 'GET / HTTP/1.1\r\nHost localhost\r\n\r\n');
+    expect(response).toEqual({ status: 400, body: '{"message":"Bad Request"}' });
+    expect(await nextAnswered(logFile, before)).toMatchObject({
+      route: '$default',
+      status: 400,
+      reason: 'unparseable request (HPE_INVALID_HEADER_TOKEN)',
+    });
+  });
+
+  it('logs one line per refused request, with route, status and reason, never its Authorization header, path or body', async () => {
+    const marker = randomBytes(16).toString('hex');
+    const before = answeredLines(logFile).length;
+    const unknown = await fetch(`${url}/no-such-route-${marker}`, { method: 'POST', body: `body-${marker}` });
+    const unsigned = await fetch(`${url}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer header-${marker}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `body-${marker}` }),
+    });
+    const tooLarge = await fetch(`${url}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Basic header-${marker}` },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 'a'),
+    });
+    const unparseable = await rawRequest(
+      url,
+      `POST //[${marker} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${marker}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    expect([unknown.status, unsigned.status, tooLarge.status, unparseable.status]).toEqual([
+      404, 403, 413, 400,
+    ]);
+    expect(await unknown.json()).toEqual({ message: 'Not Found' });
+    expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
+    expect(await tooLarge.json()).toEqual({ message: 'Request Entity Too Large' });
+
+    await waitForLog(() => answeredLines(logFile).length >= before + 4, logFile);
+    const lines = answeredLines(logFile).slice(before);
+    expect(lines.map(({ message, route, status, reason }) => ({ message, route, status, reason }))).toEqual([
+      { message: 'request', route: '$default', status: 404, reason: 'no route for this method and path' },
+      {
+        message: 'request',
+        route: 'POST /admin/clients',
+        status: 403,
+        reason: 'signature refused: no SigV4 Authorization header',
+      },
+      {
+        message: 'request',
+        route: 'POST /oauth2/revoke',
+        status: 413,
+        reason: 'body over the 10 MiB payload limit',
+      },
+      { message: 'request', route: '$default', status: 400, reason: 'unparseable request target' },
+    ]);
+    expect(readFileSync(logFile, 'utf8')).not.toContain(marker);
+  });
+});
+
+/** The first line logged for a request the server answered itself after the first `before` ones. */
+async function nextAnswered(file: string, before: number): Promise<LogLine | undefined> {
+  await waitForLog(() => answeredLines(file).length > before, file);
+  const lines = answeredLines(file);
+  // Exactly one: a refused request is logged once.
+  expect(lines).toHaveLength(before + 1);
+  return lines[before];
+}
+
+/** The log lines of requests the server answered itself (the handlers' lines carry no reason). */
+function answeredLines(file: string): LogLine[] {
+  return logLines(file).filter((line) => line.reason !== undefined);
+}

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../support/global-setup.ts';
+import { startServer } from '#test/support/global-setup.ts';
 import {
   baseUrl,
   call,
@@ -13,7 +13,7 @@ import {
   registerClient,
   runDir,
   tableName,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const WELL_KNOWN = '/.well-known/oauth-authorization-server';
 

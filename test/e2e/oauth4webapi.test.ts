@@ -9,7 +9,7 @@ import {
   recordSecrets,
   registerClient,
   runDir,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 /** The service as a standards-following client library sees it: endpoints only, no discovery. */
 const as: oauth.AuthorizationServer = {

@@ -8,7 +8,7 @@ import {
   refresh,
   registerClient,
   type Tokens,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const GRANTS = 32;
 

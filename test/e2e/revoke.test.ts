@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hashSecret } from '../../functions/commons/domain/secrets.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
 import {
   admin,
   call,
@@ -13,7 +13,7 @@ import {
   registerClient,
   type Tokens,
   testStore,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 const revoke = (client: RegisteredClient, params: Record<string, string>) =>
   postForm('/oauth2/revoke', params, { auth: [client.clientId, client.clientSecret] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientCredentials, introspect, registerClient } from '../support/helpers.ts';
+import { clientCredentials, introspect, registerClient } from '#test/support/helpers.ts';
 
 describe('local server', () => {
   it('issues a token that introspects as active', async () => {

@@ -10,7 +10,7 @@ import {
   refresh,
   registerClient,
   type Tokens,
-} from '../support/helpers.ts';
+} from '#test/support/helpers.ts';
 
 /** Asserts the contract's error shape: JSON `{"error","error_description"}`. */
 function expectOAuthError(response: HttpResponse, status: number, error: string) {

@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
-import { tableAccess } from '../../lib/table-access.ts';
+import { tableAccess } from '#lib/table-access.ts';
 import { resourcesOfType, synthesize, synthesizeConstruct, TEST_ENV } from './support.ts';
 
 interface Statement {

@@ -2,12 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PROJECT_ROOT } from '../../lib/service-function.ts';
-import { TokenRevocationStack, type TokenRevocationStackProps } from '../../lib/stack.ts';
-import {
-  TokenRevocationService,
-  type TokenRevocationServiceProps,
-} from '../../lib/token-revocation-service.ts';
+import { PROJECT_ROOT } from '#lib/service-function.ts';
+import { TokenRevocationStack, type TokenRevocationStackProps } from '#lib/stack.ts';
+import { TokenRevocationService, type TokenRevocationServiceProps } from '#lib/token-revocation-service.ts';
 
 /** The feature flags and settings `cdk synth` runs with, so tests see the template users deploy. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(

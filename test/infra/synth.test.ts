@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lib/service-function.ts';
+import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '#lib/service-function.ts';
 
 const CDK_CLI = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 /** A bundle larger than this means a dependency was pulled in by accident. */

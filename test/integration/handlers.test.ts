@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import { dynamoEndpoint, tableName } from '../support/helpers.ts';
+import { dynamoEndpoint, tableName } from '#test/support/helpers.ts';
 
 type Handler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
 const handlers = new Map<string, Handler>();

@@ -3,7 +3,12 @@ import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../lib/local/dynamodb-local.ts';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
+import { SDK_NODE_WARNING_SWITCH } from '#tools/local/start.ts';
+
+// The AWS SDK's nine-line notice about future Node versions tells a test run nothing. Off here, before the
+// first client, and so in everything started from here (test workers, the local servers), which inherit it.
+process.env[SDK_NODE_WARNING_SWITCH] = 'true';
 
 declare module 'vitest' {
   export interface ProvidedContext {

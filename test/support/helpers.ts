@@ -1,9 +1,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createDynamoClient } from '../../functions/commons/store/client.ts';
-import { DynamoStore } from '../../functions/commons/store/dynamodb.ts';
-import { type AdminResponse, adminRequest, parseJsonBody } from '../../lib/admin-client.ts';
+import { createDynamoClient } from '#commons/store/client.ts';
+import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { type AdminResponse, adminRequest, parseJsonBody } from '#tools/admin-client.ts';
 
 export const baseUrl = inject('baseUrl');
 export const runDir = inject('runDir');
@@ -144,6 +144,8 @@ export interface LogLine {
   route?: string;
   status?: number;
   clientId?: string;
+  /** Why the local server answered a request itself (refused signature, unknown route, ...). */
+  reason?: string;
   audit?: Record<string, unknown>;
   /** The line as written. */
   raw: string;

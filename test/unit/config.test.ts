@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../functions/commons/config.ts';
+import { readConfig } from '#commons/config.ts';
 
 describe('configuration', () => {
   it('fails loudly without a table name', () => {

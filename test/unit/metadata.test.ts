@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorizationServerMetadata, requestIssuer } from '../../functions/commons/metadata.ts';
+import { authorizationServerMetadata, requestIssuer } from '#commons/metadata.ts';
 
 describe('authorizationServerMetadata (RFC 8414 2)', () => {
   it('builds every endpoint from the issuer and lists the supported grants and client authentications', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidScope } from '#commons/domain/errors.ts';
-import type { Client, TokenRecord } from '../../functions/commons/domain/model.ts';
-import { hashSecret, idPrefix, mintSecret, secretMatches } from '../../functions/commons/domain/secrets.ts';
-import { grantScope, isActive, parseScope } from '../../functions/commons/domain/tokens.ts';
+import type { Client, TokenRecord } from '#commons/domain/model.ts';
+import { hashSecret, idPrefix, mintSecret, secretMatches } from '#commons/domain/secrets.ts';
+import { grantScope, isActive, parseScope } from '#commons/domain/tokens.ts';
 
 const NOW = 1_800_000_000_000;
 const client: Client = {

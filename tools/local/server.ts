@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context } from 'aws-lambda';
-import type { HttpApiEvent, HttpApiResult } from '../../functions/commons/http/handler.ts';
-import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '../../functions/commons/manifest.ts';
-import { type AdminCredentials, verifySigV4 } from './sigv4.ts';
+import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
+import { logger } from '#commons/log.ts';
+import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '#commons/manifest.ts';
+import { type AdminCredentials, checkSigV4 } from './sigv4.ts';
 
 type LambdaHandler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
 
@@ -102,17 +104,75 @@ function send(
 const message = (response: ServerResponse, status: number, text: string) =>
   send(response, status, { 'Content-Type': 'application/json' }, JSON.stringify({ message: text }));
 
+/** API Gateway's route key for a request that matches no route. */
+const NO_ROUTE = '$default';
+
+/**
+ * The log line of a request the server answers itself, in the shape of the handlers' request lines.
+ * `reason` names the check that failed; nothing of the request (path, headers, body) goes in.
+ */
+function logAnswer(route: string, status: number, reason: string): void {
+  logger.info('request', { route, status, reason });
+}
+
+/** Answers (and logs) a request the server refuses itself, with API Gateway's `{"message"}` body. */
+function refuse(response: ServerResponse, route: string, status: number, text: string, reason: string): void {
+  logAnswer(route, status, reason);
+  message(response, status, text);
+}
+
+/** Node's own answer to each parser failure (see node:_http_server), kept but with a JSON body. */
+const PARSER_STATUS: Record<string, readonly [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
+
+/**
+ * A request Node's HTTP parser refused (bad method, bad header, ...): answered like any refused request,
+ * with a JSON message and a log line naming the parser's error code.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, text] = PARSER_STATUS[error.code ?? ''] ?? [400, 'Bad Request'];
+  const body = JSON.stringify({ message: text });
+  logAnswer(NO_ROUTE, status, `unparseable request (${error.code ?? 'unknown parser error'})`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The request target as a URL, or undefined when it is not one (e.g. `//[`), which is the client's fault. */
+function parseTarget(target: string): URL | undefined {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An HTTP server that serves the route table the way API Gateway's HTTP API does: it turns each request
  * into a payload 2.0 event, checks SigV4 on `iam` routes (standing in for the IAM authorizer), invokes the
- * route's Lambda handler and writes its result back.
+ * route's Lambda handler and writes its result back. Every request it answers itself (refused signature,
+ * unknown route, too large, unparseable) gets one log line of its own.
  */
 export async function createLocalServer(admin: AdminCredentials): Promise<Server> {
   const routes = await loadRoutes();
-  return createServer(async (request, response) => {
+  const server = createServer(async (request, response) => {
+    let route = NO_ROUTE;
     try {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const rawPath = (request.url ?? '/').split('?')[0] ?? '/';
+      const target = request.url ?? '/';
+      const url = parseTarget(target);
+      if (!url) {
+        // Drain the body so the connection stays usable for the next request.
+        request.resume();
+        return refuse(response, route, 400, 'Bad Request', 'unparseable request target');
+      }
+      const rawPath = target.split('?')[0] ?? '/';
       const rawQuery = url.search.slice(1);
       let params: Record<string, string> = {};
       const match = routes.find((candidate) => {
@@ -124,28 +184,32 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         );
         return true;
       });
+      if (match) route = routeKey(match.route);
       const body = await readBody(request);
-      if (!body) return message(response, 413, 'Request Entity Too Large');
-      if (!match) return message(response, 404, 'Not Found');
+      if (!body)
+        return refuse(response, route, 413, 'Request Entity Too Large', 'body over the 10 MiB payload limit');
+      if (!match) return refuse(response, route, 404, 'Not Found', 'no route for this method and path');
 
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
       }
-      const key = routeKey(match.route);
       let authorizer: HttpApiEvent['requestContext']['authorizer'];
       if (match.route.trigger.auth === 'iam') {
         const method = request.method ?? 'GET';
-        const keyId = verifySigV4({ method, rawPath, rawQuery, headers, body }, admin, SIGV4_SCOPE);
-        if (!keyId) return message(response, 403, 'Forbidden');
-        authorizer = { iam: { accessKey: keyId, userArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local-admin` } };
+        const signature = checkSigV4({ method, rawPath, rawQuery, headers, body }, admin, SIGV4_SCOPE);
+        if ('refused' in signature)
+          return refuse(response, route, 403, 'Forbidden', `signature refused: ${signature.refused}`);
+        authorizer = {
+          iam: { accessKey: signature.keyId, userArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local-admin` },
+        };
       }
       const requestId = randomUUID();
       const base64 = body.length > 0 && !isTextual(headers['content-type']);
       const now = new Date();
       const event = {
         version: '2.0',
-        routeKey: key,
+        routeKey: route,
         rawPath,
         rawQueryString: rawQuery,
         // API Gateway adds X-Forwarded-Proto; this server speaks plain http, whatever the caller claims.
@@ -165,7 +229,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
             userAgent: headers['user-agent'] ?? '',
           },
           requestId,
-          routeKey: key,
+          routeKey: route,
           stage: '$default',
           time: now.toISOString(),
           timeEpoch: now.getTime(),
@@ -180,9 +244,15 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
       );
       send(response, result.statusCode ?? 200, outHeaders, out);
-    } catch {
-      // Handlers map their own errors; reaching here is a bug in this adapter. Say nothing more than AWS would.
-      if (!response.headersSent) message(response, 500, 'Internal Server Error');
+    } catch (error) {
+      // Handlers map their own errors; reaching here is a bug in this adapter. Say nothing more than AWS
+      // would, and log the error's class only: its message may quote the request.
+      if (!response.headersSent) {
+        const name = error instanceof Error ? error.name : typeof error;
+        refuse(response, route, 500, 'Internal Server Error', `local server fault (${name})`);
+      }
     }
   });
+  server.on('clientError', answerClientError);
+  return server;
 }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ENV } from '../../functions/commons/config.ts';
+import { ENV } from '#commons/config.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
@@ -25,6 +25,7 @@ function portFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return port;
 }
 
+/** Reads `npm start`'s settings; throws one line on a bad port or a `--data-dir` without a directory. */
 export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): LocalSettings {
   const dataDirAt = argv.indexOf('--data-dir');
   const dataDir = dataDirAt >= 0 ? argv[dataDirAt + 1] : undefined;
@@ -43,22 +44,43 @@ export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): 
   };
 }
 
-function banner(url: string, settings: LocalSettings, endpoint: string): string {
+/** The AWS SDK's own switch for its multi-line notice about the Node versions it will support. */
+export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+/** The oldest Node major that AWS SDK releases after early January 2027 support. */
+const SDK_MIN_NODE_MAJOR = 22;
+
+/**
+ * The one line `npm start` prints about the Node version, in place of the AWS SDK's nine-line notice
+ * (which it would print again in every process that builds a client). Turns the SDK's notice off in
+ * `env` as a side effect. Undefined, and `env` untouched, on Node 22 or newer or when the user already
+ * turned the notice off.
+ */
+export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env[SDK_NODE_WARNING_SWITCH] === 'true') return undefined;
+  const major = Number.parseInt(nodeVersion.replace(/^v/, ''), 10);
+  if (!(major < SDK_MIN_NODE_MAJOR)) return undefined;
+  env[SDK_NODE_WARNING_SWITCH] = 'true';
+  return `Note: Node ${nodeVersion} works, but AWS SDK releases after early January 2027 need Node ${SDK_MIN_NODE_MAJOR} or newer (the deployed functions run on Node 24).`;
+}
+
+/** What `npm start` prints once it listens: where things are, and the start of the README's curl session. */
+export function banner(url: string, settings: LocalSettings, endpoint: string): string {
   const { accessKeyId, secretAccessKey } = settings.admin;
-  const sign = `--aws-sigv4 "aws:amz:us-east-1:execute-api" --user ${accessKeyId}:${secretAccessKey}`;
+  const auth = '-u "$CLIENT_ID:$CLIENT_SECRET"';
   return `Token revocation service listening on ${url}
   DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})
   Admin API credentials (SigV4, region us-east-1, service execute-api): ${accessKeyId} / ${secretAccessKey}
 
-Try it:
-  # register a confidential client that may refresh
-  curl -s ${sign} -H 'Content-Type: application/json' \\
-    -d '{"name":"demo","grantTypes":["client_credentials","refresh_token"],"scopes":["read","write"]}' ${url}/admin/clients
-  # get tokens (use the clientId and clientSecret printed above)
-  curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials -d scope=read ${url}/oauth2/token
-  # introspect, then revoke the refresh token: every access token minted from it dies with it
-  curl -s -u CLIENT_ID:CLIENT_SECRET -d token=ACCESS_TOKEN ${url}/oauth2/introspect
-  curl -s -u CLIENT_ID:CLIENT_SECRET -d token=REFRESH_TOKEN -d token_type_hint=refresh_token ${url}/oauth2/revoke
+Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
+  URL=${url}
+  SIGN=(--aws-sigv4 "aws:amz:us-east-1:execute-api" --user ${accessKeyId}:${secretAccessKey})
+  CLIENT=$(curl -s "\${SIGN[@]}" -H 'Content-Type: application/json' \\
+    -d '{"name":"demo","grantTypes":["client_credentials","refresh_token"],"scopes":["read","write"]}' $URL/admin/clients)
+  CLIENT_ID=$(jq -r .clientId <<<"$CLIENT"); CLIENT_SECRET=$(jq -r .clientSecret <<<"$CLIENT")
+  AT=$(curl -s ${auth} -d grant_type=client_credentials -d scope=read $URL/oauth2/token | jq -r .access_token)
+  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect | jq -c .    # {"active":true,"scope":"read",...}
+  curl -s -w '%{http_code}\\n' ${auth} -d token="$AT" $URL/oauth2/revoke    # 200
+  curl -s ${auth} -d token="$AT" $URL/oauth2/introspect | jq -c .    # {"active":false}
 Press Ctrl-C to stop.`;
 }
 
@@ -68,6 +90,9 @@ Press Ctrl-C to stop.`;
  */
 export async function main(): Promise<void> {
   const settings = localSettings(process.env, process.argv.slice(2));
+  // Before any AWS SDK client exists: the SDK reads its switch when it builds the first one.
+  const notice = nodeVersionNotice(process.version, process.env);
+  if (notice) console.warn(notice);
   let dynamo: DynamoDbLocal | undefined;
   const stopJava = () => {
     if (dynamo && dynamo.process.exitCode === null) dynamo.process.kill('SIGKILL');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { adminRequest } from '../admin-client.ts';
+import { adminRequest } from '#tools/admin-client.ts';
 import { sortArgs } from './argv.ts';
 import {
   COMMANDS,

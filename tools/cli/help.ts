@@ -51,7 +51,8 @@ const SIGNING = `Signing: calls to a deployed API are signed with the standard A
 (environment, ~/.aws profiles and SSO, web identity, container and instance roles); the caller needs
 execute-api:Invoke on the admin routes. Calls to the local server (--local, or a localhost or 127.0.0.1
 URL) are signed with $ADMIN_ACCESS_KEY_ID / $ADMIN_SECRET_ACCESS_KEY (default LOCALADMIN /
-localadminsecret) for region us-east-1; --local without a URL means http://localhost:3000.`;
+localadminsecret) for region us-east-1; --local without a URL means http://localhost:$PORT (port 3000
+when PORT is unset), the address npm start listens on.`;
 
 const FOOTER = `Results are printed as JSON on stdout, errors as one line on stderr.
 Exit codes: 0 success, 1 the call failed (API error, network, credentials), 2 usage error.`;
