@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 import { SDK_NODE_WARNING_SWITCH } from '#tools/local/start.ts';
@@ -22,13 +22,18 @@ declare module 'vitest' {
 
 const TABLE = 'oauth-tokens-test';
 
+/** Where the servers started by the suite record the DynamoDB commands each function sent. */
+export const commandRecord = (runDir: string) => join(runDir, 'dynamodb-commands.jsonl');
+
 /** Starts `bin/start.ts` against an existing DynamoDB and resolves with its URL once it listens. */
 export function startServer(
   env: Record<string, string>,
   logFile: string,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
-    env: { ...process.env, PORT: '0', ...env },
+  // Every server of the suite records the DynamoDB commands each function sends (see record-dynamodb.ts).
+  const record = ['--import', './test/support/record-dynamodb.ts'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...record, 'bin/start.ts'], {
+    env: { ...process.env, PORT: '0', RECORD_DYNAMODB_COMMANDS: commandRecord(dirname(logFile)), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile, { flags: 'a' });

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
 import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '#commons/manifest.ts';
+import { invocations } from './invocations.ts';
 import { type AdminCredentials, checkSigV4 } from './sigv4.ts';
 
 type LambdaHandler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
@@ -238,7 +239,9 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         body: body.length === 0 ? undefined : body.toString(base64 ? 'base64' : 'utf8'),
         isBase64Encoded: base64,
       } as HttpApiEvent;
-      const result = await match.handler(event, lambdaContext(match.route, requestId));
+      const result = await invocations.run({ functionName: match.route.name }, () =>
+        match.handler(event, lambdaContext(match.route, requestId)),
+      );
       const out = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
       const outHeaders = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
