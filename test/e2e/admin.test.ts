@@ -308,6 +308,13 @@ describe('POST /admin/clients', () => {
     ['accessTokenTtl', { name: 'x', accessTokenTtl: 1.5 }],
     ['accessTokenTtl', { name: 'x', accessTokenTtl: '3600' }],
     ['refreshTokenTtl', { name: 'x', refreshTokenTtl: 366 * 24 * 3600 }],
+    // Limits that keep a client item far below DynamoDB's 400 KB: before them, 5,000 scopes were a 500.
+    ['scopes', { name: 'x', scopes: Array.from({ length: 101 }, (_, i) => `s${i}`) }],
+    ['scopes', { name: 'x', scopes: ['s'.repeat(129)] }],
+    [
+      'scopes',
+      { name: 'x', scopes: Array.from({ length: 5000 }, (_, i) => `scope-${i}-${'x'.repeat(100)}`) },
+    ],
   ])('refuses an invalid %s with 400 naming the field (%j)', async (field, body) => {
     const response = await admin('POST', '/admin/clients', body);
     expect(response.status).toBe(400);
@@ -412,12 +419,31 @@ describe('POST /admin/tokens', () => {
     ['clientId', {}],
     ['clientId', { clientId: 7 }],
     ['subject', { clientId: 'x', subject: '' }],
+    ['subject', { clientId: 'x', subject: 'x'.repeat(257) }],
     ['scope', { clientId: 'x', scope: ['read'] }],
     ['refreshToken', { clientId: 'x', refreshToken: 'yes' }],
   ])('refuses an invalid %s with 400 naming the field (%j)', async (field, body) => {
     const response = await admin('POST', '/admin/tokens', body);
     expect(response.status).toBe(400);
     expect((response.json as { message: string }).message).toContain(`"${field}"`);
+  });
+
+  it("reads an empty scope as no scope asked for: the client's default scopes, as on the OAuth routes", async () => {
+    const client = await registerClient({ scopes: ['read', 'write'] });
+    const response = await admin('POST', '/admin/tokens', { clientId: client.clientId, scope: '' });
+    expect(response.status).toBe(201);
+    expect((response.json as { scope: string }).scope).toBe('read write');
+  });
+
+  it('accepts the largest client the limits allow: 100 scopes of 128 characters, all granted', async () => {
+    const scopes = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(128, 's'));
+    const client = await registerClient({ scopes });
+    const response = await admin('POST', '/admin/tokens', {
+      clientId: client.clientId,
+      subject: 'u'.repeat(256),
+    });
+    expect(response.status).toBe(201);
+    expect((response.json as { scope: string }).scope.split(' ')).toHaveLength(100);
   });
 
   it('answers 404 for an unknown client', async () => {
@@ -428,6 +454,20 @@ describe('POST /admin/tokens', () => {
 });
 
 describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
+  it('gives exactly one of two concurrent deletes of a token the 200 (access and refresh tokens alike)', async () => {
+    const client = await registerClient();
+    for (let round = 0; round < 5; round++) {
+      const tokens = await clientCredentials(client);
+      for (const path of [
+        `/admin/oauth2/accesstokens/${tokens.access_token}`,
+        `/admin/oauth2/refreshtokens/${tokens.refresh_token}`,
+      ]) {
+        const pair = await Promise.all([admin('DELETE', path), admin('DELETE', path)]);
+        expect(pair.map((r) => r.status).sort()).toEqual([200, 404]);
+      }
+    }
+  });
+
   it("returns the deleted token's Apigee profile, every field, times in epoch milliseconds", async () => {
     const client = await registerClient({ accessTokenTtl: 600 });
     const before = Date.now();
