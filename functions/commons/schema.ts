@@ -4,8 +4,11 @@
  * schema cannot drift between them; only `store/items.ts` turns items into records and back.
  *
  * Items:
- * - token:  pk = SHA-256 of the raw token (base64url); never the raw token.
- * - client: pk = `client#<clientId>`.
+ * - token:   pk = SHA-256 of the raw token (base64url); never the raw token.
+ * - client:  pk = `client#<clientId>`.
+ * - grant:   pk = `grant#<grantId>` (its attributes are named apart from the tokens', so no grant item
+ *            lands in a token index).
+ * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
  */
 
 /** Every attribute name the table uses. */
@@ -21,11 +24,18 @@ export const ATTR = {
   subject: 'subject',
   issuedAt: 'issuedAt',
   grantType: 'grantType',
-  refreshTokenId: 'refreshTokenId',
-  refreshExpiresAt: 'refreshExpiresAt',
+  grantId: 'grantId',
+  subjectKey: 'subjectKey',
   refreshCount: 'refreshCount',
-  revoked: 'revoked',
+  consumedAt: 'consumedAt',
   lastModifiedAt: 'lastModifiedAt',
+  // Grants
+  grantClientId: 'grantClientId',
+  grantSubject: 'grantSubject',
+  grantSubjectKey: 'grantSubjectKey',
+  currentRefreshTokenId: 'currentRefreshTokenId',
+  refreshExpiresAt: 'refreshExpiresAt',
+  revokedAt: 'revokedAt',
   // Clients (their id lives in the key only, so client items stay out of the client index)
   name: 'name',
   public: 'public',
@@ -35,6 +45,9 @@ export const ATTR = {
   accessTokenTtl: 'accessTokenTtl',
   refreshTokenTtl: 'refreshTokenTtl',
   createdAt: 'createdAt',
+  refreshTokenRotation: 'refreshTokenRotation',
+  refreshTokenReuseGraceSeconds: 'refreshTokenReuseGraceSeconds',
+  /** Clients and subjects: every token issued at or before it is revoked. */
   tokensRevokedBefore: 'tokensRevokedBefore',
 } as const;
 
@@ -46,22 +59,37 @@ export const TTL_ATTRIBUTE = ATTR.expiresAt;
 
 /** Prefix of client item keys; `#` never occurs in a base64url token hash, so keys cannot collide. */
 export const CLIENT_KEY_PREFIX = 'client#';
+export const GRANT_KEY_PREFIX = 'grant#';
+export const SUBJECT_KEY_PREFIX = 'subject#';
 
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: string;
+  /** Attributes projected besides the keys (none: keys only). */
+  readonly projected: readonly string[];
 }
 
-/** Refresh token id -> access tokens issued with it (the revocation cascade). Keys only. */
-export const REFRESH_TOKEN_INDEX: IndexSchema = {
-  indexName: 'byRefreshToken',
-  partitionKey: ATTR.refreshTokenId,
+/** Grant id -> every token of the grant, across rotations (the revocation cascade). Keys only. */
+export const GRANT_INDEX: IndexSchema = { indexName: 'byGrant', partitionKey: ATTR.grantId, projected: [] };
+
+/**
+ * Client id -> every token of that client. `issuedAt` is projected so a cut-off's sweep deletes only the
+ * tokens issued at or before it, never one the client got right after.
+ */
+export const CLIENT_INDEX: IndexSchema = {
+  indexName: 'byClient',
+  partitionKey: ATTR.clientId,
+  projected: [ATTR.issuedAt],
 };
 
-/** Client id -> every token of that client (revoke everything of a client). Keys only. */
-export const CLIENT_INDEX: IndexSchema = { indexName: 'byClient', partitionKey: ATTR.clientId };
+/** Subject key -> every token that carries a subject (sparse), for a subject's cut-off. */
+export const SUBJECT_INDEX: IndexSchema = {
+  indexName: 'bySubject',
+  partitionKey: ATTR.subjectKey,
+  projected: [ATTR.issuedAt],
+};
 
-export const INDEXES: readonly IndexSchema[] = [REFRESH_TOKEN_INDEX, CLIENT_INDEX];
+export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX];
 
 /**
  * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the
@@ -77,7 +105,10 @@ export function createTableInput(tableName: string) {
     GlobalSecondaryIndexes: INDEXES.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }],
-      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+      Projection:
+        index.projected.length === 0
+          ? { ProjectionType: 'KEYS_ONLY' as const }
+          : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projected] },
     })),
   };
 }

@@ -1,38 +1,66 @@
+import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { NotFound } from './errors.ts';
-import type { Clock, Store, TokenKind } from './model.ts';
-import { findRevocable, type Revocation, revoke } from './revocation.ts';
+import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
+import { type Revocation, revoke } from './revocation.ts';
+import { subjectKeyOf } from './token-format.ts';
 
 const MISSING = { access: 'access_token', refresh: 'refresh_token' } as const;
 
 /**
- * Revokes a token of the given kind, named by its id, for an operator. An unknown, expired, already
- * revoked or wrong-kind token is `NotFound`; so is the loser of two concurrent deletes of one token.
+ * The longest any token lives (a refresh token's lifetime is at most 365 days): a subject's cut-off is
+ * kept at least that long, so no token it cut off can outlive it.
+ */
+const LONGEST_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
+
+/**
+ * Revokes a token of the given kind for an operator. An unknown, malformed, expired, already revoked or
+ * wrong-kind token is `NotFound`; so is the loser of two concurrent revocations of one token.
  */
 export async function adminRevoke(
   store: Store,
   clock: Clock,
   kind: TokenKind,
-  tokenId: string,
+  presented: PresentedToken,
 ): Promise<Revocation> {
-  const token = await findRevocable(store, clock, tokenId);
-  const revocation = token?.kind === kind ? await revoke(store, token) : undefined;
+  const state = presented.refs?.kind === kind ? await readState(store, presented) : undefined;
+  const revocation = state && (await revoke(store, clock, state));
   if (!revocation) throw new NotFound(MISSING[kind]);
   return revocation;
 }
 
 /**
- * Revokes every token of a client, which stays registered. The cut-off written first makes every
- * existing token inactive at once, whatever the index has caught up with; the sweep then deletes them.
- * Undefined when the client does not exist.
+ * Revokes every token of a client issued up to now; the client stays and can get new tokens at once.
+ * The cut-off written first makes those tokens inactive at once, whatever the index has caught up with;
+ * the sweep then deletes them (and only them). Undefined when the client does not exist.
  */
 export async function revokeClientTokens(
   store: Store,
   clock: Clock,
   clientId: string,
-): Promise<number | undefined> {
-  if (!(await store.revokeClientTokensBefore(clientId, clock()))) return undefined;
-  return store.deleteTokensOfClient(clientId);
+): Promise<{ tokensRevokedBefore: number; cascade: number } | undefined> {
+  const at = clock();
+  if (!(await store.revokeClientTokensBefore(clientId, at))) return undefined;
+  return { tokensRevokedBefore: at, cascade: await store.deleteTokensOfClient(clientId, at) };
+}
+
+/**
+ * Revokes every token, of every client, that carries this subject and was issued up to now: one cut-off
+ * item (kept as long as any token lives), then the sweep. Idempotent; a subject without tokens is fine.
+ */
+export async function revokeSubjectTokens(
+  store: Store,
+  clock: Clock,
+  subject: string,
+): Promise<{ subject: string; tokensRevokedBefore: number; cascade: number }> {
+  const at = clock();
+  const subjectKey = subjectKeyOf(subject);
+  await store.cutOffSubject({
+    subjectKey,
+    tokensRevokedBefore: at,
+    expiresAt: Math.floor(at / 1000) + LONGEST_TOKEN_LIFETIME_SECONDS,
+  });
+  return { subject, tokensRevokedBefore: at, cascade: await store.deleteTokensOfSubject(subjectKey, at) };
 }
 
 /**

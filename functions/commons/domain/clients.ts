@@ -19,7 +19,12 @@ export interface ClientRegistration {
   readonly accessTokenTtl?: number;
   /** Seconds. */
   readonly refreshTokenTtl?: number;
+  readonly refreshTokenRotation?: boolean;
+  /** Seconds, 0-60. */
+  readonly refreshTokenReuseGraceSeconds?: number;
 }
+
+export const DEFAULT_REUSE_GRACE_SECONDS = 10;
 
 /**
  * Registers a client by the service's rules and returns the client to store and, for a confidential
@@ -39,6 +44,11 @@ export function newClient(
   if (!scopes.every(isScopeToken)) {
     throw new InvalidInput('scopes', 'must hold scope tokens without spaces or quotes');
   }
+  // RFC 9700 4.14.2: a public client's refresh tokens MUST be rotated (or sender-constrained, which
+  // bearer tokens are not), so rotation is on for it and cannot be turned off.
+  if (isPublic && registration.refreshTokenRotation === false) {
+    throw new InvalidInput('refreshTokenRotation', 'must be true for a public client (RFC 9700 4.14.2)');
+  }
   const secret = isPublic ? undefined : mintSecret();
   const client: Client = {
     clientId: randomBytes(16).toString('base64url'),
@@ -49,6 +59,8 @@ export function newClient(
     scopes: [...new Set(scopes)],
     accessTokenTtl: registration.accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL,
     refreshTokenTtl: registration.refreshTokenTtl ?? DEFAULT_REFRESH_TOKEN_TTL,
+    refreshTokenRotation: registration.refreshTokenRotation ?? isPublic,
+    refreshTokenReuseGraceSeconds: registration.refreshTokenReuseGraceSeconds ?? DEFAULT_REUSE_GRACE_SECONDS,
     createdAt: now,
   };
   return secret === undefined ? { client } : { client, secret };

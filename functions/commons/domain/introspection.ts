@@ -1,5 +1,5 @@
-import type { Client, Clock, Store } from './model.ts';
-import { findActiveToken } from './tokens.ts';
+import { findActiveToken } from './activity.ts';
+import type { Clock, PresentedToken, Store } from './model.ts';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -17,10 +17,9 @@ export type IntrospectionResponse =
 export async function introspect(
   store: Store,
   clock: Clock,
-  tokenId: string,
-  caller?: Client,
+  presented: PresentedToken,
 ): Promise<IntrospectionResponse> {
-  const token = await findActiveToken(store, clock, tokenId, caller);
+  const token = await findActiveToken(store, clock, presented);
   if (!token) return { active: false };
   return {
     active: true,

@@ -18,6 +18,10 @@ export interface Client {
   readonly accessTokenTtl: number;
   /** Seconds. */
   readonly refreshTokenTtl: number;
+  /** Every refresh returns a new refresh token and consumes the one presented (RFC 9700 4.14.2). */
+  readonly refreshTokenRotation: boolean;
+  /** Seconds in which a consumed refresh token presented again is a retry, not reuse (0-60). */
+  readonly refreshTokenReuseGraceSeconds: number;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   /** Epoch milliseconds: every token issued at or before it is revoked (set by revoke-all). */
@@ -31,36 +35,92 @@ export interface TokenRecord {
   readonly id: string;
   readonly kind: TokenKind;
   readonly clientId: string;
+  /** The grant (refresh token family) the token belongs to, if any. */
+  readonly grantId?: string;
   /** Space-separated scopes. */
   readonly scope: string;
   readonly subject?: string;
+  /** Key of the subject's cut-off item (derived from the subject; see token-format.ts). */
+  readonly subjectKey?: string;
   /** Epoch milliseconds. */
   readonly issuedAt: number;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
   readonly grantType: TokenOrigin;
-  /** Access tokens issued with a refresh token: that refresh token's id. */
-  readonly refreshTokenId?: string;
-  /** With refreshTokenId: when that refresh token expires (epoch seconds). */
-  readonly refreshExpiresAt?: number;
-  /** Refresh tokens: how many access tokens were minted from it by the refresh grant. */
+  /** Refresh tokens: how many times it was presented to the refresh grant successfully. */
   readonly refreshCount: number;
-  /** Refresh tokens: revocation started (the cascade may still be sweeping). */
-  readonly revoked?: boolean;
+  /** Refresh tokens: when rotation consumed it (epoch milliseconds). */
+  readonly consumedAt?: number;
   /** Epoch milliseconds. */
   readonly lastModifiedAt: number;
 }
 
-/** What decides whether a token is still good besides its own item. */
-export interface TokenContext {
+/** A grant: one refresh token, every refresh token rotated from it, every access token issued with them. */
+export interface GrantRecord {
+  readonly grantId: string;
+  readonly clientId: string;
+  readonly subject?: string;
+  readonly subjectKey?: string;
+  readonly scope: string;
+  /** Epoch milliseconds. */
+  readonly issuedAt: number;
+  /** The refresh token that is not consumed yet. */
+  readonly currentRefreshTokenId: string;
+  /** Epoch seconds: the grant's refresh tokens expire by then (TTL keeps the item a day longer). */
+  readonly refreshExpiresAt: number;
+  /** Epoch seconds (TTL). */
+  readonly expiresAt: number;
+  /** Epoch milliseconds: once set, every token of the grant is inactive. */
+  readonly revokedAt?: number;
+}
+
+/** Revocation of every token of a subject issued at or before an instant. */
+export interface SubjectCutoff {
+  readonly subjectKey: string;
+  /** Epoch milliseconds. */
+  readonly tokensRevokedBefore: number;
+  /** Epoch seconds (TTL): no token issued before the cut-off outlives it. */
+  readonly expiresAt: number;
+}
+
+/** The identifiers a token carries in its format: the keys of every item its activity depends on. */
+export interface TokenRefs {
+  readonly kind: TokenKind;
+  readonly clientId: string;
+  readonly grantId?: string;
+  readonly subjectKey?: string;
+}
+
+/** A token as presented by a caller: its id (the hash, computed once) and what its format names. */
+export interface PresentedToken {
+  readonly id: string;
+  /** Undefined when the prefix or checksum is wrong: such a token is unknown without any read. */
+  readonly refs: TokenRefs | undefined;
+}
+
+/** Everything that decides whether a token is active, read together in one consistent read. */
+export interface TokenState {
+  readonly token: TokenRecord | undefined;
   readonly client: Client | undefined;
-  /** The refresh token an access token was issued with, when it has one and it still exists. */
-  readonly parent: TokenRecord | undefined;
+  readonly grant: GrantRecord | undefined;
+  readonly subjectCutoff: SubjectCutoff | undefined;
 }
 
 /** Milliseconds since the epoch. */
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
+
+/** A refresh grant's writes, in one conditional transaction. */
+export interface RefreshWrite {
+  /** The refresh token presented (consumed when `newRefresh` is given). */
+  readonly parent: TokenRecord;
+  readonly grant: GrantRecord;
+  readonly access: TokenRecord;
+  /** Rotation: the refresh token that replaces `parent`. */
+  readonly newRefresh?: TokenRecord;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
 
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
@@ -72,26 +132,31 @@ export interface Store {
   /** Sets `tokensRevokedBefore`; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean>;
 
-  getToken(id: string): Promise<TokenRecord | undefined>;
+  /** The token, its client, its grant and its subject's cut-off, in one consistent read. */
+  readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
+  /** Writes an access token without a grant; false when the id exists already. */
+  putAccessToken(token: TokenRecord): Promise<boolean>;
+  /** Writes a new grant with its first tokens, only if the client exists; false otherwise. */
+  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean>;
   /**
-   * The token's client and (for access tokens with one) its refresh token, in one consistent read.
-   * A `knownClient` the caller has just read (the authenticated client) is not read again.
+   * A refresh grant: the new access token (and with rotation the new refresh token, consuming the one
+   * presented) only if the presented refresh token is unconsumed and unexpired, its grant live, and
+   * neither its client nor its subject cut off since it was issued. False when any condition failed.
    */
-  getTokenContext(token: TokenRecord, knownClient?: Client): Promise<TokenContext>;
-  /** Writes new tokens atomically; false when the client vanished meanwhile. */
-  putTokens(tokens: readonly TokenRecord[]): Promise<boolean>;
+  refresh(write: RefreshWrite): Promise<boolean>;
   /**
-   * Writes an access token minted from a refresh token, atomically with bumping the refresh token's
-   * `refreshCount`, only if that refresh token still exists, is not revoked or expired, and its client
-   * has not revoked it since. False when any condition failed.
+   * Deletes a token; returns what was deleted, undefined when it was already gone (or, with `unexpiredAt`
+   * (epoch ms), had expired by then).
    */
-  putRefreshedAccessToken(access: TokenRecord, parent: TokenRecord, now: number): Promise<boolean>;
-  /** Deletes a token; returns what was deleted, undefined when it was already gone. */
-  deleteToken(id: string): Promise<TokenRecord | undefined>;
-  /** Marks a refresh token revoked; false when it no longer exists. */
-  markRevoked(id: string): Promise<boolean>;
-  /** Deletes every access token issued with a refresh token (index, every page); returns the count. */
-  deleteAccessTokensOf(refreshTokenId: string): Promise<number>;
-  /** Deletes every token of a client (index, every page); returns the count. */
-  deleteTokensOfClient(clientId: string): Promise<number>;
+  deleteToken(id: string, unexpiredAt?: number): Promise<TokenRecord | undefined>;
+  /** Marks a grant revoked; the grant as it was before, undefined when there is no such grant. */
+  revokeGrant(grantId: string, at: number): Promise<GrantRecord | undefined>;
+  /** Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. */
+  cutOffSubject(cutoff: SubjectCutoff): Promise<void>;
+  /** Deletes every token of a grant (index, every page); returns the count. */
+  deleteTokensOfGrant(grantId: string): Promise<number>;
+  /** Deletes every token of a client, or those issued up to an instant (index, every page); the count. */
+  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number>;
+  /** Deletes the tokens of a subject issued up to an instant (index, every page); the count. */
+  deleteTokensOfSubject(subjectKey: string, issuedUpTo: number): Promise<number>;
 }

@@ -1,78 +1,95 @@
+import { isActive } from './activity.ts';
 import { NotTokenOwner } from './errors.ts';
-import type { Client, Clock, Store, TokenKind, TokenRecord } from './model.ts';
-import { checkActive } from './tokens.ts';
+import type { Client, Clock, PresentedToken, Store, TokenKind, TokenRecord, TokenState } from './model.ts';
 
 /** What a revocation did, for the audit log. */
 export interface Revocation {
   readonly tokenId: string;
   readonly kind: TokenKind;
-  /** The deleted token as it was (for the admin profile). */
+  /** The token as it was (for the admin profile). */
   readonly token: TokenRecord;
-  /** Access tokens removed with a refresh token. */
+  /** Refresh tokens: the grant revoked with it. */
+  readonly grantId?: string;
+  /** Tokens of the grant deleted with it. */
   readonly cascade: number;
 }
 
 /**
- * Revokes a refresh token and every access token minted from it, resumably:
- * 1. mark it revoked: from here on no refresh grant succeeds and every child reads as inactive;
- * 2. sweep the children through the index (every page);
- * 3. delete it, conditionally.
- * A failure part way leaves the mark in place, so the same revoke call, retried, finishes the job. Of two
- * concurrent revocations both finish the sweep, and only the one whose delete removed the token reports
- * a revocation (undefined for the other), so it is audited once.
+ * Revokes a grant: marks it revoked (from that write on, every token of it is inactive everywhere), then
+ * deletes its tokens through the grant index. Of concurrent revocations only the one whose mark came first
+ * reports it (undefined for the others, and when there is no such grant), so it is audited once; each
+ * still sweeps, so a retry finishes a sweep that failed part way.
  */
-export async function revokeRefreshToken(store: Store, token: TokenRecord): Promise<Revocation | undefined> {
-  if (!token.revoked) await store.markRevoked(token.id);
-  const cascade = await store.deleteAccessTokensOf(token.id);
-  const deleted = await store.deleteToken(token.id);
-  return deleted && { tokenId: token.id, kind: 'refresh', token: deleted, cascade };
+export async function revokeGrantOf(
+  store: Store,
+  clock: Clock,
+  grantId: string,
+): Promise<{ cascade: number } | undefined> {
+  const before = await store.revokeGrant(grantId, clock());
+  const cascade = await store.deleteTokensOfGrant(grantId);
+  return before && before.revokedAt === undefined ? { cascade } : undefined;
+}
+
+/** Revokes a refresh token (current or consumed): its whole grant. */
+async function revokeRefreshToken(store: Store, clock: Clock, token: TokenRecord): Promise<Revocation | undefined> {
+  if (token.grantId === undefined) return undefined;
+  const revoked = await revokeGrantOf(store, clock, token.grantId);
+  return revoked && { tokenId: token.id, kind: 'refresh', token, grantId: token.grantId, cascade: revoked.cascade };
 }
 
 /** Deletes one access token; undefined when it was already gone (of two concurrent calls, one wins). */
-export async function revokeAccessToken(store: Store, token: TokenRecord): Promise<Revocation | undefined> {
-  const deleted = await store.deleteToken(token.id);
-  return deleted && { tokenId: token.id, kind: 'access', token: deleted, cascade: 0 };
-}
-
-/**
- * Looks a token up for revocation. A refresh token whose revocation started but did not finish is still
- * returned, so that retrying finishes the cascade; anything else inactive counts as absent.
- */
-export async function findRevocable(
+export async function revokeAccessToken(
   store: Store,
   clock: Clock,
   tokenId: string,
-  knownClient?: Client,
-): Promise<TokenRecord | undefined> {
-  const token = await store.getToken(tokenId);
-  if (!token) return undefined;
-  if (token.kind === 'refresh' && token.revoked) return token;
-  return (await checkActive(store, clock, token, knownClient)) ? token : undefined;
-}
-
-/** Revokes whichever kind the token is. */
-export function revoke(store: Store, token: TokenRecord): Promise<Revocation | undefined> {
-  return token.kind === 'refresh' ? revokeRefreshToken(store, token) : revokeAccessToken(store, token);
+): Promise<Revocation | undefined> {
+  // An expired token is left to the TTL: revoking it would record a revocation of nothing alive.
+  const deleted = await store.deleteToken(tokenId, clock());
+  return deleted && { tokenId, kind: 'access', token: deleted, cascade: 0 };
 }
 
 /**
- * RFC 7009 2.1. One read finds the token whatever its type, because every token is keyed by its hash;
- * the hint therefore costs nothing and decides nothing. Unknown, expired and already revoked tokens are
- * a successful no-op. Another client's token is refused for a confidential caller (RFC 7009 2.1 "the
- * authorization server ... verifies whether the token was issued to the client") and a silent no-op for
- * a public caller, which proved no identity worth an error.
+ * Whether a token counts as existing for revocation: an active token, or a refresh token that is still
+ * there unexpired (consumed by rotation, or in a grant already being revoked: revoking it again is how a
+ * retry finishes the job).
+ */
+function isRevocable(state: TokenState, now: number): state is TokenState & { token: TokenRecord } {
+  const { token } = state;
+  if (!token || token.expiresAt * 1000 <= now) return false;
+  return token.kind === 'refresh' || isActive(state, now);
+}
+
+/** Revokes whichever kind the token is, if it counts as existing; undefined otherwise. */
+export async function revoke(store: Store, clock: Clock, state: TokenState): Promise<Revocation | undefined> {
+  if (!isRevocable(state, clock())) return undefined;
+  return state.token.kind === 'refresh'
+    ? revokeRefreshToken(store, clock, state.token)
+    : revokeAccessToken(store, clock, state.token.id);
+}
+
+/**
+ * RFC 7009 2.1. The token's format names its client, so ownership is known before any read, and an access
+ * token of the caller is revoked by one conditional delete (one round trip). Unknown, malformed, expired
+ * and already revoked tokens are a successful no-op. Another client's token is refused for a confidential
+ * caller (RFC 7009 2.1 "the authorization server ... verifies whether the token was issued to the client")
+ * and a silent no-op for a public caller, which proved no identity worth an error; either way only once a
+ * read has shown that the token really exists, so a made-up token naming another client is just unknown.
  */
 export async function revokeForClient(
   store: Store,
   clock: Clock,
   caller: Client,
-  tokenId: string,
+  presented: PresentedToken,
 ): Promise<Revocation | undefined> {
-  const token = await findRevocable(store, clock, tokenId, caller);
-  if (!token) return undefined;
-  if (token.clientId !== caller.clientId) {
-    if (caller.public) return undefined;
-    throw new NotTokenOwner();
+  const { refs } = presented;
+  if (!refs) return undefined;
+  if (refs.clientId === caller.clientId && refs.kind === 'access') {
+    return revokeAccessToken(store, clock, presented.id);
   }
-  return revoke(store, token);
+  const state = await store.readTokenState(presented.id, refs);
+  if (refs.clientId !== caller.clientId) {
+    if (isRevocable(state, clock()) && !caller.public) throw new NotTokenOwner();
+    return undefined;
+  }
+  return revoke(store, clock, state);
 }

@@ -1,6 +1,19 @@
-import { InvalidClient, InvalidGrant, InvalidScope, UnauthorizedClient } from './errors.ts';
-import type { Client, Clock, GrantType, Store, TokenContext, TokenOrigin, TokenRecord } from './model.ts';
-import { hashSecret, mintSecret } from './secrets.ts';
+import { isActive, readState } from './activity.ts';
+import { InvalidGrant, InvalidScope, UnauthorizedClient } from './errors.ts';
+import type {
+  Client,
+  Clock,
+  GrantRecord,
+  GrantType,
+  PresentedToken,
+  Store,
+  TokenKind,
+  TokenOrigin,
+  TokenRecord,
+} from './model.ts';
+import { revokeGrantOf } from './revocation.ts';
+import { hashSecret } from './secrets.ts';
+import { formatToken, newGrantId, subjectKeyOf } from './token-format.ts';
 
 /** RFC 6749 section 3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -26,36 +39,6 @@ export function grantScope(requested: string | undefined, allowed: readonly stri
   return scopes.join(' ');
 }
 
-/** Whether a token is live: not expired, not revoked, its client and (if any) refresh token still good. */
-export function isActive(token: TokenRecord, context: TokenContext, now: number): boolean {
-  if (token.expiresAt * 1000 <= now || token.revoked) return false;
-  const { client, parent } = context;
-  if (!client || (client.tokensRevokedBefore !== undefined && token.issuedAt <= client.tokensRevokedBefore)) {
-    return false;
-  }
-  if (token.refreshTokenId === undefined) return true;
-  // The parent's revocation kills the child at once, even before the cascade's sweep reaches it. A parent
-  // that is gone before its own expiry was revoked; one gone after it merely expired, and the child lives on.
-  if (parent) return !parent.revoked;
-  return (token.refreshExpiresAt ?? 0) * 1000 <= now;
-}
-
-/** Whether a stored token is active; `knownClient`, if it is the token's client, is not read again. */
-export async function checkActive(store: Store, clock: Clock, token: TokenRecord, knownClient?: Client) {
-  return isActive(token, await store.getTokenContext(token, knownClient), clock());
-}
-
-/** Reads a token by its id and returns it only if it is active. */
-export async function findActiveToken(
-  store: Store,
-  clock: Clock,
-  tokenId: string,
-  knownClient?: Client,
-): Promise<TokenRecord | undefined> {
-  const token = await store.getToken(tokenId);
-  return token && (await checkActive(store, clock, token, knownClient)) ? token : undefined;
-}
-
 /** RFC 6749 5.1 successful response. */
 export interface TokenResponse {
   access_token: string;
@@ -65,32 +48,49 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
+/** The longest an access token may live (contract: at most 1 day), so a grant's item outlives its tokens. */
+export const MAX_ACCESS_TOKEN_TTL = 24 * 3600;
+
 interface Minted {
   raw: string;
   record: TokenRecord;
 }
 
+interface MintOptions {
+  readonly grantId?: string;
+  readonly subject?: string;
+  /** Epoch seconds; default: now + the client's lifetime for the kind. */
+  readonly expiresAt?: number;
+}
+
 function mint(
-  kind: TokenRecord['kind'],
+  kind: TokenKind,
   client: Client,
   scope: string,
   now: number,
   grantType: TokenOrigin,
-  extra: Partial<TokenRecord> = {},
+  options: MintOptions = {},
 ): Minted {
-  const raw = mintSecret();
+  const subjectKey = options.subject === undefined ? undefined : subjectKeyOf(options.subject);
+  const raw = formatToken({
+    kind,
+    clientId: client.clientId,
+    ...(options.grantId !== undefined && { grantId: options.grantId }),
+    ...(subjectKey !== undefined && { subjectKey }),
+  });
   const ttl = kind === 'access' ? client.accessTokenTtl : client.refreshTokenTtl;
   const record: TokenRecord = {
     id: hashSecret(raw),
     kind,
     clientId: client.clientId,
+    ...(options.grantId !== undefined && { grantId: options.grantId }),
     scope,
+    ...(options.subject !== undefined && { subject: options.subject, subjectKey }),
     issuedAt: now,
-    expiresAt: Math.floor(now / 1000) + ttl,
+    expiresAt: options.expiresAt ?? Math.floor(now / 1000) + ttl,
     grantType,
     refreshCount: 0,
     lastModifiedAt: now,
-    ...extra,
   };
   return { raw, record };
 }
@@ -113,70 +113,139 @@ export interface IssueRequest {
   grantType: TokenOrigin;
 }
 
+export interface Issued {
+  readonly response: TokenResponse;
+  readonly accessTokenId: string;
+  readonly grantId?: string;
+}
+
 /**
- * Issues an access token, and a refresh token linked to it when asked and the client may use the
- * refresh grant. Used by client_credentials and by the admin API.
+ * Issues an access token and, when asked and the client may use the refresh grant, a refresh token that
+ * starts a new grant. Undefined when the client vanished before a grant could be written.
  */
-export async function issueTokens(store: Store, clock: Clock, client: Client, req: IssueRequest) {
+export async function issueTokens(
+  store: Store,
+  clock: Clock,
+  client: Client,
+  req: IssueRequest,
+): Promise<Issued | undefined> {
   const scope = grantScope(req.scope, client.scopes);
   const now = clock();
   const subject = req.subject === undefined ? {} : { subject: req.subject };
-  const refresh =
-    req.withRefreshToken && client.grantTypes.includes('refresh_token')
-      ? mint('refresh', client, scope, now, req.grantType, subject)
-      : undefined;
-  const access = mint('access', client, scope, now, req.grantType, {
-    ...subject,
-    ...(refresh && { refreshTokenId: refresh.record.id, refreshExpiresAt: refresh.record.expiresAt }),
-  });
-  const written = await store.putTokens(refresh ? [refresh.record, access.record] : [access.record]);
-  if (!written) return undefined;
-  return { response: response(client, access, refresh), accessTokenId: access.record.id };
-}
-
-/** RFC 6749 4.4: client_credentials, for confidential clients allowed to use it. */
-export async function clientCredentialsGrant(store: Store, clock: Clock, client: Client, scope?: string) {
-  requireGrant(client, 'client_credentials');
-  if (client.public) {
-    throw new UnauthorizedClient('public clients may not use client_credentials');
+  if (!(req.withRefreshToken && client.grantTypes.includes('refresh_token'))) {
+    const access = mint('access', client, scope, now, req.grantType, subject);
+    if (!(await store.putAccessToken(access.record))) return undefined;
+    return { response: response(client, access), accessTokenId: access.record.id };
   }
-  const issued = await issueTokens(store, clock, client, {
+  const grantId = newGrantId();
+  const refresh = mint('refresh', client, scope, now, req.grantType, { ...subject, grantId });
+  const access = mint('access', client, scope, now, req.grantType, { ...subject, grantId });
+  const grant: GrantRecord = {
+    grantId,
+    clientId: client.clientId,
+    ...(refresh.record.subject !== undefined && {
+      subject: refresh.record.subject,
+      subjectKey: refresh.record.subjectKey,
+    }),
     scope,
-    withRefreshToken: true,
-    grantType: 'client_credentials',
-  });
-  if (!issued) throw new InvalidClient('client no longer exists');
-  return issued;
+    issuedAt: now,
+    currentRefreshTokenId: refresh.record.id,
+    refreshExpiresAt: refresh.record.expiresAt,
+    // Kept until the last access token it could have issued has expired.
+    expiresAt: refresh.record.expiresAt + MAX_ACCESS_TOKEN_TTL,
+  };
+  if (!(await store.putGrant(grant, [refresh.record, access.record]))) return undefined;
+  return { response: response(client, access, refresh), accessTokenId: access.record.id, grantId };
 }
 
 /**
- * RFC 6749 6: a new access token from an active refresh token of the same client, optionally narrower.
- * The write is conditional on the refresh token still existing unrevoked, so no access token is ever
- * minted from a revoked refresh token, however the calls race.
+ * RFC 6749 4.4: client_credentials, for confidential clients allowed to use it. No refresh token
+ * (RFC 6749 4.4.3): the client can always ask again.
+ */
+export async function clientCredentialsGrant(
+  store: Store,
+  clock: Clock,
+  client: Client,
+  scope?: string,
+): Promise<Issued> {
+  requireGrant(client, 'client_credentials');
+  if (client.public) throw new UnauthorizedClient('public clients may not use client_credentials');
+  const issued = await issueTokens(store, clock, client, {
+    scope,
+    withRefreshToken: false,
+    grantType: 'client_credentials',
+  });
+  // A fresh 256-bit id cannot collide; the conditional put makes sure of it.
+  if (!issued) throw new Error('token id collision');
+  return issued;
+}
+
+const INVALID_GRANT = 'refresh token is invalid, expired or revoked';
+
+/** What a refresh grant found out about reuse, for the audit line (and, with events, the event). */
+export interface ReuseDetected {
+  readonly grantId: string;
+  readonly clientId: string;
+  readonly tokenId: string;
+  /** The grant's tokens deleted with it. */
+  readonly cascade: number;
+}
+
+/**
+ * RFC 6749 6 with RFC 9700 4.14.2: a new access token from an active refresh token of the same client,
+ * optionally narrower; with rotation also a new refresh token, the presented one consumed in the same
+ * conditional transaction (so of two racing refreshes exactly one succeeds). A consumed refresh token
+ * presented again within the client's grace window is a retry (invalid_grant, nothing else); after it,
+ * reuse: the whole grant is revoked before the answer (invalid_grant) and `onReuse` hears of it.
  */
 export async function refreshTokenGrant(
   store: Store,
   clock: Clock,
   client: Client,
-  refreshTokenId: string,
-  scope?: string,
-) {
+  presented: PresentedToken,
+  scope: string | undefined,
+  onReuse: (reuse: ReuseDetected) => void,
+): Promise<Issued> {
   requireGrant(client, 'refresh_token');
-  const parent = await findActiveToken(store, clock, refreshTokenId, client);
-  if (parent?.kind !== 'refresh' || parent.clientId !== client.clientId) {
-    throw new InvalidGrant('refresh token is invalid, expired or revoked');
+  const state = await readState(store, presented);
+  const parent = state?.token;
+  if (!state || !parent || parent.kind !== 'refresh' || parent.clientId !== client.clientId) {
+    throw new InvalidGrant(INVALID_GRANT);
   }
-  const granted = grantScope(scope, parent.scope.split(' '));
   const now = clock();
-  const access = mint('access', client, granted, now, 'refresh_token', {
-    ...(parent.subject !== undefined && { subject: parent.subject }),
-    refreshTokenId: parent.id,
-    refreshExpiresAt: parent.expiresAt,
-  });
-  if (!(await store.putRefreshedAccessToken(access.record, parent, now))) {
-    throw new InvalidGrant('refresh token is invalid, expired or revoked');
+  if (parent.consumedAt !== undefined && parent.grantId !== undefined && state.grant?.revokedAt === undefined) {
+    if (now - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
+      const revoked = await revokeGrantOf(store, clock, parent.grantId);
+      if (revoked) {
+        onReuse({ grantId: parent.grantId, clientId: client.clientId, tokenId: parent.id, cascade: revoked.cascade });
+      }
+    }
+    throw new InvalidGrant(INVALID_GRANT);
   }
-  return { response: response(client, access), accessTokenId: access.record.id };
+  if (!isActive(state, now) || !state.grant) throw new InvalidGrant(INVALID_GRANT);
+  const granted = grantScope(scope, parent.scope.split(' '));
+  const options = {
+    grantId: state.grant.grantId,
+    ...(parent.subject !== undefined && { subject: parent.subject }),
+  };
+  const access = mint('access', client, granted, now, 'refresh_token', options);
+  // A rotated refresh token keeps the grant's scope and its absolute lifetime.
+  const newRefresh = client.refreshTokenRotation
+    ? mint('refresh', client, parent.scope, now, 'refresh_token', { ...options, expiresAt: parent.expiresAt })
+    : undefined;
+  const written = await store.refresh({
+    parent,
+    grant: state.grant,
+    access: access.record,
+    ...(newRefresh && { newRefresh: newRefresh.record }),
+    now,
+  });
+  if (!written) throw new InvalidGrant(INVALID_GRANT);
+  return {
+    response: response(client, access, newRefresh),
+    accessTokenId: access.record.id,
+    grantId: state.grant.grantId,
+  };
 }
 
 function requireGrant(client: Client, grant: GrantType) {

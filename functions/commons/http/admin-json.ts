@@ -8,6 +8,8 @@ import { InvalidInput, InvalidRequest } from '../domain/errors.ts';
 import { type Client, GRANT_TYPES, type GrantType } from '../domain/model.ts';
 
 const MAX_TTL = 365 * 24 * 3600;
+const MAX_ACCESS_TTL = 24 * 3600;
+const MAX_REUSE_GRACE_SECONDS = 60;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_SCOPES = 100;
 export const MAX_SCOPE_LENGTH = 128;
@@ -32,11 +34,11 @@ export function parseJsonObject(body: string | undefined): JsonObject {
   return value as JsonObject;
 }
 
-function optionalTtl(input: JsonObject, field: string): number | undefined {
+function optionalSeconds(input: JsonObject, field: string, min: number, max: number): number | undefined {
   const value = input[field];
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL) {
-    throw new InvalidInput(field, `must be an integer number of seconds from 1 to ${MAX_TTL}`);
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw new InvalidInput(field, `must be an integer number of seconds from ${min} to ${max}`);
   }
   return value as number;
 }
@@ -98,8 +100,15 @@ export function readRegistration(input: JsonObject): ClientRegistration {
     );
   }
   const isPublic = optionalBoolean(input, 'public');
-  const accessTokenTtl = optionalTtl(input, 'accessTokenTtl');
-  const refreshTokenTtl = optionalTtl(input, 'refreshTokenTtl');
+  const accessTokenTtl = optionalSeconds(input, 'accessTokenTtl', 1, MAX_ACCESS_TTL);
+  const refreshTokenTtl = optionalSeconds(input, 'refreshTokenTtl', 1, MAX_TTL);
+  const refreshTokenRotation = optionalBoolean(input, 'refreshTokenRotation');
+  const refreshTokenReuseGraceSeconds = optionalSeconds(
+    input,
+    'refreshTokenReuseGraceSeconds',
+    0,
+    MAX_REUSE_GRACE_SECONDS,
+  );
   return {
     name,
     ...(isPublic !== undefined && { public: isPublic }),
@@ -107,6 +116,8 @@ export function readRegistration(input: JsonObject): ClientRegistration {
     ...(scopes !== undefined && { scopes }),
     ...(accessTokenTtl !== undefined && { accessTokenTtl }),
     ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
+    ...(refreshTokenRotation !== undefined && { refreshTokenRotation }),
+    ...(refreshTokenReuseGraceSeconds !== undefined && { refreshTokenReuseGraceSeconds }),
   };
 }
 
@@ -140,6 +151,8 @@ export function clientView(client: Client) {
     scopes: client.scopes,
     accessTokenTtl: client.accessTokenTtl,
     refreshTokenTtl: client.refreshTokenTtl,
+    refreshTokenRotation: client.refreshTokenRotation,
+    refreshTokenReuseGraceSeconds: client.refreshTokenReuseGraceSeconds,
     createdAt: client.createdAt,
   };
 }

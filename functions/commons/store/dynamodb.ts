@@ -15,14 +15,28 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
-import type { Client, Store, TokenContext, TokenRecord } from '../domain/model.ts';
-import { ATTR, CLIENT_INDEX, type IndexSchema, PARTITION_KEY, REFRESH_TOKEN_INDEX } from '../schema.ts';
+import type {
+  Client,
+  GrantRecord,
+  RefreshWrite,
+  Store,
+  SubjectCutoff,
+  TokenRecord,
+  TokenRefs,
+  TokenState,
+} from '../domain/model.ts';
+import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, PARTITION_KEY, SUBJECT_INDEX } from '../schema.ts';
 import { DEADLINES } from './client.ts';
 import {
   clientFromItem,
   clientKey,
   clientToItem,
+  grantFromItem,
+  grantKey,
+  grantToItem,
   type Item,
+  subjectCutoffFromItem,
+  subjectKey,
   tokenFromItem,
   tokenKey,
   tokenToItem,
@@ -179,57 +193,68 @@ export class DynamoStore implements Store {
     );
   }
 
+  /** One token by id (tests and tools; the service decides activity through readTokenState). */
   async getToken(id: string): Promise<TokenRecord | undefined> {
     const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }),
-        o,
-      ),
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }), o),
     );
     return Item && tokenFromItem(Item);
   }
 
-  async getTokenContext(token: TokenRecord, knownClient?: Client): Promise<TokenContext> {
-    const parentId = token.refreshTokenId;
-    const clientKnown = knownClient?.clientId === token.clientId;
+  async readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState> {
     const keys = [
-      ...(clientKnown ? [] : [clientKey(token.clientId)]),
-      ...(parentId === undefined ? [] : [tokenKey(parentId)]),
+      tokenKey(tokenId),
+      clientKey(refs.clientId),
+      ...(refs.grantId === undefined ? [] : [grantKey(refs.grantId)]),
+      ...(refs.subjectKey === undefined ? [] : [subjectKey(refs.subjectKey)]),
     ];
-    if (keys.length === 0) return { client: knownClient, parent: undefined };
     let pending: Item[] = keys;
-    const found: Item[] = [];
+    const found = new Map<string, Item>();
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
       if (attempt > 0) await sleep(backoff(attempt));
       const keysNow = pending;
       const result = await this.call((o) =>
         this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-          }),
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } } }),
           o,
         ),
       );
-      found.push(...(result.Responses?.[this.tableName] ?? []));
+      for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item[PARTITION_KEY]), item);
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
-    const byKey = new Map(found.map((item) => [String(item[PARTITION_KEY]), item]));
-    const clientItem = byKey.get(String(clientKey(token.clientId)[PARTITION_KEY]));
-    const parentItem = parentId === undefined ? undefined : byKey.get(parentId);
-    const client = clientKnown ? knownClient : clientItem && clientFromItem(clientItem);
-    return { client, parent: parentItem && tokenFromItem(parentItem) };
+    const at = (key: Item) => found.get(String(key[PARTITION_KEY]));
+    const token = at(tokenKey(tokenId));
+    const client = at(clientKey(refs.clientId));
+    const grant = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
+    const cutoff = refs.subjectKey === undefined ? undefined : at(subjectKey(refs.subjectKey));
+    return {
+      token: token && tokenFromItem(token),
+      client: client && clientFromItem(client),
+      grant: grant && grantFromItem(grant),
+      subjectCutoff: cutoff && subjectCutoffFromItem(cutoff),
+    };
   }
 
-  putTokens(tokens: readonly TokenRecord[]): Promise<boolean> {
-    const [first] = tokens;
-    if (!first) return Promise.resolve(true);
+  /**
+   * A plain conditional put, no transaction: whether the client still exists is decided when the token
+   * is used (the activity rule reads the client with it), so a token minted for a client deleted a moment
+   * before is born inactive, at half the write units and one round trip.
+   */
+  putAccessToken(token: TokenRecord): Promise<boolean> {
+    return this.conditional((o) =>
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW }), o),
+    );
+  }
+
+  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean> {
     return this.conditional((o) =>
       this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            // Tokens are only minted for a client that still exists.
-            { ConditionCheck: { TableName: this.tableName, Key: clientKey(first.clientId), ...ITEM_EXISTS } },
+            // A grant only for a client that still exists: a refresh token lives long.
+            { ConditionCheck: { TableName: this.tableName, Key: clientKey(grant.clientId), ...ITEM_EXISTS } },
+            { Put: { TableName: this.tableName, Item: grantToItem(grant), ...ITEM_IS_NEW } },
             ...tokens.map((token) => ({
               Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
             })),
@@ -240,7 +265,19 @@ export class DynamoStore implements Store {
     );
   }
 
-  putRefreshedAccessToken(access: TokenRecord, parent: TokenRecord, now: number): Promise<boolean> {
+  refresh(write: RefreshWrite): Promise<boolean> {
+    const { parent, grant, access, newRefresh, now } = write;
+    const nowSeconds = Math.floor(now / 1000);
+    // Neither the client nor the subject may have cut off the presented refresh token since the read.
+    const notCutOff = {
+      ConditionExpression: 'attribute_not_exists(#before) OR #before < :issued',
+      ExpressionAttributeNames: { '#before': ATTR.tokensRevokedBefore },
+      ExpressionAttributeValues: { ':issued': parent.issuedAt },
+    };
+    const subjectCheck =
+      parent.subjectKey === undefined
+        ? []
+        : [{ ConditionCheck: { TableName: this.tableName, Key: subjectKey(parent.subjectKey), ...notCutOff } }];
     return this.conditional((o) =>
       this.doc.send(
         new TransactWriteCommand({
@@ -249,31 +286,58 @@ export class DynamoStore implements Store {
               Update: {
                 TableName: this.tableName,
                 Key: tokenKey(parent.id),
-                UpdateExpression: 'ADD #count :one SET #modified = :now',
+                UpdateExpression: newRefresh
+                  ? 'ADD #count :one SET #modified = :now, #consumed = :now'
+                  : 'ADD #count :one SET #modified = :now',
                 ConditionExpression:
-                  'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #exp > :nowSeconds',
+                  'attribute_exists(#pk) AND attribute_not_exists(#consumed) AND #exp > :nowSeconds',
                 ExpressionAttributeNames: {
                   '#pk': PARTITION_KEY,
                   '#count': ATTR.refreshCount,
                   '#modified': ATTR.lastModifiedAt,
-                  '#revoked': ATTR.revoked,
+                  '#consumed': ATTR.consumedAt,
                   '#exp': ATTR.expiresAt,
                 },
-                ExpressionAttributeValues: { ':one': 1, ':now': now, ':nowSeconds': Math.floor(now / 1000) },
+                ExpressionAttributeValues: { ':one': 1, ':now': now, ':nowSeconds': nowSeconds },
               },
             },
+            newRefresh
+              ? {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: grantKey(grant.grantId),
+                    UpdateExpression: 'SET #current = :new',
+                    ConditionExpression:
+                      'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old',
+                    ExpressionAttributeNames: {
+                      '#pk': PARTITION_KEY,
+                      '#revoked': ATTR.revokedAt,
+                      '#current': ATTR.currentRefreshTokenId,
+                    },
+                    ExpressionAttributeValues: { ':new': newRefresh.id, ':old': parent.id },
+                  },
+                }
+              : {
+                  ConditionCheck: {
+                    TableName: this.tableName,
+                    Key: grantKey(grant.grantId),
+                    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
+                    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt },
+                  },
+                },
             {
-              // The client must still exist and not have revoked everything since the parent was issued.
               ConditionCheck: {
                 TableName: this.tableName,
                 Key: clientKey(parent.clientId),
-                ConditionExpression:
-                  'attribute_exists(#pk) AND (attribute_not_exists(#before) OR #before < :issued)',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': ATTR.tokensRevokedBefore },
-                ExpressionAttributeValues: { ':issued': parent.issuedAt },
+                ...notCutOff,
+                ConditionExpression: `attribute_exists(#pk) AND (${notCutOff.ConditionExpression})`,
+                ExpressionAttributeNames: { ...notCutOff.ExpressionAttributeNames, '#pk': PARTITION_KEY },
               },
             },
-            { Put: { TableName: this.tableName, Item: tokenToItem(access), ...ITEM_IS_NEW } },
+            ...subjectCheck,
+            ...[access, ...(newRefresh ? [newRefresh] : [])].map((token) => ({
+              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
+            })),
           ],
         }),
         o,
@@ -285,14 +349,22 @@ export class DynamoStore implements Store {
    * Conditional on the item existing, so of two concurrent deletes of one token exactly one gets the
    * deleted record: DynamoDB checks the condition and deletes atomically.
    */
-  async deleteToken(id: string): Promise<TokenRecord | undefined> {
+  async deleteToken(id: string, unexpiredAt?: number): Promise<TokenRecord | undefined> {
+    const condition =
+      unexpiredAt === undefined
+        ? ITEM_EXISTS
+        : {
+            ConditionExpression: 'attribute_exists(#pk) AND #exp > :nowSeconds',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+            ExpressionAttributeValues: { ':nowSeconds': Math.floor(unexpiredAt / 1000) },
+          };
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
           new DeleteCommand({
             TableName: this.tableName,
             Key: tokenKey(id),
-            ...ITEM_EXISTS,
+            ...condition,
             ReturnValues: 'ALL_OLD',
           }),
           o,
@@ -305,32 +377,66 @@ export class DynamoStore implements Store {
     }
   }
 
-  markRevoked(id: string): Promise<boolean> {
-    return this.conditional((o) =>
+  async revokeGrant(grantId: string, at: number): Promise<GrantRecord | undefined> {
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: grantKey(grantId),
+            // The first revocation's instant stays: a later one changes nothing.
+            UpdateExpression: 'SET #revoked = if_not_exists(#revoked, :at)',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt },
+            ExpressionAttributeValues: { ':at': at },
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return Attributes && grantFromItem(Attributes);
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async cutOffSubject(cutoff: SubjectCutoff): Promise<void> {
+    await this.call((o) =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: tokenKey(id),
-          UpdateExpression: 'SET #revoked = :true',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revoked },
-          ExpressionAttributeValues: { ':true': true },
+          Key: subjectKey(cutoff.subjectKey),
+          // Never move a cut-off back, nor shorten how long it is kept.
+          UpdateExpression: 'SET #before = :before, #exp = :exp',
+          ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
+          ExpressionAttributeNames: { '#before': ATTR.tokensRevokedBefore, '#exp': ATTR.expiresAt },
+          ExpressionAttributeValues: { ':before': cutoff.tokensRevokedBefore, ':exp': cutoff.expiresAt },
         }),
         o,
       ),
-    );
+    ).catch((error: unknown) => {
+      if (!conditionFailed(error)) throw error;
+    });
   }
 
-  deleteAccessTokensOf(refreshTokenId: string): Promise<number> {
-    return this.deleteByIndex(REFRESH_TOKEN_INDEX, refreshTokenId);
+  deleteTokensOfGrant(grantId: string): Promise<number> {
+    return this.deleteByIndex(GRANT_INDEX, grantId);
   }
 
-  deleteTokensOfClient(clientId: string): Promise<number> {
-    return this.deleteByIndex(CLIENT_INDEX, clientId);
+  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number> {
+    return this.deleteByIndex(CLIENT_INDEX, clientId, issuedUpTo);
   }
 
-  /** Deletes every item the index lists under a key, page by page; returns how many. */
-  private async deleteByIndex(index: IndexSchema, value: string): Promise<number> {
+  deleteTokensOfSubject(subjectKeyValue: string, issuedUpTo: number): Promise<number> {
+    return this.deleteByIndex(SUBJECT_INDEX, subjectKeyValue, issuedUpTo);
+  }
+
+  /**
+   * Deletes every item the index lists under a key, page by page; with `issuedUpTo` (epoch ms), only
+   * those issued at or before it (the index projects `issuedAt`). Returns how many.
+   */
+  private async deleteByIndex(index: IndexSchema, value: string, issuedUpTo?: number): Promise<number> {
     let deleted = 0;
     let startKey: Item | undefined;
     do {
@@ -340,8 +446,13 @@ export class DynamoStore implements Store {
             TableName: this.tableName,
             IndexName: index.indexName,
             KeyConditionExpression: '#k = :v',
-            ExpressionAttributeNames: { '#k': index.partitionKey, '#pk': PARTITION_KEY },
-            ExpressionAttributeValues: { ':v': value },
+            ...(issuedUpTo !== undefined && { FilterExpression: '#issued <= :upTo' }),
+            ExpressionAttributeNames: {
+              '#k': index.partitionKey,
+              '#pk': PARTITION_KEY,
+              ...(issuedUpTo !== undefined && { '#issued': ATTR.issuedAt }),
+            },
+            ExpressionAttributeValues: { ':v': value, ...(issuedUpTo !== undefined && { ':upTo': issuedUpTo }) },
             ProjectionExpression: '#pk',
             ExclusiveStartKey: startKey,
             Limit: this.indexPageSize,

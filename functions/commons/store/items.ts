@@ -6,12 +6,14 @@
 import {
   type Client,
   GRANT_TYPES,
+  type GrantRecord,
   type GrantType,
+  type SubjectCutoff,
   type TokenKind,
   type TokenOrigin,
   type TokenRecord,
 } from '../domain/model.ts';
-import { ATTR, CLIENT_KEY_PREFIX, PARTITION_KEY } from '../schema.ts';
+import { ATTR, CLIENT_KEY_PREFIX, GRANT_KEY_PREFIX, PARTITION_KEY, SUBJECT_KEY_PREFIX } from '../schema.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -25,6 +27,8 @@ export class CorruptItem extends Error {
 
 export const clientKey = (clientId: string): Item => ({ [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}` });
 export const tokenKey = (id: string): Item => ({ [PARTITION_KEY]: id });
+export const grantKey = (grantId: string): Item => ({ [PARTITION_KEY]: `${GRANT_KEY_PREFIX}${grantId}` });
+export const subjectKey = (key: string): Item => ({ [PARTITION_KEY]: `${SUBJECT_KEY_PREFIX}${key}` });
 
 /** Typed reads of one item's attributes; each throws `CorruptItem` naming the attribute. */
 function reader(item: Item) {
@@ -55,6 +59,10 @@ function reader(item: Item) {
     },
     optionalString: (attribute: string) => (item[attribute] === undefined ? undefined : string(attribute)),
     optionalNumber: (attribute: string) => (item[attribute] === undefined ? undefined : number(attribute)),
+    optionalBoolean: (attribute: string) => {
+      const value = item[attribute];
+      return value === undefined ? undefined : typeof value === 'boolean' ? value : fail(attribute);
+    },
   };
 }
 
@@ -79,6 +87,8 @@ export function clientFromItem(item: Item): Client {
     scopes: read.strings(ATTR.scopes),
     accessTokenTtl: read.number(ATTR.accessTokenTtl),
     refreshTokenTtl: read.number(ATTR.refreshTokenTtl),
+    refreshTokenRotation: read.boolean(ATTR.refreshTokenRotation),
+    refreshTokenReuseGraceSeconds: read.number(ATTR.refreshTokenReuseGraceSeconds),
     createdAt: read.number(ATTR.createdAt),
     ...(tokensRevokedBefore !== undefined && { tokensRevokedBefore }),
   };
@@ -94,6 +104,8 @@ export function clientToItem(client: Client): Item {
     [ATTR.scopes]: [...client.scopes],
     [ATTR.accessTokenTtl]: client.accessTokenTtl,
     [ATTR.refreshTokenTtl]: client.refreshTokenTtl,
+    [ATTR.refreshTokenRotation]: client.refreshTokenRotation,
+    [ATTR.refreshTokenReuseGraceSeconds]: client.refreshTokenReuseGraceSeconds,
     [ATTR.createdAt]: client.createdAt,
     [ATTR.tokensRevokedBefore]: client.tokensRevokedBefore,
   };
@@ -105,23 +117,23 @@ export function tokenFromItem(item: Item): TokenRecord {
   if (!TOKEN_KINDS.includes(kind)) throw new CorruptItem(read.key, ATTR.kind);
   const grantType = read.string(ATTR.grantType) as TokenOrigin;
   if (!ORIGINS.includes(grantType)) throw new CorruptItem(read.key, ATTR.grantType);
+  const grantId = read.optionalString(ATTR.grantId);
   const subject = read.optionalString(ATTR.subject);
-  const refreshTokenId = read.optionalString(ATTR.refreshTokenId);
-  const refreshExpiresAt = read.optionalNumber(ATTR.refreshExpiresAt);
-  const revoked = item[ATTR.revoked] === undefined ? undefined : read.boolean(ATTR.revoked);
+  const subjectKey = read.optionalString(ATTR.subjectKey);
+  const consumedAt = read.optionalNumber(ATTR.consumedAt);
   return {
     id: read.key,
     kind,
     clientId: read.string(ATTR.clientId),
+    ...(grantId !== undefined && { grantId }),
     scope: read.string(ATTR.scope),
     ...(subject !== undefined && { subject }),
+    ...(subjectKey !== undefined && { subjectKey }),
     issuedAt: read.number(ATTR.issuedAt),
     expiresAt: read.number(ATTR.expiresAt),
     grantType,
-    ...(refreshTokenId !== undefined && { refreshTokenId }),
-    ...(refreshExpiresAt !== undefined && { refreshExpiresAt }),
     refreshCount: read.number(ATTR.refreshCount),
-    ...(revoked !== undefined && { revoked }),
+    ...(consumedAt !== undefined && { consumedAt }),
     lastModifiedAt: read.number(ATTR.lastModifiedAt),
   };
 }
@@ -131,15 +143,68 @@ export function tokenToItem(token: TokenRecord): Item {
     ...tokenKey(token.id),
     [ATTR.kind]: token.kind,
     [ATTR.clientId]: token.clientId,
+    [ATTR.grantId]: token.grantId,
     [ATTR.scope]: token.scope,
     [ATTR.subject]: token.subject,
+    [ATTR.subjectKey]: token.subjectKey,
     [ATTR.issuedAt]: token.issuedAt,
     [ATTR.expiresAt]: token.expiresAt,
     [ATTR.grantType]: token.grantType,
-    [ATTR.refreshTokenId]: token.refreshTokenId,
-    [ATTR.refreshExpiresAt]: token.refreshExpiresAt,
     [ATTR.refreshCount]: token.refreshCount,
-    [ATTR.revoked]: token.revoked,
+    [ATTR.consumedAt]: token.consumedAt,
     [ATTR.lastModifiedAt]: token.lastModifiedAt,
+  };
+}
+
+export function grantFromItem(item: Item): GrantRecord {
+  const read = reader(item);
+  if (!read.key.startsWith(GRANT_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  const subject = read.optionalString(ATTR.grantSubject);
+  const subjectKey = read.optionalString(ATTR.grantSubjectKey);
+  const revokedAt = read.optionalNumber(ATTR.revokedAt);
+  return {
+    grantId: read.key.slice(GRANT_KEY_PREFIX.length),
+    clientId: read.string(ATTR.grantClientId),
+    ...(subject !== undefined && { subject }),
+    ...(subjectKey !== undefined && { subjectKey }),
+    scope: read.string(ATTR.scope),
+    issuedAt: read.number(ATTR.issuedAt),
+    currentRefreshTokenId: read.string(ATTR.currentRefreshTokenId),
+    refreshExpiresAt: read.number(ATTR.refreshExpiresAt),
+    expiresAt: read.number(ATTR.expiresAt),
+    ...(revokedAt !== undefined && { revokedAt }),
+  };
+}
+
+export function grantToItem(grant: GrantRecord): Item {
+  return {
+    ...grantKey(grant.grantId),
+    [ATTR.grantClientId]: grant.clientId,
+    [ATTR.grantSubject]: grant.subject,
+    [ATTR.grantSubjectKey]: grant.subjectKey,
+    [ATTR.scope]: grant.scope,
+    [ATTR.issuedAt]: grant.issuedAt,
+    [ATTR.currentRefreshTokenId]: grant.currentRefreshTokenId,
+    [ATTR.refreshExpiresAt]: grant.refreshExpiresAt,
+    [ATTR.expiresAt]: grant.expiresAt,
+    [ATTR.revokedAt]: grant.revokedAt,
+  };
+}
+
+export function subjectCutoffFromItem(item: Item): SubjectCutoff {
+  const read = reader(item);
+  if (!read.key.startsWith(SUBJECT_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  return {
+    subjectKey: read.key.slice(SUBJECT_KEY_PREFIX.length),
+    tokensRevokedBefore: read.number(ATTR.tokensRevokedBefore),
+    expiresAt: read.number(ATTR.expiresAt),
+  };
+}
+
+export function subjectCutoffToItem(cutoff: SubjectCutoff): Item {
+  return {
+    ...subjectKey(cutoff.subjectKey),
+    [ATTR.tokensRevokedBefore]: cutoff.tokensRevokedBefore,
+    [ATTR.expiresAt]: cutoff.expiresAt,
   };
 }
