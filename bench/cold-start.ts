@@ -11,6 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Context } from 'aws-lambda';
 import * as esbuild from 'esbuild';
 import { ENV } from '#commons/config.ts';
@@ -43,8 +44,43 @@ const SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 
 type Variant = 'bundled' | 'external';
 
+/**
+ * esbuild's own options for the construct's `BundlingOptions`, so this benchmark builds exactly what is
+ * deployed. `esbuildArgs` are passed to the esbuild CLI by aws-cdk-lib; the ones this project uses are
+ * translated here, and any other fails loudly instead of being left out of the measurement.
+ */
+export function esbuildOptions(bundling: nodejs.BundlingOptions): esbuild.BuildOptions {
+  const alias: Record<string, string> = {};
+  for (const [key, value] of Object.entries(bundling.esbuildArgs ?? {})) {
+    if (key !== '--alias') throw new Error(`bench/cold-start.ts does not translate esbuild argument ${key}`);
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const [from, to] = String(item).split('=');
+      if (!from || !to) throw new Error(`malformed --alias ${String(item)}`);
+      alias[from] = to;
+    }
+  }
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: bundling.target,
+    mainFields: bundling.mainFields,
+    banner: { js: bundling.banner ?? '' },
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
+    alias,
+  };
+}
+
+/** The construct's settings without its esbuild arguments: how a plain SDK handler would be bundled. */
+const PLAIN_BUNDLING: nodejs.BundlingOptions = { ...BUNDLING, esbuildArgs: undefined };
+
+/** The reference handler every function's init is compared with. */
+const BARE_ENTRY = path.join(PROJECT_ROOT, 'bench', 'bare-handler.ts');
+
 interface Build {
-  readonly handler: string;
+  readonly name: string;
   readonly variant: Variant;
   readonly file: string;
   readonly bytes: number;
@@ -53,20 +89,17 @@ interface Build {
   readonly sdkBytes: number;
 }
 
-async function build(handler: string, variant: Variant): Promise<Build> {
-  const outfile = path.join(OUT_DIR, variant, handler, 'index.mjs');
+async function build(
+  name: string,
+  entry: string,
+  variant: Variant,
+  bundling: nodejs.BundlingOptions = BUNDLING,
+): Promise<Build> {
+  const outfile = path.join(OUT_DIR, variant, name, 'index.mjs');
   const result = await esbuild.build({
-    entryPoints: [handlerEntry(handler)],
+    ...esbuildOptions(bundling),
+    entryPoints: [entry],
     absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLING.target,
-    mainFields: BUNDLING.mainFields,
-    banner: { js: BUNDLING.banner ?? '' },
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
     external: variant === 'external' ? SDK_EXTERNALS : [],
     outfile,
     metafile: true,
@@ -77,7 +110,7 @@ async function build(handler: string, variant: Variant): Promise<Build> {
     .filter(([input]) => /node_modules\/@(aws-sdk|smithy)\//.test(input))
     .reduce((sum, [, info]) => sum + info.bytesInOutput, 0);
   return {
-    handler,
+    name,
     variant,
     file: outfile,
     bytes: fs.statSync(outfile).size,
@@ -308,25 +341,53 @@ const timing = (t: Timing) => `${ms(t.median)} (min ${ms(t.min)})`;
 export async function run(): Promise<string> {
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
   const handlers = [...new Set(ROUTES.map((route) => route.handler))].sort();
-  const rows: string[] = [];
-  const medians = { bundled: [] as number[], external: [] as number[] };
+  const aliased = Object.keys(BUNDLING.esbuildArgs ?? {}).length > 0;
+  // The reference: a plain SDK handler as anyone would bundle it, and (when the construct adds esbuild
+  // arguments) the same handler with the construct's exact settings, to show what those arguments buy.
+  const bare = await build('bare', BARE_ENTRY, 'bundled', PLAIN_BUNDLING);
+  const bareAliased = aliased ? await build('bare-construct-settings', BARE_ENTRY, 'bundled') : undefined;
+  const builds: { bundled: Build; external: Build }[] = [];
   for (const handler of handlers) {
-    const bundled = await build(handler, 'bundled');
-    const external = await build(handler, 'external');
-    const [b, e] = measure([
+    builds.push({
+      bundled: await build(handler, handlerEntry(handler), 'bundled'),
+      external: await build(handler, handlerEntry(handler), 'external'),
+    });
+  }
+  // One interleaved series for everything, so every ratio to the bare handler is side by side.
+  const references = [bare, ...(bareAliased ? [bareAliased] : [])];
+  const timings = measure([
+    ...references.map((b) => ({ file: b.file, sourceMaps: true })),
+    ...builds.flatMap(({ bundled, external }) => [
       { file: bundled.file, sourceMaps: true },
       { file: external.file, sourceMaps: true },
-    ]);
-    if (!b || !e) throw new Error('no timing');
+    ]),
+  ]);
+  const at = (i: number): Timing => {
+    const t = timings[i];
+    if (!t) throw new Error('no timing');
+    return t;
+  };
+  const bareTiming = at(0);
+  const ratio = (t: Timing) => `${(t.median / bareTiming.median).toFixed(2)}x`;
+  const rows: string[] = [];
+  const medians = { bundled: [] as number[], external: [] as number[] };
+  const referenceRows = references.map((b, i) => {
+    const label = i === 0 ? 'bare SDK handler (reference)' : "bare SDK handler, construct's settings";
+    return `| ${label} | ${kb(b.bytes)} (SDK ${kb(b.sdkBytes)}) | | ${timing(at(i))} | ${ratio(at(i))} | |`;
+  });
+  for (const [i, { bundled, external }] of builds.entries()) {
+    const b = at(references.length + 2 * i);
+    const e = at(references.length + 2 * i + 1);
     medians.bundled.push(b.median);
     medians.external.push(e.median);
     rows.push(
-      `| ${handler} | ${kb(bundled.bytes)} (SDK ${kb(bundled.sdkBytes)}) | ${kb(external.bytes)} | ` +
-        `${timing(b)} | ${timing(e)} |`,
+      `| ${bundled.name} | ${kb(bundled.bytes)} (SDK ${kb(bundled.sdkBytes)}) | ${kb(external.bytes)} | ` +
+        `${timing(b)} | **${ratio(b)}** | ${timing(e)} |`,
     );
   }
   // The deployed functions run with --enable-source-maps; this shows what that flag costs at init.
-  const probe = await build('revoke', 'bundled');
+  const probe = builds.find(({ bundled }) => bundled.name === 'revoke')?.bundled;
+  if (!probe) throw new Error('no revoke build');
   const [withMaps, withoutMaps] = measure([
     { file: probe.file, sourceMaps: true },
     { file: probe.file, sourceMaps: false },
@@ -341,20 +402,27 @@ export async function run(): Promise<string> {
   const bundledMean = medians.bundled.reduce((a, b) => a + b, 0) / handlers.length;
   const externalMean = medians.external.reduce((a, b) => a + b, 0) / handlers.length;
   const faster = bundledMean <= externalMean ? 'bundled' : 'external';
+  const largest = Math.max(...builds.map(({ bundled }) => bundled.bytes));
   return [
-    '## Cold start: AWS SDK bundled vs external',
+    '## Cold start: module init against a bare SDK handler; AWS SDK bundled vs external',
     '',
-    `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps), ` +
+    `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps` +
+      `${aliased ? `, esbuild arguments ${JSON.stringify(BUNDLING.esbuildArgs)}` : ''}), ` +
       `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` ` +
-      `(as deployed), ${RUNS} times per variant, interleaved; median of the in-process \`import()\` time. ` +
+      `(as deployed), ${RUNS} times per bundle, all bundles interleaved run by run; median of the in-process ` +
+      '`import()` time. The reference is `bench/bare-handler.ts` (a DynamoDB client and a Document client at ' +
+      'module scope, one GetItem per call), bundled with the same settings minus esbuild arguments, i.e. as ' +
+      'a plain SDK handler with the default credential chain; "x bare" is a function\'s median over its median. ' +
       '"External" leaves `@aws-sdk/*` and `@smithy/*` to be resolved at run time from node_modules, as the ' +
       'Lambda runtime resolves them from its own copy. This machine is not a Lambda sandbox (whose init CPU ' +
       'share depends on memory), so compare the columns, not the absolute numbers.',
     '',
-    '| Function | Bundle, SDK bundled | Bundle, SDK external | Init, SDK bundled | Init, SDK external |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| Function | Bundle, SDK bundled | Bundle, SDK external | Init, SDK bundled | x bare | Init, SDK external |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...referenceRows,
     ...rows,
-    `| **mean of medians** | | | **${ms(bundledMean)}** | **${ms(externalMean)}** |`,
+    `| **mean of medians** | largest ${kb(largest)} | | **${ms(bundledMean)}** | ` +
+      `**${(bundledMean / bareTiming.median).toFixed(2)}x** | **${ms(externalMean)}** |`,
     '',
     `Source maps (revoke, SDK bundled, .map ${kb(probe.mapBytes)}): init ${timing(withMaps)} with ` +
       `\`--enable-source-maps\`, ${timing(withoutMaps)} without.`,
@@ -371,4 +439,9 @@ export async function run(): Promise<string> {
       '(`BUNDLE_AWS_SDK` in lib/service-function.ts).',
     '',
   ].join('\n');
+}
+
+/** `npx tsx bench/cold-start.ts`: this benchmark alone, printed (docs/BENCHMARKS.md is left alone). */
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(await run());
 }
