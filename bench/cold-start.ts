@@ -28,6 +28,7 @@ import {
   DEFAULT_MEMORY_MB,
   handlerEntry,
   PROJECT_ROOT,
+  RUNTIME,
 } from '../lib/service-function.ts';
 
 /** Fresh processes per bundle and variant; the median is reported. */
@@ -119,6 +120,24 @@ async function build(
   };
 }
 
+/**
+ * What Lambda sets for a function: the Powertools tracer (and the X-Ray SDK's Lambda mode) switch on
+ * only inside Lambda, so without these the cost of tracing would be left out of the measurement. Every
+ * invocation is sampled (the worst case); segments go to an X-Ray daemon address nobody listens on.
+ */
+function lambdaEnvironment(bundle: string): Record<string, string> {
+  return {
+    AWS_EXECUTION_ENV: `AWS_Lambda_${RUNTIME.name}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    LAMBDA_TASK_ROOT: path.dirname(bundle),
+    _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SESSION_TOKEN: 'bench',
+  };
+}
+
 /** One cold import in a new process, as the deployed function runs it (source maps on); milliseconds. */
 function importOnce(file: string, sourceMaps: boolean): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
@@ -131,6 +150,7 @@ function importOnce(file: string, sourceMaps: boolean): number {
         [ENV.tableName]: 'cold-start-bench',
         AWS_REGION: 'us-east-1',
         NODE_ENV: 'production',
+        ...lambdaEnvironment(file),
       },
       encoding: 'utf8',
     },
@@ -231,6 +251,8 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
   const dynamo = await startDynamoDbLocal();
   const proxy = await countingProxy(dynamo.endpoint);
   const saved = { table: process.env[ENV.tableName], endpoint: process.env[ENV.dynamoDbEndpoint] };
+  const lambda = lambdaEnvironment(bundle);
+  const savedLambda = Object.fromEntries(Object.keys(lambda).map((name) => [name, process.env[name]]));
   try {
     const table = 'cold-start-bench';
     await ensureTable(dynamo.endpoint, table);
@@ -292,6 +314,9 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
       if (result.statusCode !== 200) throw new Error(`revoke answered ${result.statusCode}: ${result.body}`);
     };
 
+    // The handler bundles load as on Lambda, tracing on (the bench's own store above was built without).
+    Object.assign(process.env, lambda);
+
     // Operations, through the counting proxy (after one warm-up call: the first one reads no differently).
     const counted = await loadHandler(bundle, table, proxy.endpoint);
     await capturingStdout(async () => revokeOnce(counted, await issue()));
@@ -326,6 +351,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
     for (const [name, value] of [
       [ENV.tableName, saved.table],
       [ENV.dynamoDbEndpoint, saved.endpoint],
+      ...Object.entries(savedLambda),
     ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -408,8 +434,8 @@ export async function run(): Promise<string> {
     '',
     `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps` +
       `${aliased ? `, esbuild arguments ${JSON.stringify(BUNDLING.esbuildArgs)}` : ''}), ` +
-      `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` ` +
-      `(as deployed), ${RUNS} times per bundle, all bundles interleaved run by run; median of the in-process ` +
+      `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` and ` +
+      `Lambda's environment variables (the X-Ray tracer switches on at init only there) as deployed, ${RUNS} times per bundle, all bundles interleaved run by run; median of the in-process ` +
       '`import()` time. The reference is `bench/bare-handler.ts` (a DynamoDB client and a Document client at ' +
       'module scope, one GetItem per call), bundled with the same settings minus esbuild arguments, i.e. as ' +
       'a plain SDK handler with the default credential chain; "x bare" is a function\'s median over its median. ' +
@@ -429,7 +455,8 @@ export async function run(): Promise<string> {
     '',
     `### Warm revoke (input to the cost estimate in README.md)`,
     '',
-    `${WARM_RUNS} revokes of access tokens through the bundled revoke handler, in process, against DynamoDB ` +
+    `${WARM_RUNS} revokes of access tokens through the bundled revoke handler, in process with Lambda's ` +
+      'environment variables (X-Ray tracing on, every invocation sampled), against DynamoDB ' +
       `Local on this machine: median ${ms(warm.median)}, p90 ${ms(warm.p90)}. DynamoDB operations per revoke, ` +
       `counted on the wire: ${calls}. Log output per revoke: ${warm.logBytes} bytes. ` +
       `Deployed memory: ${DEFAULT_MEMORY_MB} MB.`,

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { idPrefix } from './domain/secrets.ts';
 import { forbidden, HttpError, serverError } from './errors.ts';
 import { logger } from './log.ts';
+import { observe } from './observability.ts';
 import { ROUTES, type Route, routeKey } from './routes.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -93,6 +94,7 @@ export function httpHandler(handlerName: string, fn: (request: HttpRequest) => P
     },
   };
   return middy<HttpApiEvent, HttpApiResult, Error, RequestContext>()
+    .use(observe(handlerName))
     .use(responses)
     .handler(async (event, context) => {
       const principal = event.requestContext.authorizer?.iam?.userArn;

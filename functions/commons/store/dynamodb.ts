@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Client, Store, TokenContext, TokenRecord } from '../domain/model.ts';
 import { DependencyUnavailableError } from '../errors.ts';
+import { traceDynamoClient } from '../observability.ts';
 import {
   CLIENT_INDEX,
   CLIENT_KEY_PREFIX,
@@ -121,7 +122,9 @@ export class DynamoStore implements Store {
       // Fail fast enough for a 503 to reach the caller well inside the Lambda timeout.
       requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
     });
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = DynamoDBDocumentClient.from(traceDynamoClient(client), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
   }
 
   /** Runs a DynamoDB call, turning unavailability into a 503 error and nothing else. */
