@@ -5,7 +5,7 @@
  * Module init is what a cold start adds on top of the runtime's own boot, so it is the part the bundling
  * choice can change.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,8 +74,15 @@ export function esbuildOptions(bundling: nodejs.BundlingOptions): esbuild.BuildO
   };
 }
 
-/** The construct's settings without its esbuild arguments: how a plain SDK handler would be bundled. */
-const PLAIN_BUNDLING: nodejs.BundlingOptions = { ...BUNDLING, esbuildArgs: undefined };
+/**
+ * The construct's settings without its esbuild arguments and bundling hooks: how a plain SDK handler
+ * would be bundled.
+ */
+const PLAIN_BUNDLING: nodejs.BundlingOptions = {
+  ...BUNDLING,
+  esbuildArgs: undefined,
+  commandHooks: undefined,
+};
 
 /** The reference handler every function's init is compared with. */
 const BARE_ENTRY = path.join(PROJECT_ROOT, 'bench', 'bare-handler.ts');
@@ -106,6 +113,10 @@ async function build(
     metafile: true,
     logLevel: 'warning',
   });
+  // The construct's after-bundling commands, run as local bundling runs them (bash, in the project root).
+  for (const command of bundling.commandHooks?.afterBundling(PROJECT_ROOT, path.dirname(outfile)) ?? []) {
+    execFileSync('bash', ['-c', command], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  }
   const output = result.metafile.outputs[path.relative(PROJECT_ROOT, outfile)];
   const sdkBytes = Object.entries(output?.inputs ?? {})
     .filter(([input]) => /node_modules\/@(aws-sdk|smithy)\//.test(input))
@@ -433,11 +444,13 @@ export async function run(): Promise<string> {
     '## Cold start: module init against a bare SDK handler; AWS SDK bundled vs external',
     '',
     `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps` +
-      `${aliased ? `, esbuild arguments ${JSON.stringify(BUNDLING.esbuildArgs)}` : ''}), ` +
+      `${aliased ? `, esbuild arguments ${JSON.stringify(BUNDLING.esbuildArgs)}` : ''}` +
+      `${BUNDLING.commandHooks ? ', then its after-bundling commands (source map cut to our own sources)' : ''}), ` +
       `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` and ` +
       `Lambda's environment variables (the X-Ray tracer switches on at init only there) as deployed, ${RUNS} times per bundle, all bundles interleaved run by run; median of the in-process ` +
       '`import()` time. The reference is `bench/bare-handler.ts` (a DynamoDB client and a Document client at ' +
-      'module scope, one GetItem per call), bundled with the same settings minus esbuild arguments, i.e. as ' +
+      'module scope, one GetItem per call), bundled with the same settings minus esbuild arguments and ' +
+      'hooks, i.e. as ' +
       'a plain SDK handler with the default credential chain; "x bare" is a function\'s median over its median. ' +
       '"External" leaves `@aws-sdk/*` and `@smithy/*` to be resolved at run time from node_modules, as the ' +
       'Lambda runtime resolves them from its own copy. This machine is not a Lambda sandbox (whose init CPU ' +
