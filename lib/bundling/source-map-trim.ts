@@ -5,6 +5,7 @@
  * bundle; their stack frames show bundle positions instead of `node_modules` paths.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -52,7 +53,7 @@ export interface SourceMapV3 {
   mappings: string;
 }
 
-/** The map with only segments of sources outside `node_modules`; sources and names re-indexed. */
+/** The map with only the segments of sources `keep` accepts; sources and names re-indexed. */
 export function trimSourceMap<T extends SourceMapV3>(
   map: T,
   keep = (source: string) => !source.includes('node_modules/'),
@@ -121,9 +122,17 @@ export function trimSourceMap<T extends SourceMapV3>(
   return trimmed;
 }
 
-/** Rewrites a source map file in place. */
-export function trimSourceMapFile(file: string): void {
-  fs.writeFileSync(file, JSON.stringify(trimSourceMap(JSON.parse(fs.readFileSync(file, 'utf8')))));
+/**
+ * Rewrites a source map file in place. Sources are judged by where they are, relative to `projectRoot`:
+ * a map written inside node_modules (the benchmark's builds) names the dependencies without it.
+ */
+export function trimSourceMapFile(file: string, projectRoot = process.cwd()): void {
+  const map = JSON.parse(fs.readFileSync(file, 'utf8')) as SourceMapV3 & { sourceRoot?: string };
+  const ours = (source: string) => {
+    const resolved = path.resolve(path.dirname(file), map.sourceRoot ?? '', source);
+    return !path.relative(projectRoot, resolved).split(path.sep).includes('node_modules');
+  };
+  fs.writeFileSync(file, JSON.stringify(trimSourceMap(map, ours)));
 }
 
 /** `node --import tsx lib/bundling/source-map-trim.ts <map>...`: the construct's after-bundling step. */
