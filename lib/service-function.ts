@@ -47,7 +47,7 @@ export const CREDENTIAL_PROVIDER_ALIAS =
 /** `semver`, needed only by the X-Ray SDK's v2 patcher that never runs here (lib/bundling/semver-unused.ts). */
 export const SEMVER_ALIAS = 'semver=./lib/bundling/semver-unused.ts';
 
-/** `'it''s'`: a word for the bash that runs the bundling hooks. */
+/** One word for the bash that runs the bundling hooks, whatever the value holds. */
 const shellWord = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 
 /**
@@ -135,8 +135,7 @@ export interface ServiceFunctionProps {
  * The one way this project creates a Lambda function: Node.js 24 on ARM64, an ESM bundle built by the
  * locally installed esbuild (no Docker), minified with source maps, active X-Ray tracing, its own log
  * group with a retention, and its own role that starts with nothing but the rights to write to that log
- * group and to send trace segments. Table access is
- * added by the caller, action by action.
+ * group and to send trace segments. Table access is added by the caller, action by action.
  */
 export class ServiceFunction extends nodejs.NodejsFunction {
   readonly executionRole: iam.Role;

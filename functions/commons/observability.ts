@@ -134,10 +134,10 @@ function errorCode(body: string | undefined): unknown {
 }
 
 /** Adds one count to a metric with its own dimensions, published at once as its own EMF record. */
-function count(name: string, dimensions: Record<string, string>, value = 1): void {
+function count(name: string, dimensions: Record<string, string>): void {
   const single = metrics.singleMetric();
   single.addDimensions(dimensions);
-  single.addMetric(name, MetricUnit.Count, value);
+  single.addMetric(name, MetricUnit.Count, 1);
 }
 
 /**
