@@ -5,12 +5,13 @@
  * Module init is what a cold start adds on top of the runtime's own boot, so it is the part the bundling
  * choice can change.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Context } from 'aws-lambda';
 import * as esbuild from 'esbuild';
 import { ENV } from '#commons/config.ts';
@@ -27,6 +28,7 @@ import {
   DEFAULT_MEMORY_MB,
   handlerEntry,
   PROJECT_ROOT,
+  RUNTIME,
 } from '#lib/service-function.ts';
 import { ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
@@ -44,8 +46,50 @@ const SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 
 type Variant = 'bundled' | 'external';
 
+/**
+ * esbuild's own options for the construct's `BundlingOptions`, so this benchmark builds exactly what is
+ * deployed. `esbuildArgs` are passed to the esbuild CLI by aws-cdk-lib; the ones this project uses are
+ * translated here, and any other fails loudly instead of being left out of the measurement.
+ */
+export function esbuildOptions(bundling: nodejs.BundlingOptions): esbuild.BuildOptions {
+  const alias: Record<string, string> = {};
+  for (const [key, value] of Object.entries(bundling.esbuildArgs ?? {})) {
+    if (key !== '--alias') throw new Error(`bench/cold-start.ts does not translate esbuild argument ${key}`);
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const [from, to] = String(item).split('=');
+      if (!from || !to) throw new Error(`malformed --alias ${String(item)}`);
+      alias[from] = to;
+    }
+  }
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: bundling.target,
+    mainFields: bundling.mainFields,
+    banner: { js: bundling.banner ?? '' },
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
+    alias,
+  };
+}
+
+/**
+ * The construct's settings without its esbuild arguments and bundling hooks: how a plain SDK handler
+ * would be bundled.
+ */
+const PLAIN_BUNDLING: nodejs.BundlingOptions = {
+  ...BUNDLING,
+  esbuildArgs: undefined,
+  commandHooks: undefined,
+};
+
+/** The reference handler every function's init is compared with. */
+const BARE_ENTRY = path.join(PROJECT_ROOT, 'bench', 'bare-handler.ts');
+
 interface Build {
-  readonly handler: string;
+  readonly name: string;
   readonly variant: Variant;
   readonly file: string;
   readonly bytes: number;
@@ -54,36 +98,55 @@ interface Build {
   readonly sdkBytes: number;
 }
 
-async function build(handler: string, variant: Variant): Promise<Build> {
-  const outfile = path.join(OUT_DIR, variant, handler, 'index.mjs');
+async function build(
+  name: string,
+  entry: string,
+  variant: Variant,
+  bundling: nodejs.BundlingOptions = BUNDLING,
+): Promise<Build> {
+  const outfile = path.join(OUT_DIR, variant, name, 'index.mjs');
   const result = await esbuild.build({
-    entryPoints: [handlerEntry(handler)],
+    ...esbuildOptions(bundling),
+    entryPoints: [entry],
     absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLING.target,
-    mainFields: BUNDLING.mainFields,
-    banner: { js: BUNDLING.banner ?? '' },
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
     external: variant === 'external' ? SDK_EXTERNALS : [],
     outfile,
     metafile: true,
     logLevel: 'warning',
   });
+  // The construct's after-bundling commands, run as local bundling runs them (bash, in the project root).
+  for (const command of bundling.commandHooks?.afterBundling(PROJECT_ROOT, path.dirname(outfile)) ?? []) {
+    execFileSync('bash', ['-c', command], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  }
   const output = result.metafile.outputs[path.relative(PROJECT_ROOT, outfile)];
   const sdkBytes = Object.entries(output?.inputs ?? {})
     .filter(([input]) => /node_modules\/@(aws-sdk|smithy)\//.test(input))
     .reduce((sum, [, info]) => sum + info.bytesInOutput, 0);
   return {
-    handler,
+    name,
     variant,
     file: outfile,
     bytes: fs.statSync(outfile).size,
     mapBytes: fs.statSync(`${outfile}.map`).size,
     sdkBytes,
+  };
+}
+
+/**
+ * What Lambda sets for a function: the Powertools tracer (and the X-Ray SDK's Lambda mode) switch on
+ * only inside Lambda, so without these the cost of tracing would be left out of the measurement. Every
+ * invocation is sampled (the worst case); segments go to an X-Ray daemon address nobody listens on.
+ */
+function lambdaEnvironment(bundle: string): Record<string, string> {
+  return {
+    AWS_EXECUTION_ENV: `AWS_Lambda_${RUNTIME.name}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    LAMBDA_TASK_ROOT: path.dirname(bundle),
+    _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SESSION_TOKEN: 'bench',
   };
 }
 
@@ -99,6 +162,7 @@ function importOnce(file: string, sourceMaps: boolean): number {
         [ENV.tableName]: 'cold-start-bench',
         AWS_REGION: 'us-east-1',
         NODE_ENV: 'production',
+        ...lambdaEnvironment(file),
       },
       encoding: 'utf8',
     },
@@ -199,6 +263,8 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
   const dynamo = await startDynamoDbLocal();
   const proxy = await countingProxy(dynamo.endpoint);
   const saved = { table: process.env[ENV.tableName], endpoint: process.env[ENV.dynamoDbEndpoint] };
+  const lambda = lambdaEnvironment(bundle);
+  const savedLambda = Object.fromEntries(Object.keys(lambda).map((name) => [name, process.env[name]]));
   try {
     const table = 'cold-start-bench';
     await ensureTable(dynamo.endpoint, table);
@@ -263,6 +329,9 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
       if (result.statusCode !== 200) throw new Error(`revoke answered ${result.statusCode}: ${result.body}`);
     };
 
+    // The handler bundles load as on Lambda, tracing on (the bench's own store above was built without).
+    Object.assign(process.env, lambda);
+
     // Operations, through the counting proxy (after one warm-up call: the first one reads no differently).
     const counted = await loadHandler(bundle, table, proxy.endpoint);
     await capturingStdout(async () => revokeOnce(counted, await issue()));
@@ -297,6 +366,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
     for (const [name, value] of [
       [ENV.tableName, saved.table],
       [ENV.dynamoDbEndpoint, saved.endpoint],
+      ...Object.entries(savedLambda),
     ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -312,25 +382,53 @@ const timing = (t: Timing) => `${ms(t.median)} (min ${ms(t.min)})`;
 export async function run(): Promise<string> {
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
   const handlers = [...new Set(HTTP_FUNCTIONS.map((route) => route.name))].sort();
-  const rows: string[] = [];
-  const medians = { bundled: [] as number[], external: [] as number[] };
+  const aliased = Object.keys(BUNDLING.esbuildArgs ?? {}).length > 0;
+  // The reference: a plain SDK handler as anyone would bundle it, and (when the construct adds esbuild
+  // arguments) the same handler with the construct's exact settings, to show what those arguments buy.
+  const bare = await build('bare', BARE_ENTRY, 'bundled', PLAIN_BUNDLING);
+  const bareAliased = aliased ? await build('bare-construct-settings', BARE_ENTRY, 'bundled') : undefined;
+  const builds: { bundled: Build; external: Build }[] = [];
   for (const handler of handlers) {
-    const bundled = await build(handler, 'bundled');
-    const external = await build(handler, 'external');
-    const [b, e] = measure([
+    builds.push({
+      bundled: await build(handler, handlerEntry(handler), 'bundled'),
+      external: await build(handler, handlerEntry(handler), 'external'),
+    });
+  }
+  // One interleaved series for everything, so every ratio to the bare handler is side by side.
+  const references = [bare, ...(bareAliased ? [bareAliased] : [])];
+  const timings = measure([
+    ...references.map((b) => ({ file: b.file, sourceMaps: true })),
+    ...builds.flatMap(({ bundled, external }) => [
       { file: bundled.file, sourceMaps: true },
       { file: external.file, sourceMaps: true },
-    ]);
-    if (!b || !e) throw new Error('no timing');
+    ]),
+  ]);
+  const at = (i: number): Timing => {
+    const t = timings[i];
+    if (!t) throw new Error('no timing');
+    return t;
+  };
+  const bareTiming = at(0);
+  const ratio = (t: Timing) => `${(t.median / bareTiming.median).toFixed(2)}x`;
+  const rows: string[] = [];
+  const medians = { bundled: [] as number[], external: [] as number[] };
+  const referenceRows = references.map((b, i) => {
+    const label = i === 0 ? 'bare SDK handler (reference)' : "bare SDK handler, construct's settings";
+    return `| ${label} | ${kb(b.bytes)} (SDK ${kb(b.sdkBytes)}) | | ${timing(at(i))} | ${ratio(at(i))} | |`;
+  });
+  for (const [i, { bundled, external }] of builds.entries()) {
+    const b = at(references.length + 2 * i);
+    const e = at(references.length + 2 * i + 1);
     medians.bundled.push(b.median);
     medians.external.push(e.median);
     rows.push(
-      `| ${handler} | ${kb(bundled.bytes)} (SDK ${kb(bundled.sdkBytes)}) | ${kb(external.bytes)} | ` +
-        `${timing(b)} | ${timing(e)} |`,
+      `| ${bundled.name} | ${kb(bundled.bytes)} (SDK ${kb(bundled.sdkBytes)}) | ${kb(external.bytes)} | ` +
+        `${timing(b)} | **${ratio(b)}** | ${timing(e)} |`,
     );
   }
   // The deployed functions run with --enable-source-maps; this shows what that flag costs at init.
-  const probe = await build('revoke', 'bundled');
+  const probe = builds.find(({ bundled }) => bundled.name === 'revoke')?.bundled;
+  if (!probe) throw new Error('no revoke build');
   const [withMaps, withoutMaps] = measure([
     { file: probe.file, sourceMaps: true },
     { file: probe.file, sourceMaps: false },
@@ -345,27 +443,37 @@ export async function run(): Promise<string> {
   const bundledMean = medians.bundled.reduce((a, b) => a + b, 0) / handlers.length;
   const externalMean = medians.external.reduce((a, b) => a + b, 0) / handlers.length;
   const faster = bundledMean <= externalMean ? 'bundled' : 'external';
+  const largest = Math.max(...builds.map(({ bundled }) => bundled.bytes));
   return [
-    '## Cold start: AWS SDK bundled vs external',
+    '## Cold start: module init against a bare SDK handler; AWS SDK bundled vs external',
     '',
-    `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps), ` +
-      `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` ` +
-      `(as deployed), ${RUNS} times per variant, interleaved; median of the in-process \`import()\` time. ` +
+    `Each handler built with the construct's esbuild settings (ESM, ${BUNDLING.target}, minified, source maps` +
+      `${aliased ? `, esbuild arguments ${JSON.stringify(BUNDLING.esbuildArgs)}` : ''}` +
+      `${BUNDLING.commandHooks ? ', then its after-bundling commands (source map cut to our own sources)' : ''}), ` +
+      `then imported in a fresh \`node ${process.version}\` process with \`--enable-source-maps\` and ` +
+      `Lambda's environment variables (the X-Ray tracer switches on at init only there) as deployed, ${RUNS} times per bundle, all bundles interleaved run by run; median of the in-process ` +
+      '`import()` time. The reference is `bench/bare-handler.ts` (a DynamoDB client and a Document client at ' +
+      'module scope, one GetItem per call), bundled with the same settings minus esbuild arguments and ' +
+      'hooks, i.e. as ' +
+      'a plain SDK handler with the default credential chain; "x bare" is a function\'s median over its median. ' +
       '"External" leaves `@aws-sdk/*` and `@smithy/*` to be resolved at run time from node_modules, as the ' +
       'Lambda runtime resolves them from its own copy. This machine is not a Lambda sandbox (whose init CPU ' +
       'share depends on memory), so compare the columns, not the absolute numbers.',
     '',
-    '| Function | Bundle, SDK bundled | Bundle, SDK external | Init, SDK bundled | Init, SDK external |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| Function | Bundle, SDK bundled | Bundle, SDK external | Init, SDK bundled | x bare | Init, SDK external |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...referenceRows,
     ...rows,
-    `| **mean of medians** | | | **${ms(bundledMean)}** | **${ms(externalMean)}** |`,
+    `| **mean of medians** | largest ${kb(largest)} | | **${ms(bundledMean)}** | ` +
+      `**${(bundledMean / bareTiming.median).toFixed(2)}x** | **${ms(externalMean)}** |`,
     '',
     `Source maps (revoke, SDK bundled, .map ${kb(probe.mapBytes)}): init ${timing(withMaps)} with ` +
       `\`--enable-source-maps\`, ${timing(withoutMaps)} without.`,
     '',
     `### Warm revoke (input to the cost estimate in README.md)`,
     '',
-    `${WARM_RUNS} revokes of access tokens through the bundled revoke handler, in process, against DynamoDB ` +
+    `${WARM_RUNS} revokes of access tokens through the bundled revoke handler, in process with Lambda's ` +
+      'environment variables (X-Ray tracing on, every invocation sampled), against DynamoDB ' +
       `Local on this machine: median ${ms(warm.median)}, p90 ${ms(warm.p90)}. DynamoDB operations per revoke, ` +
       `counted on the wire: ${calls}. Log output per revoke: ${warm.logBytes} bytes. ` +
       `Deployed memory: ${DEFAULT_MEMORY_MB} MB.`,
@@ -375,4 +483,9 @@ export async function run(): Promise<string> {
       '(`BUNDLE_AWS_SDK` in lib/service-function.ts).',
     '',
   ].join('\n');
+}
+
+/** `npx tsx bench/cold-start.ts`: this benchmark alone, printed (docs/BENCHMARKS.md is left alone). */
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(await run());
 }

@@ -81,7 +81,15 @@ export interface TokenRevocationServiceProps {
 /**
  * Fields of one access log line. Only context variables that cannot carry a token: the route key is the
  * path template (`/admin/oauth2/accesstokens/{access_token}`), never `$context.path`, and no header
- * (Authorization, User-Agent) or query string appears.
+ * (Authorization, User-Agent) or query string appears. `integrationRequestId` is the Lambda request id,
+ * which the function's log lines carry as `function_request_id` (and the API request id as
+ * `correlation_id`), so an access log line leads to the function's lines and its X-Ray trace.
+ *
+ * Left out on purpose: `$context.error.message` and `$context.integrationErrorMessage`. Both are free
+ * text written by someone else (API Gateway; the function's runtime, i.e. the message of whatever error
+ * escaped the handler, which may quote a body or the raw path with a token in it), so neither can be
+ * shown never to carry request data. `status`, `integrationStatus` and the function's own log tell what
+ * failed without them.
  */
 export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   requestId: '$context.requestId',
@@ -95,8 +103,7 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   protocol: '$context.protocol',
   sourceIp: '$context.identity.sourceIp',
   iamPrincipal: '$context.identity.userArn',
-  error: '$context.error.message',
-  integrationError: '$context.integrationErrorMessage',
+  integrationRequestId: '$context.integration.requestId',
 };
 
 /** `admin-create-client` -> `AdminCreateClient`: construct ids that read like the handler folders. */
@@ -234,6 +241,12 @@ export class TokenRevocationService extends Construct {
         [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),
         ...(props.issuer !== undefined && { [ENV.issuer]: props.issuer }),
       },
+    });
+    Validations.of(fn.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords, added by the Lambda construct, ' +
+        'support no resource-level permissions, so X-Ray only accepts them on "*".',
     });
     for (const statement of tableAccessStatements(route, this.table.tableArn)) {
       fn.executionRole.addToPrincipalPolicy(statement);

@@ -1,9 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Revocation } from './domain/revocation.ts';
 import { idPrefix } from './domain/secrets.ts';
+import { countRevocation, logger } from './observability.ts';
 
-/** The one logger. Nothing may pass it a raw token, a secret or an Authorization header. */
-export const logger = new Logger({ serviceName: 'token-revocation' });
+// The logger lives with the metrics and the tracer now; re-exported so existing imports keep working.
+export { logger };
 
 /** What an audit line records of one revocation. */
 export interface AuditEntry {
@@ -21,9 +21,10 @@ export interface AuditEntry {
   readonly cascade: number;
 }
 
-/** The audit line every revocation writes, whatever route it came through. */
+/** The audit line (and the `Revocations` metric) every revocation writes, whatever route it came through. */
 export function audit(entry: AuditEntry): void {
   logger.info('token revoked', { audit: { action: 'revoke', ...entry, at: new Date().toISOString() } });
+  countRevocation(entry.tokenKind, entry.route);
 }
 
 /** Audit line of revoking every token of a client. */

@@ -205,6 +205,13 @@ describe('failures of DynamoDB', () => {
 
     const lines = await waitForLog((all) => all.some((line) => line.status === 503), logFile);
     expect(lines.some((line) => line.status === 500)).toBe(true);
+    // The outage is counted as a metric of its route (embedded metric format).
+    const unavailable = await waitForLog((all) => all.some((line) => 'StoreUnavailable' in line), logFile);
+    expect(unavailable.find((line) => 'StoreUnavailable' in line)).toMatchObject({
+      StoreUnavailable: 1,
+      route: 'POST /oauth2/introspect',
+      service: 'token-revocation',
+    });
     // Causes are logged as one line each, never as a stack trace.
     expect(readFileSync(logFile, 'utf8')).not.toMatch(/\n\s+at /);
   });

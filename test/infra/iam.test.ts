@@ -50,6 +50,16 @@ function statementsOf(template: Template, roleId: string): Statement[] {
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
+/**
+ * Active tracing's statement: X-Ray's write actions take no resource-level permissions, so "*" is the only
+ * resource they can have.
+ */
+const XRAY_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+};
+
 const tableArnOf = (template: Template) => ({
   'Fn::GetAtt': [Object.keys(template.findResources('AWS::DynamoDB::Table'))[0], 'Arn'],
 });
@@ -78,7 +88,7 @@ describe('least privilege', () => {
   const { template } = synthesize();
 
   it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
-    '%s: the role may write its own log group and perform exactly its route-table actions',
+    '%s: the role may write its own log group, send traces and perform exactly its route-table actions',
     (_key, route) => {
       const { roleId, logGroupId } = functionOf(template, route);
       const expected = [
@@ -87,6 +97,7 @@ describe('least privilege', () => {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
         },
+        XRAY_STATEMENT,
         ...expectedTableStatements(template, route),
       ];
       const actual = statementsOf(template, roleId);
@@ -94,9 +105,16 @@ describe('least privilege', () => {
     },
   );
 
-  it('never grants a wildcard action or resource, or Query on index/*', () => {
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).not.toMatch(/"Action":\s*"[^"]*\*"|"dynamodb:\*"|"Resource":\s*"\*"|\/index\/\*/);
+  it('never grants a wildcard action or resource, or Query on index/*, beyond the X-Ray writes', () => {
+    const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    const xray = JSON.stringify(normalize(XRAY_STATEMENT));
+    const others = statements.filter((statement) => JSON.stringify(normalize(statement)) !== xray);
+    expect(statements.length - others.length).toBe(HTTP_FUNCTIONS.length);
+    expect(JSON.stringify(others)).not.toMatch(
+      /"Action":\s*"[^"]*\*"|"dynamodb:\*"|"xray:|"Resource":\s*"\*"|\/index\/\*/,
+    );
   });
 
   it('uses no AWS managed policy (AWSLambdaBasicExecutionRole may write every log group)', () => {

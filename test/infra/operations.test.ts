@@ -79,6 +79,15 @@ describe('API stage', () => {
       );
     });
 
+    it('carry the Lambda request id, which leads to the function log lines of that request', () => {
+      expect(format.integrationRequestId).toBe('$context.integration.requestId');
+    });
+
+    it('never hold error messages: free text of API Gateway or the runtime, which may quote the request', () => {
+      expect(settings.Format).not.toMatch(/\$context\.error\.message|\$context\.integrationErrorMessage/);
+      expect(settings.Format).not.toMatch(/\$context\.(error|integration)\.\w*[mM]essage/);
+    });
+
     it('never hold the path, a header, the query string or the body, any of which can carry a token', () => {
       // The route key is the template (/admin/oauth2/accesstokens/{access_token}); $context.path is the value.
       const safe = new Set([
@@ -93,8 +102,7 @@ describe('API stage', () => {
         '$context.protocol',
         '$context.identity.sourceIp',
         '$context.identity.userArn',
-        '$context.error.message',
-        '$context.integrationErrorMessage',
+        '$context.integration.requestId',
       ]);
       expect(variables.filter((v) => !safe.has(v))).toEqual([]);
       expect(settings.Format).not.toMatch(/\$context\.path|\$request\.|userAgent|header|querystring|body/i);

@@ -89,11 +89,27 @@ describe('Lambda functions', () => {
     for (const fn of Object.values(functions)) {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(variables).sort()).toEqual(
-        [ENV.tableName, ENV.retryAfterSeconds, 'NODE_OPTIONS'].sort(),
+        [
+          ENV.tableName,
+          ENV.retryAfterSeconds,
+          'NODE_OPTIONS',
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_METRICS_NAMESPACE',
+        ].sort(),
       );
       expect(variables[ENV.tableName]).toEqual({ Ref: tableId });
       expect(variables[ENV.dynamoDbEndpoint]).toBeUndefined();
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'token-revocation',
+        POWERTOOLS_METRICS_NAMESPACE: 'TokenRevocation',
+      });
+    }
+  });
+
+  it('are traced actively with X-Ray', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     }
   });
 

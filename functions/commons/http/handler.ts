@@ -5,6 +5,7 @@ import { Forbidden } from '../domain/errors.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
+import { observe } from '../observability.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -107,6 +108,7 @@ export function httpHandler(
     },
   };
   return middy<HttpApiEvent, HttpApiResult, Error, RequestContext>()
+    .use(observe(name))
     .use(responses)
     .handler(async (event, context) => {
       const principal = event.requestContext.authorizer?.iam?.userArn;

@@ -1,0 +1,161 @@
+/**
+ * Logs, metrics and traces of every function: the one Powertools logger, metrics in CloudWatch embedded
+ * metric format, an X-Ray tracer, and the middlewares that bind them to each invocation.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type middy from '@middy/core';
+
+const SERVICE = 'token-revocation';
+
+/**
+ * Where API Gateway's HTTP API puts its request id: Powertools' `correlationPaths.API_GATEWAY_HTTP`.
+ * Spelled out because `@aws-lambda-powertools/logger/correlationId` brings a whole JMESPath engine
+ * (23 KiB per bundle) to follow two property names.
+ */
+export const API_GATEWAY_HTTP_REQUEST_ID = 'requestContext.requestId';
+
+/**
+ * The logger's correlation id search: a dotted path of plain property names, the only form this service
+ * uses; anything else finds nothing.
+ */
+export function searchPath(expression: string, data: unknown): unknown {
+  let value = data;
+  for (const name of expression.split('.')) {
+    if (!/^\w+$/.test(name) || typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+/** The one logger. Nothing may pass it a raw token, a secret or an Authorization header. */
+export const logger = new Logger({ serviceName: SERVICE, correlationIdSearchFn: searchPath });
+
+/** Metrics of the service, written to the function's log in embedded metric format. */
+export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: SERVICE });
+
+/**
+ * X-Ray tracer. It switches itself off outside Lambda (no `AWS_EXECUTION_ENV`) and under
+ * `POWERTOOLS_TRACE_ENABLED=false`, and then also tells the X-Ray SDK not to complain about a missing
+ * segment, so the local server and the tests run without tracing and without its warnings.
+ */
+export const tracer = new Tracer({ serviceName: SERVICE });
+
+/**
+ * Records the SDK calls of a DynamoDB client as X-Ray subsegments (operation, table, latency, retries;
+ * X-Ray's own allow-list keeps item keys and values out). The client itself when tracing is off.
+ */
+export function traceDynamoClient<T>(client: T): T {
+  return tracer.isTracingEnabled() ? tracer.captureAWSv3Client(client) : client;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the middlewares work on any event and result.
+type Middleware = middy.MiddlewareObj<any, any, Error, any>;
+
+/**
+ * The middlewares every HTTP handler runs first (so their `after`/`onError` run last): log lines carry
+ * the Lambda context and the API Gateway request id as `correlation_id`; metrics stored during the
+ * invocation are flushed, plus a `ColdStart` metric once per execution environment; the handler runs in
+ * its own X-Ray subsegment, its response never recorded.
+ *
+ * @param functionName - The function's handler folder (`revoke`): the `function_name` dimension of the
+ *   `ColdStart` metric, the same in every stack (Lambda's own names carry a generated suffix).
+ */
+export function observe(functionName: string): Middleware[] {
+  const context = injectLambdaContext(logger, {
+    correlationIdPath: API_GATEWAY_HTTP_REQUEST_ID,
+    // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the Authorization header,
+    // tokens and client secrets.
+    logEvent: false,
+  });
+
+  // Not Powertools' logMetrics(): its flush warns "No application metrics to publish" on stderr whenever
+  // an invocation stored none (most requests), and its cold-start metric is dimensioned by Lambda's
+  // generated function name. This flushes only what there is, and names the cold start by handler.
+  const publishIfAny = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  const afterResponse = (request: middy.Request) => {
+    countOutcome(request.event as { routeKey?: string }, request.response as HttpOutcome | undefined);
+    publishIfAny();
+  };
+  const metricsMiddleware: Middleware = {
+    before: () => metrics.captureColdStartMetric(functionName),
+    after: afterResponse,
+    onError: afterResponse,
+  };
+
+  // Responses hold tokens (token endpoint, admin mint) and introspection data: never trace them.
+  const trace = captureLambdaHandler(tracer, { captureResponse: false });
+  const traceMiddleware: Middleware = {
+    before: (request) => trace.before?.(request),
+    after: (request) => trace.after?.(request),
+    onError: (request) => {
+      // By now the HTTP layer has answered the error. A 4xx is the caller's mistake: X-Ray's error flag,
+      // not a fault with the exception attached, or every bad request would show as a fault.
+      const status = (request.response as { statusCode?: number } | undefined)?.statusCode ?? 500;
+      if (status >= 500) return trace.onError?.(request);
+      if (tracer.isTracingEnabled()) tracer.getSegment()?.addErrorFlag();
+      return trace.after?.(request);
+    },
+  };
+
+  return [context, metricsMiddleware, traceMiddleware];
+}
+
+/** The parts of an API Gateway payload 2.0 result that tell what happened. */
+interface HttpOutcome {
+  statusCode?: number;
+  body?: string;
+}
+
+/**
+ * Counts the outcomes the contract defines by their answer, whichever code path produced them: 503 is
+ * the store being unavailable, 401 `invalid_client` a failed client authentication (RFC 6749 5.2).
+ */
+function countOutcome(event: { routeKey?: string }, response: HttpOutcome | undefined): void {
+  const route = event.routeKey;
+  if (!route || !response) return;
+  if (response.statusCode === 503) countStoreUnavailable(route);
+  else if (response.statusCode === 401 && errorCode(response.body) === 'invalid_client') {
+    countFailedClientAuthentication(route);
+  }
+}
+
+function errorCode(body: string | undefined): unknown {
+  try {
+    return (JSON.parse(body ?? '') as { error?: unknown }).error;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds one count to a metric with its own dimensions, published at once as its own EMF record. */
+function count(name: string, dimensions: Record<string, string>): void {
+  const single = metrics.singleMetric();
+  single.addDimensions(dimensions);
+  single.addMetric(name, MetricUnit.Count, 1);
+}
+
+/**
+ * Counts revoked tokens (`Revocations`, dimensions `kind` and `route`).
+ *
+ * @param kind - `access`, `refresh`, or `all` for every token of a client.
+ * @param route - Route key the revocation came through (`POST /oauth2/revoke`).
+ */
+export function countRevocation(kind: string, route: string): void {
+  count('Revocations', { kind, route });
+}
+
+/** Counts a failed OAuth client authentication (`FailedClientAuthentications`, dimension `route`). */
+export function countFailedClientAuthentication(route: string): void {
+  count('FailedClientAuthentications', { route });
+}
+
+/** Counts a request answered 503 because DynamoDB was unavailable (`StoreUnavailable`, dimension `route`). */
+export function countStoreUnavailable(route: string): void {
+  count('StoreUnavailable', { route });
+}
