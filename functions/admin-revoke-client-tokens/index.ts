@@ -7,7 +7,7 @@ import { clock, store } from '#commons/runtime.ts';
 export const handler = httpHandler('admin-revoke-client-tokens', { errors: 'admin' }, async (request) => {
   const clientId = request.pathParameters.clientId ?? '';
   request.log.clientId = clientId;
-  const revokedTokens = await forClient(clientId, (id) => revokeClientTokens(store, clock, id));
-  auditClientTokens(request.routeKey, request.principal ?? '', clientId, revokedTokens);
-  return jsonResult(200, { revokedTokens });
+  const revoked = await forClient(clientId, (id) => revokeClientTokens(store, clock, id));
+  auditClientTokens(request.routeKey, request.principal ?? '', clientId, revoked.cascade);
+  return jsonResult(200, { revokedTokens: revoked.cascade });
 });

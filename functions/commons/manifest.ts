@@ -50,33 +50,39 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
 
-const READ_TOKEN: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
-const CASCADE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
+/** The one consistent read that decides a token's activity (token, client, grant, subject cut-off). */
+const READ_STATE: DynamoAction[] = ['dynamodb:BatchGetItem'];
+/** Authenticating a caller reads its client item. */
+const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
+/** A grant's revocation: the mark, then the sweep of its tokens through the grant index. */
+const REVOKE_GRANT: DynamoAction[] = ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
+const SWEEP: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
 
-const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
-  type: 'http',
-  method,
-  path,
-  auth,
-});
+const http = (
+  method: HttpTrigger['method'],
+  path: string,
+  auth: HttpTrigger['auth'],
+): HttpTrigger => ({ type: 'http', method, path, auth });
 
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'token',
     trigger: http('POST', '/oauth2/token', 'none'),
-    tableActions: [...READ_TOKEN, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-    indexes: [],
+    // client_credentials: a put; refresh: the read, then one transaction (Update, ConditionCheck, Put);
+    // reuse detection revokes the grant.
+    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', ...REVOKE_GRANT],
+    indexes: ['byGrant'],
   },
   {
     name: 'revoke',
     trigger: http('POST', '/oauth2/revoke', 'none'),
-    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
-    indexes: ['byRefreshToken'],
+    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:DeleteItem', ...REVOKE_GRANT],
+    indexes: ['byGrant'],
   },
   {
     name: 'introspect',
     trigger: http('POST', '/oauth2/introspect', 'none'),
-    tableActions: READ_TOKEN,
+    tableActions: [...AUTH, ...READ_STATE],
     indexes: [],
   },
   {
@@ -100,32 +106,44 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'invalidate',
     trigger: http('DELETE', '/oauth/token', 'none'),
-    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    tableActions: [...READ_STATE, 'dynamodb:DeleteItem'],
     indexes: [],
   },
   {
     name: 'admin-delete-client',
     trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
-    tableActions: ['dynamodb:DeleteItem', ...CASCADE],
+    tableActions: ['dynamodb:DeleteItem', ...SWEEP],
     indexes: ['byClient'],
   },
   {
     name: 'admin-revoke-client-tokens',
     trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
-    tableActions: ['dynamodb:UpdateItem', ...CASCADE],
+    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
     indexes: ['byClient'],
+  },
+  {
+    name: 'admin-revoke-subject-tokens',
+    trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
+    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
+    indexes: ['bySubject'],
+  },
+  {
+    name: 'admin-global-token-revocation',
+    trigger: http('POST', '/admin/global-token-revocation', 'iam'),
+    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
+    indexes: ['bySubject'],
   },
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
-    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
+    tableActions: [...READ_STATE, 'dynamodb:DeleteItem'],
     indexes: [],
   },
   {
     name: 'admin-delete-refresh-token',
     trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
-    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
-    indexes: ['byRefreshToken'],
+    tableActions: [...READ_STATE, ...REVOKE_GRANT],
+    indexes: ['byGrant'],
   },
   {
     name: 'metadata',

@@ -1,7 +1,7 @@
 import { authenticateClient } from '#commons/domain/client-auth.ts';
 import { InvalidClient } from '#commons/domain/errors.ts';
 import { introspect } from '#commons/domain/introspection.ts';
-import { hashSecret } from '#commons/domain/secrets.ts';
+import { presentToken } from '#commons/domain/token-format.ts';
 import { presentedCredentials } from '#commons/http/client-credentials.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
@@ -10,11 +10,11 @@ import { clock, store } from '#commons/runtime.ts';
 /** POST /oauth2/introspect (RFC 7662), for confidential clients (resource servers register as clients). */
 export const handler = httpHandler('introspect', { errors: 'oauth' }, async (request) => {
   const params = parseForm(request.headers['content-type'], request.body);
-  const tokenId = hashSecret(checkTokenSyntax(required(params, 'token')));
-  const presented = presentedCredentials(request.headers.authorization, params);
-  const { client, method } = await authenticateClient(store, presented);
+  const presented = presentToken(checkTokenSyntax(required(params, 'token')));
+  const credentials = presentedCredentials(request.headers.authorization, params);
+  const { client, method } = await authenticateClient(store, credentials);
   if (method === 'none') throw new InvalidClient('introspection requires client authentication');
   request.log.clientId = client.clientId;
-  request.log.tokenId = tokenId;
-  return jsonResult(200, await introspect(store, clock, tokenId, client));
+  request.log.tokenId = presented.id;
+  return jsonResult(200, await introspect(store, clock, presented));
 });

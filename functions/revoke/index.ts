@@ -1,6 +1,6 @@
 import { authenticateClient } from '#commons/domain/client-auth.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
-import { hashSecret } from '#commons/domain/secrets.ts';
+import { presentToken } from '#commons/domain/token-format.ts';
 import { presentedCredentials } from '#commons/http/client-credentials.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { emptyResult, httpHandler } from '#commons/http/handler.ts';
@@ -8,19 +8,19 @@ import { auditRevocation } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
 
 /**
- * POST /oauth2/revoke (RFC 7009). The token_type_hint is validated nowhere and needed nowhere: tokens of
- * both kinds share one key space, so the single lookup always covers both.
+ * POST /oauth2/revoke (RFC 7009). The token_type_hint is validated nowhere and needed nowhere: the token's
+ * own prefix says its kind, so a wrong hint cannot mislead and a missing one costs nothing.
  */
 export const handler = httpHandler('revoke', { errors: 'oauth' }, async (request) => {
   const params = parseForm(request.headers['content-type'], request.body);
-  const tokenId = hashSecret(checkTokenSyntax(required(params, 'token')));
+  const presented = presentToken(checkTokenSyntax(required(params, 'token')));
   const { client } = await authenticateClient(
     store,
     presentedCredentials(request.headers.authorization, params),
   );
   request.log.clientId = client.clientId;
-  request.log.tokenId = tokenId;
-  const revocation = await revokeForClient(store, clock, client, tokenId);
+  request.log.tokenId = presented.id;
+  const revocation = await revokeForClient(store, clock, client, presented);
   if (revocation) auditRevocation(request.routeKey, client.clientId, revocation);
   return emptyResult();
 });

@@ -1,10 +1,11 @@
 import { authenticateClient } from '#commons/domain/client-auth.ts';
 import { UnsupportedGrantType } from '#commons/domain/errors.ts';
-import { hashSecret } from '#commons/domain/secrets.ts';
+import { presentToken } from '#commons/domain/token-format.ts';
 import { clientCredentialsGrant, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { presentedCredentials } from '#commons/http/client-credentials.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
+import { auditReuse } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
 
 /** POST /oauth2/token (RFC 6749): client_credentials and refresh_token grants. */
@@ -14,9 +15,9 @@ export const handler = httpHandler('token', { errors: 'oauth' }, async (request)
   if (grantType !== 'client_credentials' && grantType !== 'refresh_token') {
     throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
   }
-  const refreshTokenId =
+  const refreshToken =
     grantType === 'refresh_token'
-      ? hashSecret(checkTokenSyntax(required(params, 'refresh_token'), 'refresh_token'))
+      ? presentToken(checkTokenSyntax(required(params, 'refresh_token'), 'refresh_token'))
       : undefined;
   const { client } = await authenticateClient(
     store,
@@ -24,12 +25,14 @@ export const handler = httpHandler('token', { errors: 'oauth' }, async (request)
   );
   request.log.clientId = client.clientId;
   const scope = params.get('scope');
-  if (refreshTokenId === undefined) {
+  if (refreshToken === undefined) {
     const issued = await clientCredentialsGrant(store, clock, client, scope);
     request.log.tokenId = issued.accessTokenId;
     return jsonResult(200, issued.response);
   }
-  request.log.tokenId = refreshTokenId;
-  const issued = await refreshTokenGrant(store, clock, client, refreshTokenId, scope);
+  request.log.tokenId = refreshToken.id;
+  const issued = await refreshTokenGrant(store, clock, client, refreshToken, scope, (reuse) =>
+    auditReuse(request.routeKey, reuse),
+  );
   return jsonResult(200, issued.response);
 });

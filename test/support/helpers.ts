@@ -80,6 +80,8 @@ export interface RegisteredClient {
   scopes: string[];
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  refreshTokenRotation: boolean;
+  refreshTokenReuseGraceSeconds: number;
   createdAt: number;
 }
 
@@ -111,6 +113,27 @@ export async function clientCredentials(client: RegisteredClient, scope?: string
   const response = await postForm('/oauth2/token', params, { auth: [client.clientId, client.clientSecret] });
   if (response.status !== 200) throw new Error(`token request failed: ${response.text}`);
   return response.json as Tokens;
+}
+
+/**
+ * The tokens of a new grant: an access token and a refresh token, minted through the admin API as an
+ * upstream authorization server hands a signed-in user's tokens over (client_credentials issues no refresh
+ * token, RFC 6749 4.4.3). The client must be allowed the refresh_token grant.
+ */
+export async function grantTokens(
+  client: RegisteredClient,
+  options: { scope?: string; subject?: string } = {},
+): Promise<Tokens & { refresh_token: string }> {
+  const response = await admin('POST', '/admin/tokens', {
+    clientId: client.clientId,
+    refreshToken: true,
+    ...options,
+  });
+  const tokens = response.json as Tokens;
+  if (response.status !== 201 || tokens.refresh_token === undefined) {
+    throw new Error(`grant mint failed: ${JSON.stringify(response.json)}`);
+  }
+  return tokens as Tokens & { refresh_token: string };
 }
 
 /** A refresh grant; returns the raw response. */

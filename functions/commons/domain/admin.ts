@@ -52,7 +52,7 @@ export async function revokeSubjectTokens(
   store: Store,
   clock: Clock,
   subject: string,
-): Promise<{ subject: string; tokensRevokedBefore: number; cascade: number }> {
+): Promise<{ subject: string; subjectKey: string; tokensRevokedBefore: number; cascade: number }> {
   const at = clock();
   const subjectKey = subjectKeyOf(subject);
   await store.cutOffSubject({
@@ -60,7 +60,8 @@ export async function revokeSubjectTokens(
     tokensRevokedBefore: at,
     expiresAt: Math.floor(at / 1000) + LONGEST_TOKEN_LIFETIME_SECONDS,
   });
-  return { subject, tokensRevokedBefore: at, cascade: await store.deleteTokensOfSubject(subjectKey, at) };
+  const cascade = await store.deleteTokensOfSubject(subjectKey, at);
+  return { subject, subjectKey, tokensRevokedBefore: at, cascade };
 }
 
 /**

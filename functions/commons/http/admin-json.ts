@@ -141,6 +141,32 @@ export function readMintRequest(input: JsonObject): MintRequest {
   };
 }
 
+/** A subject named in an admin path; longer than any token's subject is an error, not a no-op. */
+export function readSubject(subject: string | undefined): string {
+  if (subject === undefined || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
+    throw new InvalidInput('subject', `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+  }
+  return subject;
+}
+
+/**
+ * draft-parecki-oauth-global-token-revocation: the subject of `{"sub_id": ...}`, an RFC 9493 subject
+ * identifier of format `opaque` (`id`) or `iss_sub` (`iss` must be this service's issuer). Anything else is
+ * `InvalidRequest`.
+ */
+export function readGlobalRevocation(input: JsonObject, issuer: string | undefined): string {
+  const subId = input.sub_id;
+  if (typeof subId !== 'object' || subId === null || Array.isArray(subId)) {
+    throw new InvalidRequest('sub_id must be an RFC 9493 subject identifier');
+  }
+  const { format, id, iss, sub } = subId as Record<string, unknown>;
+  const subject = format === 'opaque' ? id : format === 'iss_sub' && iss === issuer ? sub : undefined;
+  if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
+    throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
+  }
+  return subject;
+}
+
 /** The client as the admin API shows it: never its secret or secret hash. */
 export function clientView(client: Client) {
   return {

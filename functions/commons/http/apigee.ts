@@ -1,15 +1,15 @@
 import { type Missing, NotFound } from '../domain/errors.ts';
-import type { TokenRecord } from '../domain/model.ts';
-import { hashSecret } from '../domain/secrets.ts';
+import type { PresentedToken, TokenRecord } from '../domain/model.ts';
+import { presentToken } from '../domain/token-format.ts';
 import { isWellFormedToken } from './form.ts';
 
 /**
- * The id of a token named in an Apigee-style admin path. Apigee answers a malformed token as an unknown
- * one, and so does this service, before any table read.
+ * A token named in an Apigee-style admin path. Apigee answers a malformed token as an unknown one, and so
+ * does this service, before any table read.
  */
-export function apigeeTokenId(raw: string, kind: Missing & `${string}_token`): string {
+export function apigeeToken(raw: string, kind: Missing & `${string}_token`): PresentedToken {
   if (!isWellFormedToken(raw)) throw new NotFound(kind);
-  return hashSecret(raw);
+  return presentToken(raw);
 }
 
 /**

@@ -15,8 +15,11 @@ import {
   StoreUnavailable,
 } from '../domain/errors.ts';
 
-/** Which wire format a route's errors take. */
-export type ErrorProfile = 'oauth' | 'bearer' | 'admin' | 'apigee';
+/**
+ * Which wire format a route's errors take. `global-revocation`: the admin API's errors, but a refused
+ * request is the draft's bare `{"error":"invalid_request"}`.
+ */
+export type ErrorProfile = 'oauth' | 'bearer' | 'admin' | 'apigee' | 'global-revocation';
 
 export interface ErrorResponse {
   readonly statusCode: number;
@@ -92,7 +95,7 @@ function oauthError(error: DomainError, profile: 'oauth' | 'bearer'): ErrorRespo
   }
 }
 
-function adminError(error: DomainError, profile: 'admin' | 'apigee'): ErrorResponse | undefined {
+function adminError(error: DomainError, profile: ErrorProfile): ErrorResponse | undefined {
   if (error instanceof NotFound) {
     const apigee = APIGEE_NOT_FOUND[error.what];
     if (profile === 'apigee' && apigee !== undefined) {
@@ -124,6 +127,9 @@ export function errorResponse(
   if (error instanceof MissingBearerCredential) {
     // RFC 6750 3.1: no error code or other information when no credential was sent; empty body.
     return { statusCode: 401, headers: { 'WWW-Authenticate': BEARER_REALM } };
+  }
+  if (profile === 'global-revocation' && (error instanceof InvalidRequest || error instanceof InvalidInput)) {
+    return oauth(400, 'invalid_request');
   }
   if (error instanceof DomainError) {
     const mapped =
