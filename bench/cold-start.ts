@@ -17,7 +17,8 @@ import * as esbuild from 'esbuild';
 import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import type { TokenRecord } from '#commons/domain/model.ts';
-import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
+import { hashSecret } from '#commons/domain/secrets.ts';
+import { formatToken } from '#commons/domain/token-format.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
@@ -281,7 +282,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
     if (!route) throw new Error('no revoke route');
 
     const issue = async (): Promise<string> => {
-      const raw = mintSecret();
+      const raw = formatToken({ kind: 'access', clientId: client.clientId });
       const now = Date.now();
       const token: TokenRecord = {
         id: hashSecret(raw),
@@ -294,7 +295,7 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
         refreshCount: 0,
         lastModifiedAt: now,
       };
-      if (!(await store.putTokens([token]))) throw new Error('token not stored');
+      if (!(await store.putAccessToken(token))) throw new Error('token not stored');
       return raw;
     };
     const event = (raw: string): HttpApiEvent => ({

@@ -1,22 +1,34 @@
 /**
- * What immediate, complete revocation costs, measured side by side on one DynamoDB Local:
- * - the cascade of a refresh token with N access tokens: our index query + BatchWriteItem sweep against
- *   the naive one DeleteItem per child;
- * - an introspection read: our token read + one consistent BatchGetItem of its client and refresh token
- *   (what makes a child dead the moment its parent is revoked) against a bare GetItem of the token.
- * DynamoDB Local is not DynamoDB: absolute times differ on AWS, the round-trip counts and ratios carry over.
+ * What the service's hot paths cost against the raw DynamoDB calls they cannot do without, measured side
+ * by side (interleaved) on one DynamoDB Local, with every DynamoDB round trip counted on the wire:
+ * - introspection of an access token in a grant with a subject vs one raw consistent BatchGetItem of the
+ *   same four keys (token, client, grant, subject cut-off) and vs one raw GetItem;
+ * - RFC 7009 revoke of the caller's own access token (client already authenticated: a warm client cache)
+ *   vs one raw conditional DeleteItem;
+ * - a client_credentials grant (warm client cache) vs one raw PutItem;
+ * - a grant's cascade: index query + BatchWriteItem vs one DeleteItem per token.
+ * DynamoDB Local is not DynamoDB: absolute times differ on AWS; round trips and ratios carry over.
  */
-import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { newClient } from '#commons/domain/clients.ts';
-import type { TokenRecord } from '#commons/domain/model.ts';
-import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { findActiveToken } from '#commons/domain/tokens.ts';
+import { introspect } from '#commons/domain/introspection.ts';
+import type { PresentedToken } from '#commons/domain/model.ts';
+import { revokeForClient } from '#commons/domain/revocation.ts';
+import { formatToken, presentToken } from '#commons/domain/token-format.ts';
+import { clientCredentialsGrant, issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
-const CHILDREN = Number(process.env.BENCH_CASCADE_CHILDREN ?? 100);
+const GRANT_TOKENS = Number(process.env.BENCH_CASCADE_CHILDREN ?? 100);
 const CASCADE_ROUNDS = Number(process.env.BENCH_CASCADE_ROUNDS ?? 7);
 const READS = Number(process.env.BENCH_READS ?? 500);
 const TABLE = 'bench';
@@ -40,10 +52,22 @@ export async function run(): Promise<string> {
   const dynamo = await startDynamoDbLocal();
   try {
     await ensureTable(dynamo.endpoint, TABLE);
-    const store = new DynamoStore({
-      tableName: TABLE,
-      client: createDynamoClient({ endpoint: dynamo.endpoint }),
-    });
+    const dynamoClient = createDynamoClient({ endpoint: dynamo.endpoint });
+    // Round trips on the wire: every command the store's client sends.
+    let sent = 0;
+    dynamoClient.middlewareStack.add(
+      (next) => async (args) => {
+        sent++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRoundTrips' },
+    );
+    const roundTrips = async (fn: () => Promise<unknown>) => {
+      const before = sent;
+      await fn();
+      return sent - before;
+    };
+    const store = new DynamoStore({ tableName: TABLE, client: dynamoClient });
     const doc = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint));
     const clock = () => Date.now();
     const { client } = newClient(
@@ -51,90 +75,208 @@ export async function run(): Promise<string> {
       clock(),
     );
     await store.createClient(client);
-
-    const record = (kind: TokenRecord['kind'], extra: Partial<TokenRecord> = {}): TokenRecord => ({
-      id: hashSecret(mintSecret()),
-      kind,
-      clientId: client.clientId,
-      scope: '',
-      issuedAt: clock(),
-      expiresAt: Math.floor(clock() / 1000) + 3600,
-      grantType: 'client_credentials',
-      refreshCount: 0,
-      lastModifiedAt: clock(),
-      ...extra,
-    });
-    /** A refresh token with CHILDREN access tokens minted from it. */
-    const family = async () => {
-      const parent = record('refresh');
-      await store.putTokens([parent]);
-      const children = Array.from({ length: CHILDREN }, () =>
-        record('access', { refreshTokenId: parent.id, refreshExpiresAt: parent.expiresAt }),
-      );
-      for (let i = 0; i < children.length; i += 20) {
-        await Promise.all(
-          children.slice(i, i + 20).map((c) => store.putRefreshedAccessToken(c, parent, clock())),
-        );
-      }
-      return { parent, children };
+    const grant = async (subject?: string) => {
+      const issued = await issueTokens(store, clock, client, {
+        scope: undefined,
+        withRefreshToken: true,
+        grantType: 'external',
+        ...(subject !== undefined && { subject }),
+      });
+      if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
+      return {
+        grantId: issued.grantId,
+        access: presentToken(issued.response.access_token),
+        refresh: presentToken(issued.response.refresh_token),
+      };
+    };
+    /** An access token of the client, written as a raw item (for the raw side of a comparison). */
+    const rawAccessItem = () => {
+      const presented = presentToken(formatToken({ kind: 'access', clientId: client.clientId }));
+      const now = clock();
+      return tokenToItem({
+        id: presented.id,
+        kind: 'access',
+        clientId: client.clientId,
+        scope: '',
+        issuedAt: now,
+        expiresAt: Math.floor(now / 1000) + 3600,
+        grantType: 'client_credentials',
+        refreshCount: 0,
+        lastModifiedAt: now,
+      });
     };
 
+    // Introspection: ours vs the raw reads it is made of.
+    const user = await grant('alice');
+    const refs = user.access.refs;
+    if (!refs?.grantId || !refs.subjectKey) throw new Error('no refs');
+    const fourKeys = [
+      tokenKey(user.access.id),
+      clientKey(client.clientId),
+      grantKey(refs.grantId),
+      subjectKey(refs.subjectKey),
+    ];
+    const ours: number[] = [];
+    const rawBatch: number[] = [];
+    const rawGet: number[] = [];
+    for (let i = 0; i < READS; i++) {
+      ours.push(await timed(() => introspect(store, clock, user.access)));
+      rawBatch.push(
+        await timed(() =>
+          doc.send(
+            new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: fourKeys, ConsistentRead: true } } }),
+          ),
+        ),
+      );
+      rawGet.push(
+        await timed(() =>
+          doc.send(new GetCommand({ TableName: TABLE, Key: tokenKey(user.access.id), ConsistentRead: true })),
+        ),
+      );
+    }
+
+    // Revoke of an access token of the caller vs one raw conditional DeleteItem.
+    const revokeOurs: number[] = [];
+    const revokeRaw: number[] = [];
+    for (let i = 0; i < READS; i++) {
+      const issued = await clientCredentialsGrant(store, clock, client);
+      const mine: PresentedToken = presentToken(issued.response.access_token);
+      const item = rawAccessItem();
+      await doc.send(new PutCommand({ TableName: TABLE, Item: item }));
+      revokeOurs.push(await timed(() => revokeForClient(store, clock, client, mine)));
+      revokeRaw.push(
+        await timed(() =>
+          doc.send(
+            new DeleteCommand({
+              TableName: TABLE,
+              Key: { [PARTITION_KEY]: item[PARTITION_KEY] },
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+            }),
+          ),
+        ),
+      );
+    }
+
+    // client_credentials vs one raw PutItem of a token item.
+    const ccOurs: number[] = [];
+    const ccRaw: number[] = [];
+    for (let i = 0; i < READS; i++) {
+      ccOurs.push(await timed(() => clientCredentialsGrant(store, clock, client)));
+      const item = rawAccessItem();
+      ccRaw.push(await timed(() => doc.send(new PutCommand({ TableName: TABLE, Item: item }))));
+    }
+
+    // Round trips per route, with the client already authenticated (a warm client cache; a cold one adds
+    // one GetItem of the caller's client on token, revoke and introspect).
+    const trips: [string, number][] = [];
+    const tripsGrant = await grant('bob');
+    trips.push([
+      'POST /oauth2/introspect',
+      await roundTrips(() => introspect(store, clock, tripsGrant.access)),
+    ]);
+    trips.push([
+      'POST /oauth2/token (client_credentials)',
+      await roundTrips(() => clientCredentialsGrant(store, clock, client)),
+    ]);
+    trips.push([
+      'POST /oauth2/token (refresh_token)',
+      await roundTrips(() =>
+        refreshTokenGrant(store, clock, client, tripsGrant.refresh, undefined, () => {}),
+      ),
+    ]);
+    trips.push([
+      'POST /oauth2/revoke (access token)',
+      await roundTrips(() => revokeForClient(store, clock, client, tripsGrant.access)),
+    ]);
+    const unknown = presentToken(
+      formatToken({ kind: 'access', clientId: client.clientId }).replace(/.$/, '_'),
+    );
+    trips.push([
+      'POST /oauth2/revoke (bad checksum)',
+      await roundTrips(() => revokeForClient(store, clock, client, unknown)),
+    ]);
+
+    // A grant's cascade: the sweep vs one DeleteItem per token.
+    const family = async () => {
+      const g = await grant();
+      for (let i = 0; i < GRANT_TOKENS - 2; i += 20) {
+        await Promise.all(
+          Array.from({ length: Math.min(20, GRANT_TOKENS - 2 - i) }, () =>
+            refreshTokenGrant(store, clock, client, g.refresh, undefined, () => {}),
+          ),
+        );
+      }
+      return g;
+    };
     const swept: number[] = [];
     const oneByOne: number[] = [];
     for (let round = 0; round < CASCADE_ROUNDS; round++) {
       const a = await family();
-      swept.push(await timed(() => store.deleteAccessTokensOf(a.parent.id)));
+      swept.push(await timed(() => store.deleteTokensOfGrant(a.grantId)));
       const b = await family();
+      const ids = await collectGrantIds(store, b.grantId);
       oneByOne.push(
         await timed(async () => {
-          for (const child of b.children) {
-            await doc.send(new DeleteCommand({ TableName: TABLE, Key: { [PARTITION_KEY]: child.id } }));
-          }
+          for (const id of ids) await doc.send(new DeleteCommand({ TableName: TABLE, Key: tokenKey(id) }));
         }),
       );
-    }
-
-    const raw = mintSecret();
-    const parent = record('refresh');
-    const child = record('access', {
-      id: hashSecret(raw),
-      refreshTokenId: parent.id,
-      refreshExpiresAt: parent.expiresAt,
-    });
-    await store.putTokens([parent, child]);
-    const full: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < READS; i++) {
-      full.push(await timed(() => findActiveToken(store, clock, child.id)));
-      bare.push(await timed(() => store.getToken(child.id)));
     }
     doc.destroy();
 
     const ms = (v: number) => v.toFixed(2);
-    const sweptMs = median(swept);
-    const oneByOneMs = median(oneByOne);
-    return `## Revocation cost (DynamoDB Local)
+    const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
+    const row = (name: string, trips: string, values: number[]) =>
+      `| ${name} | ${trips} | ${ms(median(values))} | ${ms(percentile(values, 0.99))} |`;
+    return `## Hot paths against raw DynamoDB (DynamoDB Local)
 
-Cascade of one refresh token with ${CHILDREN} access tokens, median of ${CASCADE_ROUNDS} rounds:
+${READS} calls each, interleaved with their raw counterpart.
+
+| call | round trips | p50 ms | p99 ms |
+| --- | --- | --- | --- |
+${row('introspect an access token of a grant with a subject (ours)', '1', ours)}
+${row('raw consistent BatchGetItem of the same 4 keys', '1', rawBatch)}
+${row('raw consistent GetItem of the token alone', '1', rawGet)}
+${row('revoke an access token of the caller (ours)', '1', revokeOurs)}
+${row('raw conditional DeleteItem', '1', revokeRaw)}
+${row('client_credentials grant (ours)', '1', ccOurs)}
+${row('raw PutItem of a token item', '1', ccRaw)}
+
+Ratios (p50): introspect / raw BatchGetItem **${ratio(ours, rawBatch)}x**, introspect / raw GetItem of the token
+alone **${ratio(ours, rawGet)}x**; revoke / raw DeleteItem **${ratio(revokeOurs, revokeRaw)}x**;
+client_credentials / raw PutItem **${ratio(ccOurs, ccRaw)}x**.
+
+DynamoDB round trips per route, counted on the wire, client already authenticated (a cold client cache
+adds one GetItem on token, revoke and introspect):
+
+| route | round trips |
+| --- | --- |
+${trips.map(([name, n]) => `| ${name} | ${n} |`).join('\n')}
+
+Cascade of one grant with ${GRANT_TOKENS} token items, median of ${CASCADE_ROUNDS} rounds:
 
 | sweep | round trips | median ms |
 | --- | --- | --- |
-| index query + BatchWriteItem (ours) | 1 + ${Math.ceil(CHILDREN / 25)} | ${ms(sweptMs)} |
-| one DeleteItem per access token | ${CHILDREN} | ${ms(oneByOneMs)} |
+| index query + BatchWriteItem (ours) | 1 + ${Math.ceil(GRANT_TOKENS / 25)} | ${ms(median(swept))} |
+| one DeleteItem per token | ${GRANT_TOKENS} | ${ms(median(oneByOne))} |
 
-Ratio one-by-one / ours: **${(oneByOneMs / sweptMs).toFixed(1)}x**.
-
-Introspection read of an access token with a refresh token, ${READS} reads each, interleaved:
-
-| read | round trips | p50 ms | p99 ms |
-| --- | --- | --- | --- |
-| token + consistent BatchGetItem of client and refresh token (ours) | 2 | ${ms(median(full))} | ${ms(percentile(full, 0.99))} |
-| bare GetItem of the token (no immediate cascade) | 1 | ${ms(median(bare))} | ${ms(percentile(bare, 0.99))} |
-
-Ratio ours / bare (p50): **${(median(full) / median(bare)).toFixed(2)}x**: the price of an access token being dead
-the moment its refresh token or client is revoked, whatever the index has caught up with.
+Ratio one-by-one / ours: **${(median(oneByOne) / median(swept)).toFixed(1)}x**.
 `;
   } finally {
     await dynamo.stop();
   }
+}
+
+/** The ids of a grant's tokens, through the same index the sweep uses (for the one-by-one side). */
+async function collectGrantIds(store: DynamoStore, grantId: string): Promise<string[]> {
+  const ids: string[] = [];
+  const probe = Object.create(store, {
+    batchDelete: {
+      value: async (keys: Record<string, unknown>[]) => {
+        for (const key of keys) ids.push(String(key[PARTITION_KEY]));
+      },
+    },
+  }) as DynamoStore;
+  await probe.deleteTokensOfGrant(grantId);
+  return ids;
 }

@@ -9,6 +9,7 @@ import {
   baseUrl,
   call,
   clientCredentials,
+  grantTokens,
   introspect,
   postForm,
   type RegisteredClient,
@@ -41,6 +42,33 @@ const PROFILE_FIELDS = [
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The v2 token format: kind prefix, then `<clientId>.<grantId>.<subjectKey>.<random>.<checksum>`. */
+const ACCESS_TOKEN = /^rvk_at_[A-Za-z0-9._-]+$/;
+const REFRESH_TOKEN = /^rvk_rt_[A-Za-z0-9._-]+$/;
+
+/** The grant id a token names: the second dot-separated field after its 7-character prefix. */
+const grantIdOf = (token: string) => token.slice(7).split('.')[1] ?? '';
+
+/** The same token with its checksum changed: well-formed, but not a token this service issued. */
+function badChecksum(token: string): string {
+  const at = token.lastIndexOf('.') + 1;
+  return `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+}
+
+/**
+ * Runs `create` `count` times, a few at a time: a burst of dozens of grant transactions against one
+ * client on a shared, loaded DynamoDB Local can outlast the store's call deadline, and the sweep, not the
+ * burst, is what the tests using this prove.
+ */
+async function inBatches<T>(count: number, create: () => Promise<T>, batchSize = 8): Promise<T[]> {
+  const made: T[] = [];
+  while (made.length < count) {
+    const size = Math.min(batchSize, count - made.length);
+    made.push(...(await Promise.all(Array.from({ length: size }, create))));
+  }
+  return made;
+}
 
 /** A resource server that introspects, as another client would. */
 let resourceServer: RegisteredClient;
@@ -225,6 +253,8 @@ describe('POST /admin/clients', () => {
         'grantTypes',
         'name',
         'public',
+        'refreshTokenReuseGraceSeconds',
+        'refreshTokenRotation',
         'refreshTokenTtl',
         'scopes',
       ].sort(),
@@ -236,6 +266,8 @@ describe('POST /admin/clients', () => {
       scopes: ['read', 'write'],
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
+      refreshTokenRotation: false,
+      refreshTokenReuseGraceSeconds: 10,
     });
     expect(body.clientSecret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
     expect(body.createdAt).toBeGreaterThanOrEqual(before);
@@ -246,7 +278,7 @@ describe('POST /admin/clients', () => {
     expect(tokens.expires_in).toBe(600);
   });
 
-  it('applies the defaults: client_credentials only, no scopes, 3600 s and 30 days', async () => {
+  it('applies the defaults: client_credentials only, no scopes, 3600 s and 30 days, no rotation, 10 s grace', async () => {
     const response = await admin('POST', '/admin/clients', { name: 'minimal' });
     expect(response.status).toBe(201);
     expect(response.json).toMatchObject({
@@ -255,14 +287,50 @@ describe('POST /admin/clients', () => {
       scopes: [],
       accessTokenTtl: 3600,
       refreshTokenTtl: 30 * 24 * 3600,
+      refreshTokenRotation: false,
+      refreshTokenReuseGraceSeconds: 10,
     });
   });
 
-  it('registers a public client without a secret', async () => {
+  it('registers a public client without a secret, with refresh token rotation on', async () => {
     const response = await admin('POST', '/admin/clients', { name: 'spa', public: true });
     expect(response.status).toBe(201);
-    expect(response.json).toMatchObject({ public: true, grantTypes: ['refresh_token'] });
+    expect(response.json).toMatchObject({
+      public: true,
+      grantTypes: ['refresh_token'],
+      refreshTokenRotation: true,
+      refreshTokenReuseGraceSeconds: 10,
+    });
     expect(response.json).not.toHaveProperty('clientSecret');
+  });
+
+  it('takes the rotation settings a client asks for and shows them on GET', async () => {
+    const response = await admin('POST', '/admin/clients', {
+      name: 'rotating',
+      grantTypes: ['client_credentials', 'refresh_token'],
+      refreshTokenRotation: true,
+      refreshTokenReuseGraceSeconds: 0,
+      accessTokenTtl: 86400,
+    });
+    expect(response.status).toBe(201);
+    const client = response.json as RegisteredClient;
+    expect(client).toMatchObject({
+      refreshTokenRotation: true,
+      refreshTokenReuseGraceSeconds: 0,
+      accessTokenTtl: 86400,
+    });
+    expect((await admin('GET', `/admin/clients/${client.clientId}`)).json).toMatchObject({
+      refreshTokenRotation: true,
+      refreshTokenReuseGraceSeconds: 0,
+      accessTokenTtl: 86400,
+    });
+    const publicMax = await admin('POST', '/admin/clients', {
+      name: 'spa',
+      public: true,
+      refreshTokenReuseGraceSeconds: 60,
+    });
+    expect(publicMax.status).toBe(201);
+    expect(publicMax.json).toMatchObject({ refreshTokenRotation: true, refreshTokenReuseGraceSeconds: 60 });
   });
 
   it('ignores a caller-chosen client id, secret or secret hash', async () => {
@@ -307,6 +375,14 @@ describe('POST /admin/clients', () => {
     ['accessTokenTtl', { name: 'x', accessTokenTtl: 0 }],
     ['accessTokenTtl', { name: 'x', accessTokenTtl: 1.5 }],
     ['accessTokenTtl', { name: 'x', accessTokenTtl: '3600' }],
+    // Access tokens live at most one day.
+    ['accessTokenTtl', { name: 'x', accessTokenTtl: 86401 }],
+    ['refreshTokenRotation', { name: 'x', refreshTokenRotation: 'yes' }],
+    // A public client cannot turn rotation off (RFC 9700 4.14.2).
+    ['refreshTokenRotation', { name: 'x', public: true, refreshTokenRotation: false }],
+    ['refreshTokenReuseGraceSeconds', { name: 'x', refreshTokenReuseGraceSeconds: 61 }],
+    ['refreshTokenReuseGraceSeconds', { name: 'x', refreshTokenReuseGraceSeconds: -1 }],
+    ['refreshTokenReuseGraceSeconds', { name: 'x', refreshTokenReuseGraceSeconds: 1.5 }],
     ['refreshTokenTtl', { name: 'x', refreshTokenTtl: 366 * 24 * 3600 }],
     // Limits that keep a client item far below DynamoDB's 400 KB: before them, 5,000 scopes were a 500.
     ['scopes', { name: 'x', scopes: Array.from({ length: 101 }, (_, i) => `s${i}`) }],
@@ -359,7 +435,9 @@ describe('POST /admin/tokens', () => {
     const tokens = response.json as Tokens;
     expect(Object.keys(tokens).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
     expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'read' });
-    expect(tokens.access_token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(tokens.access_token).toMatch(ACCESS_TOKEN);
+    // Without a grant or a subject: client id, then empty grant and subject fields.
+    expect(tokens.access_token.startsWith(`rvk_at_${client.clientId}...`)).toBe(true);
     expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({
       active: true,
       client_id: client.clientId,
@@ -372,9 +450,18 @@ describe('POST /admin/tokens', () => {
     const client = await registerClient();
     const tokens = await mint(client.clientId, { refreshToken: true });
 
-    expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
-    const next = await refresh(client, tokens.refresh_token ?? '');
+    const refreshToken = tokens.refresh_token ?? '';
+    expect(refreshToken).toMatch(REFRESH_TOKEN);
+    expect(tokens.access_token).toMatch(ACCESS_TOKEN);
+    // Both name the client and the one new grant they belong to.
+    expect(refreshToken.startsWith(`rvk_rt_${client.clientId}.`)).toBe(true);
+    expect(grantIdOf(refreshToken)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(grantIdOf(tokens.access_token)).toBe(grantIdOf(refreshToken));
+    const next = await refresh(client, refreshToken);
     expect(next.status).toBe(200);
+    expect(grantIdOf((next.json as Tokens).access_token)).toBe(grantIdOf(refreshToken));
+    // Another mint starts another grant.
+    expect(grantIdOf((await grantTokens(client)).refresh_token)).not.toBe(grantIdOf(refreshToken));
   });
 
   it('gives no refresh token to a client without the refresh_token grant', async () => {
@@ -457,7 +544,7 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
   it('gives exactly one of two concurrent deletes of a token the 200 (access and refresh tokens alike)', async () => {
     const client = await registerClient();
     for (let round = 0; round < 5; round++) {
-      const tokens = await clientCredentials(client);
+      const tokens = await grantTokens(client);
       for (const path of [
         `/admin/oauth2/accesstokens/${tokens.access_token}`,
         `/admin/oauth2/refreshtokens/${tokens.refresh_token}`,
@@ -504,7 +591,8 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
 
   it('deletes the token: inactive at introspection, gone from the table, refused by invalidate', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
+    const sibling = await refreshed(client, tokens.refresh_token);
 
     expect((await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.access_token}`)).status).toBe(200);
 
@@ -514,8 +602,11 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     expect(invalidate.status).toBe(403);
-    // The refresh token it was issued with is a separate grant and stays.
-    expect(await isActive(tokens.refresh_token ?? '')).toBe(true);
+    // Revoking an access token revokes that access token only, not its grant: the grant's refresh token
+    // and its other access tokens stay, and the refresh token still works.
+    expect(await isActive(tokens.refresh_token)).toBe(true);
+    expect(await isActive(sibling)).toBe(true);
+    expect((await refresh(client, tokens.refresh_token)).status).toBe(200);
   });
 
   it('reports how each token was obtained as grantType', async () => {
@@ -567,58 +658,112 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
     expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
   });
 
-  it('answers the Apigee 404 for a refresh token and leaves it usable', async () => {
+  it('answers the Apigee 404 for a refresh token and leaves it and its grant usable', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
 
     const response = await admin('DELETE', `/admin/oauth2/accesstokens/${tokens.refresh_token}`);
 
     expect(response.status).toBe(404);
     expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
-    expect((await refresh(client, tokens.refresh_token ?? '')).status).toBe(200);
+    expect(await isActive(tokens.access_token)).toBe(true);
+    expect((await refresh(client, tokens.refresh_token)).status).toBe(200);
+  });
+
+  it('answers the Apigee 404 for a token whose checksum is wrong and leaves the real token active', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+
+    const response = await admin('DELETE', `/admin/oauth2/accesstokens/${badChecksum(tokens.access_token)}`);
+
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Access Token'));
+    expect(await isActive(tokens.access_token)).toBe(true);
   });
 });
 
 describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
-  it('deletes the refresh token and every access token minted from it, counting them exactly', async () => {
+  it('revokes the whole grant: the refresh token and every access token of it, counting the swept tokens exactly', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client, 'read');
+    const tokens = await grantTokens(client, { scope: 'read' });
     const accessTokens = [tokens.access_token];
-    for (let i = 0; i < 3; i++) accessTokens.push(await refreshed(client, tokens.refresh_token ?? ''));
-    const unrelated = await clientCredentials(client);
+    for (let i = 0; i < 3; i++) accessTokens.push(await refreshed(client, tokens.refresh_token));
+    const unrelated = await grantTokens(client);
+    const standalone = await clientCredentials(client);
 
     const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
 
     expect(response.status).toBe(200);
     const profile = response.json as Record<string, unknown>;
-    expect(Object.keys(profile).sort()).toEqual([...PROFILE_FIELDS, 'revokedAccessTokens'].sort());
+    expect(Object.keys(profile).sort()).toEqual([...PROFILE_FIELDS, 'grantId', 'revokedAccessTokens'].sort());
     expect(profile).toMatchObject({
       clientId: client.clientId,
       attributes: [],
-      grantType: 'client_credentials',
+      grantType: 'external',
       refreshCount: 3,
       scope: 'read',
       status: 'revoked',
       token: tokens.refresh_token,
-      revokedAccessTokens: accessTokens.length,
+      grantId: grantIdOf(tokens.refresh_token),
+      // Every token item of the grant the sweep deleted: its access tokens and the refresh token itself.
+      revokedAccessTokens: accessTokens.length + 1,
     });
     for (const field of ['createdAt', 'issuedAt', 'expiresAt', 'lastModifiedAt']) {
       expect(profile[field]).toBeGreaterThan(1e12);
     }
-    for (const token of [...accessTokens, tokens.refresh_token ?? '']) {
+    const store = testStore();
+    for (const token of [...accessTokens, tokens.refresh_token]) {
       expect(await isActive(token)).toBe(false);
+      expect(await store.getToken(hashSecret(token))).toBeUndefined();
     }
-    const again = await refresh(client, tokens.refresh_token ?? '');
+    const again = await refresh(client, tokens.refresh_token);
     expect(again.status).toBe(400);
     expect(again.json).toMatchObject({ error: 'invalid_grant' });
-    // Another grant of the same client is untouched.
+    // Another grant of the same client, and a token outside any grant, are untouched.
     expect(await isActive(unrelated.access_token)).toBe(true);
-    expect(await isActive(unrelated.refresh_token ?? '')).toBe(true);
+    expect(await isActive(unrelated.refresh_token)).toBe(true);
+    expect(await isActive(standalone.access_token)).toBe(true);
+  });
+
+  it('revokes the whole grant when given a refresh token consumed by rotation, the current one included', async () => {
+    const client = await registerClient({ refreshTokenRotation: true });
+    const first = await grantTokens(client);
+    const accessTokens = [first.access_token];
+    const refreshTokens = [first.refresh_token];
+    for (let i = 0; i < 2; i++) {
+      const response = await refresh(client, refreshTokens[refreshTokens.length - 1] ?? '');
+      expect(response.status).toBe(200);
+      const next = response.json as Tokens;
+      accessTokens.push(next.access_token);
+      refreshTokens.push(next.refresh_token ?? '');
+    }
+    const [consumed, , current] = refreshTokens;
+    expect(await isActive(consumed ?? '')).toBe(false);
+    expect(await isActive(current ?? '')).toBe(true);
+
+    const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${consumed}`);
+
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({
+      clientId: client.clientId,
+      token: consumed,
+      refreshCount: 1,
+      grantId: grantIdOf(first.refresh_token),
+      revokedAccessTokens: accessTokens.length + refreshTokens.length,
+    });
+    const store = testStore();
+    for (const token of [...accessTokens, ...refreshTokens]) {
+      expect(await isActive(token)).toBe(false);
+      expect(await store.getToken(hashSecret(token))).toBeUndefined();
+    }
+    const again = await refresh(client, current ?? '');
+    expect(again.status).toBe(400);
+    expect(again.json).toMatchObject({ error: 'invalid_grant' });
   });
 
   it('answers the Apigee 404 "Invalid Refresh Token" for a token already deleted', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     expect((await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`)).status).toBe(200);
 
     const again = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
@@ -627,31 +772,46 @@ describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
     expect(again.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
   });
 
-  it('answers the Apigee 404 for an unknown token, and for an access token which it leaves active', async () => {
+  it('answers the Apigee 404 for an unknown token, a wrong checksum and an access token, leaving the grant active', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    for (const token of ['dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ', tokens.access_token]) {
+    const tokens = await grantTokens(client);
+    const standalone = await clientCredentials(client);
+    for (const token of [
+      'dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ',
+      badChecksum(tokens.refresh_token),
+      tokens.access_token,
+      standalone.access_token,
+    ]) {
       const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${token}`);
       expect(response.status).toBe(404);
       expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
     }
-    expect(await isActive(tokens.access_token)).toBe(true);
+    for (const token of [tokens.access_token, tokens.refresh_token, standalone.access_token]) {
+      expect(await isActive(token)).toBe(true);
+    }
   });
 
-  it('finishes a revocation that stopped part way', async () => {
+  it('finishes a revocation that stopped after its one write: the grant inactive at once, a retry sweeps it', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    const second = await refreshed(client, tokens.refresh_token ?? '');
-    // The first step of an interrupted revocation: marked, children not yet swept.
-    await testStore().markRevoked(hashSecret(tokens.refresh_token ?? ''));
+    const tokens = await grantTokens(client);
+    const second = await refreshed(client, tokens.refresh_token);
+    const grant = [tokens.access_token, tokens.refresh_token, second];
+    const store = testStore();
+    // The grant's revocation mark, without the sweep through the grant index that follows it.
+    await store.revokeGrant(grantIdOf(tokens.refresh_token), Date.now());
+
+    for (const token of grant) {
+      expect(await isActive(token)).toBe(false);
+      expect(await store.getToken(hashSecret(token))).toBeDefined();
+    }
+    expect((await refresh(client, tokens.refresh_token)).status).toBe(400);
 
     const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
 
-    expect(response.status).toBe(200);
-    expect(response.json).toMatchObject({ revokedAccessTokens: 2 });
-    for (const token of [tokens.access_token, second]) {
-      expect(await testStore().getToken(hashSecret(token))).toBeUndefined();
-    }
+    // The grant was already revoked, so this call revoked nothing new (Apigee's 404), yet it swept.
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
+    for (const token of grant) expect(await store.getToken(hashSecret(token))).toBeUndefined();
   });
 });
 
@@ -659,38 +819,46 @@ describe('DELETE /admin/clients/{clientId}/tokens', () => {
   it('revokes every token of the client, counting them exactly; the client stays and gets new tokens', async () => {
     const client = await registerClient();
     const granted = [await clientCredentials(client), await clientCredentials(client)];
-    const viaRefresh = await refreshed(client, granted[0]?.refresh_token ?? '');
-    const minted = await mint(client.clientId, { refreshToken: true });
+    const grants = [await grantTokens(client), await grantTokens(client, { subject: 'user-7' })];
+    const viaRefresh = await refreshed(client, grants[0]?.refresh_token ?? '');
+    const minted = await mint(client.clientId);
+    // Token items: two client_credentials access tokens, two grants of two tokens each, one access token
+    // refreshed in the first grant, one access token minted outside any grant.
     const all = [
-      ...granted.flatMap((t) => [t.access_token, t.refresh_token ?? '']),
+      ...granted.map((t) => t.access_token),
+      ...grants.flatMap((t) => [t.access_token, t.refresh_token]),
       viaRefresh,
       minted.access_token,
-      minted.refresh_token ?? '',
     ];
     const other = await registerClient();
-    const othersTokens = await clientCredentials(other);
+    const othersTokens = await grantTokens(other);
 
     const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
 
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ revokedTokens: all.length });
     for (const token of all) expect(await isActive(token)).toBe(false);
-    expect((await refresh(client, granted[1]?.refresh_token ?? '')).status).toBe(400);
+    for (const grant of grants) expect((await refresh(client, grant.refresh_token)).status).toBe(400);
     // The client itself stays registered and working.
     expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(200);
     const fresh = await clientCredentials(client);
     expect(await isActive(fresh.access_token)).toBe(true);
-    expect((await refresh(client, fresh.refresh_token ?? '')).status).toBe(200);
+    const freshGrant = await grantTokens(client);
+    expect(await isActive(freshGrant.access_token)).toBe(true);
+    expect((await refresh(client, freshGrant.refresh_token)).status).toBe(200);
     expect(await isActive((await mint(client.clientId)).access_token)).toBe(true);
     // Nobody else's tokens.
     expect(await isActive(othersTokens.access_token)).toBe(true);
+    expect(await isActive(othersTokens.refresh_token)).toBe(true);
   });
 
   it('answers revokedTokens 0 when the client has no tokens left', async () => {
     const client = await registerClient();
     await clientCredentials(client);
+    await grantTokens(client);
+    // One client_credentials access token (no refresh token, RFC 6749 4.4.3) and a grant's two tokens.
     expect((await admin('DELETE', `/admin/clients/${client.clientId}/tokens`)).json).toEqual({
-      revokedTokens: 2,
+      revokedTokens: 3,
     });
 
     const again = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
@@ -707,11 +875,10 @@ describe('DELETE /admin/clients/{clientId}/tokens', () => {
 
   it('sweeps every page and batch: 65 grants (130 tokens) of one client, none left', async () => {
     const client = await registerClient();
-    const grants = await Promise.all(
-      Array.from({ length: 65 }, () => mint(client.clientId, { refreshToken: true })),
-    );
-    const all = grants.flatMap((t) => [t.access_token, t.refresh_token ?? '']);
+    const grants = await inBatches(65, () => grantTokens(client));
+    const all = grants.flatMap((t) => [t.access_token, t.refresh_token]);
     expect(new Set(all).size).toBe(130);
+    expect(new Set(grants.map((t) => grantIdOf(t.refresh_token))).size).toBe(65);
 
     const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
 
@@ -729,11 +896,18 @@ describe('DELETE /admin/clients/{clientId}', () => {
   it('deletes the client and all its tokens: it can no longer authenticate, GET is 404', async () => {
     const client = await registerClient();
     const granted = await clientCredentials(client);
-    const viaRefresh = await refreshed(client, granted.refresh_token ?? '');
+    const grant = await grantTokens(client);
+    const viaRefresh = await refreshed(client, grant.refresh_token);
     const minted = await mint(client.clientId);
-    const all = [granted.access_token, granted.refresh_token ?? '', viaRefresh, minted.access_token];
+    const all = [
+      granted.access_token,
+      grant.access_token,
+      grant.refresh_token,
+      viaRefresh,
+      minted.access_token,
+    ];
     const other = await registerClient();
-    const othersTokens = await clientCredentials(other);
+    const othersTokens = await grantTokens(other);
 
     const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
 
@@ -758,6 +932,7 @@ describe('DELETE /admin/clients/{clientId}', () => {
     }
     expect((await admin('POST', '/admin/tokens', { clientId: client.clientId })).status).toBe(404);
     expect(await isActive(othersTokens.access_token)).toBe(true);
+    expect(await isActive(othersTokens.refresh_token)).toBe(true);
   });
 
   it('stops a deleted public client from revoking with its client_id', async () => {
@@ -790,10 +965,8 @@ describe('DELETE /admin/clients/{clientId}', () => {
 
   it('sweeps every page and batch: a client with 106 tokens, none left', async () => {
     const client = await registerClient();
-    const grants = await Promise.all(
-      Array.from({ length: 53 }, () => mint(client.clientId, { refreshToken: true })),
-    );
-    const all = grants.flatMap((t) => [t.access_token, t.refresh_token ?? '']);
+    const grants = await inBatches(53, () => grantTokens(client));
+    const all = grants.flatMap((t) => [t.access_token, t.refresh_token]);
 
     const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
 

@@ -4,6 +4,7 @@ import {
   admin,
   call,
   clientCredentials,
+  grantTokens,
   type LogLine,
   logLines,
   postForm,
@@ -33,6 +34,9 @@ async function auditLines(clientId: string, route: string, requests = 1): Promis
 
 /** The prefix of a token's id (SHA-256, base64url) that an audit line may carry. */
 const prefixOf = (token: string) => hashSecret(token).slice(0, 8);
+
+/** The grant a token names: the second dot-separated field after its 7-character prefix. */
+const grantIdOf = (token: string) => token.slice(7).split('.')[1];
 
 /**
  * Checks the one audit line of a revocation: its fields, when it was written, and that it carries no raw
@@ -93,14 +97,14 @@ describe('audit log: one "token revoked" line per revocation', () => {
         cascade: 0,
       },
       window,
-      [tokens.access_token, tokens.refresh_token ?? '', client.clientSecret],
+      [tokens.access_token, client.clientSecret],
     );
   });
 
-  it('RFC 7009 revoke of a refresh token: the cascade counts its access tokens', async () => {
+  it('RFC 7009 revoke of a refresh token: its grant, and the cascade counts every token of the grant', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    const refreshToken = tokens.refresh_token ?? '';
+    const tokens = await grantTokens(client);
+    const refreshToken = tokens.refresh_token;
     const children = [tokens.access_token, await refreshedAccessToken(client, refreshToken)];
     children.push(await refreshedAccessToken(client, refreshToken));
 
@@ -114,7 +118,9 @@ describe('audit log: one "token revoked" line per revocation', () => {
         clientId: client.clientId,
         tokenKind: 'refresh',
         tokenIdPrefix: prefixOf(refreshToken),
-        cascade: 3,
+        grantId: grantIdOf(refreshToken),
+        // The refresh token itself and the grant's three access tokens.
+        cascade: 4,
       },
       window,
       [refreshToken, ...children, client.clientSecret],
@@ -170,10 +176,10 @@ describe('audit log: one "token revoked" line per revocation', () => {
     );
   });
 
-  it('admin refresh token delete: the IAM principal and the cascade', async () => {
+  it('admin refresh token delete: the IAM principal, the grant and the cascade', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    const refreshToken = tokens.refresh_token ?? '';
+    const tokens = await grantTokens(client);
+    const refreshToken = tokens.refresh_token;
     const child = await refreshedAccessToken(client, refreshToken);
     const route = 'DELETE /admin/oauth2/refreshtokens/{refresh_token}';
 
@@ -190,7 +196,9 @@ describe('audit log: one "token revoked" line per revocation', () => {
         clientId: client.clientId,
         tokenKind: 'refresh',
         tokenIdPrefix: prefixOf(refreshToken),
-        cascade: 2,
+        grantId: grantIdOf(refreshToken),
+        // The refresh token itself and the grant's two access tokens.
+        cascade: 3,
       },
       window,
       [refreshToken, tokens.access_token, child],
@@ -199,23 +207,25 @@ describe('audit log: one "token revoked" line per revocation', () => {
 
   it('admin revoke of all tokens of a client: kind "all", the count as cascade', async () => {
     const client = await registerClient();
-    const grants = [await clientCredentials(client), await clientCredentials(client)];
+    // A client_credentials access token (no refresh token) and a grant's access and refresh tokens.
+    const standalone = await clientCredentials(client);
+    const grant = await grantTokens(client);
     const route = 'DELETE /admin/clients/{clientId}/tokens';
 
     const { result, window } = await timed(() => admin('DELETE', `/admin/clients/${client.clientId}/tokens`));
 
-    expect(result.json).toEqual({ revokedTokens: 4 });
+    expect(result.json).toEqual({ revokedTokens: 3 });
     expectAudit(
       await auditLines(client.clientId, route),
-      { route, who: ADMIN_PRINCIPAL, clientId: client.clientId, tokenKind: 'all', cascade: 4 },
+      { route, who: ADMIN_PRINCIPAL, clientId: client.clientId, tokenKind: 'all', cascade: 3 },
       window,
-      grants.flatMap((t) => [t.access_token, t.refresh_token ?? '']),
+      [standalone.access_token, grant.access_token, grant.refresh_token],
     );
   });
 
   it('admin client delete: kind "all", the count as cascade', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     const route = 'DELETE /admin/clients/{clientId}';
 
     const { result, window } = await timed(() => admin('DELETE', `/admin/clients/${client.clientId}`));
@@ -225,7 +235,7 @@ describe('audit log: one "token revoked" line per revocation', () => {
       await auditLines(client.clientId, route),
       { route, who: ADMIN_PRINCIPAL, clientId: client.clientId, tokenKind: 'all', cascade: 2 },
       window,
-      [tokens.access_token, tokens.refresh_token ?? '', client.clientSecret],
+      [tokens.access_token, tokens.refresh_token, client.clientSecret],
     );
   });
 

@@ -6,6 +6,7 @@ import {
   ADMIN,
   baseUrl,
   clientCredentials,
+  grantTokens,
   introspect,
   postForm,
   type RegisteredClient,
@@ -86,11 +87,16 @@ function spawnCli(args: readonly string[], env: Record<string, string>): Promise
 /** The CLI against the suite's local server (target options may come before the command). */
 const local = (...args: string[]) => cli(['--url', baseUrl, ...args]);
 
-/** A client with an access token and the refresh token it was issued with. */
+/** The grant id a v2 token names: the second dot-separated field after its 7-character prefix. */
+const grantIdOf = (token: string) => token.slice(7).split('.')[1] ?? '';
+
+/**
+ * A client with one grant: an access token and the refresh token it was issued with (client_credentials
+ * issues no refresh token, RFC 6749 4.4.3).
+ */
 async function clientWithTokens(): Promise<{ client: RegisteredClient; access: string; refresh: string }> {
   const client = await registerClient();
-  const tokens = await clientCredentials(client, 'read');
-  if (!tokens.refresh_token) throw new Error('expected a refresh token');
+  const tokens = await grantTokens(client, { scope: 'read' });
   return { client, access: tokens.access_token, refresh: tokens.refresh_token };
 }
 
@@ -131,6 +137,9 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       scopes: ['read', 'write'],
       accessTokenTtl: 120,
       refreshTokenTtl: 3600,
+      // The v2 settings, at their confidential-client defaults.
+      refreshTokenRotation: false,
+      refreshTokenReuseGraceSeconds: 10,
     });
     expect(client.clientSecret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
     // The printed credentials are real: the client can get tokens with them.
@@ -145,7 +154,12 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
   it('clients create --public registers a client without a secret', async () => {
     const result = await local('clients', 'create', '--name', 'cli spa', '--public', '--scopes', 'read');
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.json).toMatchObject({ public: true, grantTypes: ['refresh_token'], scopes: ['read'] });
+    expect(result.json).toMatchObject({
+      public: true,
+      grantTypes: ['refresh_token'],
+      scopes: ['read'],
+      refreshTokenRotation: true,
+    });
     expect(result.json).not.toHaveProperty('clientSecret');
   });
 
@@ -165,14 +179,20 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const tokens = result.json as Record<string, unknown>;
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'read write', expires_in: 3600 });
-    expect(typeof tokens.access_token).toBe('string');
-    expect(typeof tokens.refresh_token).toBe('string');
-    expect(await introspect(client, String(tokens.access_token))).toMatchObject({
-      active: true,
-      sub: 'alice',
-      client_id: client.clientId,
-      scope: 'read write',
-    });
+    const access = String(tokens.access_token);
+    const refresh = String(tokens.refresh_token);
+    expect(access).toMatch(/^rvk_at_[A-Za-z0-9._-]+$/);
+    expect(refresh).toMatch(/^rvk_rt_[A-Za-z0-9._-]+$/);
+    // One new grant holds both.
+    expect(grantIdOf(access)).toBe(grantIdOf(refresh));
+    for (const token of [access, refresh]) {
+      expect(await introspect(client, token)).toMatchObject({
+        active: true,
+        sub: 'alice',
+        client_id: client.clientId,
+        scope: 'read write',
+      });
+    }
   });
 
   it('tokens delete-access deletes the access token and prints its profile', async () => {
@@ -194,8 +214,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(again.stderr).toBe('revocation-admin: Invalid Access Token (HTTP 404)\n');
   });
 
-  it('tokens delete-refresh deletes the refresh token and every access token issued with it', async () => {
+  it('tokens delete-refresh revokes the refresh token with its whole grant and prints its profile', async () => {
     const { client, access, refresh } = await clientWithTokens();
+    const refreshed = await postForm(
+      '/oauth2/token',
+      { grant_type: 'refresh_token', refresh_token: refresh },
+      { auth: [client.clientId, client.clientSecret] },
+    );
+    expect(refreshed.status).toBe(200);
+    const later = (refreshed.json as { access_token: string }).access_token;
     // A token that starts with '-' is passed after '--'; any token may be.
     const result = await local('tokens', 'delete-refresh', '--', refresh);
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -203,15 +230,20 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       clientId: client.clientId,
       status: 'revoked',
       token: refresh,
-      revokedAccessTokens: 1,
+      refreshCount: 1,
+      grantId: grantIdOf(refresh),
+      // Every token item of the grant: two access tokens and the refresh token itself.
+      revokedAccessTokens: 3,
     });
-    expect(await introspect(client, refresh)).toEqual({ active: false });
-    expect(await introspect(client, access)).toEqual({ active: false });
+    for (const token of [refresh, access, later]) {
+      expect(await introspect(client, token)).toEqual({ active: false });
+    }
   });
 
   it('clients revoke-tokens revokes every token of the client and keeps the client', async () => {
     const { client, access, refresh } = await clientWithTokens();
     const result = await local('clients', 'revoke-tokens', client.clientId);
+    // The grant's access and refresh token.
     expect(result).toMatchObject({ code: 0, stderr: '', json: { revokedTokens: 2 } });
     expect(await introspect(client, access)).toEqual({ active: false });
     expect(await introspect(client, refresh)).toEqual({ active: false });

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { formatToken, newGrantId } from '#commons/domain/token-format.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import {
   admin,
   basic,
   call,
   clientCredentials,
+  grantTokens,
   type HttpResponse,
   introspect,
   postForm,
@@ -16,8 +18,16 @@ import {
 type Endpoint = '/oauth2/token' | '/oauth2/revoke' | '/oauth2/introspect';
 const ENDPOINTS: readonly Endpoint[] = ['/oauth2/token', '/oauth2/revoke', '/oauth2/introspect'];
 
-/** A well-formed token that no one was ever issued. */
-const unknownToken = () => randomBytes(32).toString('base64url');
+/**
+ * A well-formed token that no one was ever issued: in the v2 format with a valid checksum (naming a client
+ * that does not exist), so the service cannot tell it is unknown before reading the table.
+ */
+const unknownToken = (kind: 'access' | 'refresh' = 'access') =>
+  formatToken({
+    kind,
+    clientId: randomBytes(16).toString('base64url'),
+    ...(kind === 'refresh' && { grantId: newGrantId() }),
+  });
 
 /** Parameters of a request that succeeds (200) at the endpoint for any confidential client. */
 function validParams(endpoint: Endpoint): Record<string, string> {
@@ -419,7 +429,8 @@ describe('caching', () => {
     const [forInvalidate, forAdminAccess, forAdminRefresh] = await Promise.all([
       clientCredentials(client),
       clientCredentials(client),
-      clientCredentials(client),
+      // client_credentials issues no refresh token (RFC 6749 4.4.3): a grant's.
+      grantTokens(client, { subject: 'cache-probe-subject' }),
     ]);
     const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     const unknown = unknownToken();
@@ -549,7 +560,33 @@ describe('caching', () => {
       {
         route: 'DELETE /admin/oauth2/refreshtokens/{refresh_token}',
         status: 404,
-        send: () => admin('DELETE', `/admin/oauth2/refreshtokens/${unknown}`),
+        send: () => admin('DELETE', `/admin/oauth2/refreshtokens/${unknownToken('refresh')}`),
+      },
+      {
+        route: 'DELETE /admin/subjects/{subject}/tokens',
+        status: 200,
+        send: () => admin('DELETE', '/admin/subjects/cache-probe-subject/tokens'),
+      },
+      {
+        route: 'DELETE /admin/subjects/{subject}/tokens',
+        status: 400,
+        send: () => admin('DELETE', `/admin/subjects/${'s'.repeat(257)}/tokens`),
+      },
+      {
+        route: 'POST /admin/global-token-revocation',
+        status: 204,
+        send: () =>
+          admin('POST', '/admin/global-token-revocation', {
+            sub_id: { format: 'opaque', id: 'cache-probe-subject' },
+          }),
+      },
+      {
+        route: 'POST /admin/global-token-revocation',
+        status: 400,
+        send: () =>
+          admin('POST', '/admin/global-token-revocation', {
+            sub_id: { format: 'email', email: 'a@b.example' },
+          }),
       },
       {
         route: 'GET /.well-known/oauth-authorization-server',

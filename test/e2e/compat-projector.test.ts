@@ -12,7 +12,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  clientCredentials,
+  grantTokens,
   introspect,
   postForm,
   type RegisteredClient,
@@ -44,14 +44,17 @@ beforeAll(async () => {
   resourceServer = await registerClient({ name: 'projector resource server' });
 });
 
-/** A client app's live refresh token with two access tokens minted from it. */
+/**
+ * A client app's live refresh token with two access tokens of its grant: the one handed over with it
+ * (client_credentials issues no refresh token, RFC 6749 4.4.3) and one refreshed from it.
+ */
 async function connection() {
   const app = await registerClient({ name: 'projector client app' });
-  const tokens = await clientCredentials(app);
-  const next = await refresh(app, tokens.refresh_token ?? '');
+  const tokens = await grantTokens(app);
+  const next = await refresh(app, tokens.refresh_token);
   expect(next.status).toBe(200);
   const accessTokens = [tokens.access_token, (next.json as Tokens).access_token];
-  return { app, refreshToken: tokens.refresh_token ?? '', accessTokens };
+  return { app, refreshToken: tokens.refresh_token, accessTokens };
 }
 
 describe('Projector PSA PwsRevokeOauth2RefreshToken', () => {

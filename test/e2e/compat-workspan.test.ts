@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
   clientCredentials,
+  grantTokens,
   introspect,
   type RegisteredClient,
   registerClient,
@@ -30,14 +31,26 @@ beforeAll(async () => {
 });
 
 describe('Workspan Authentication API: Invalidate access token', () => {
-  it("issues tokens with the fields of Workspan's token response example", async () => {
+  it("issues a user's tokens with the fields of Workspan's token response example", async () => {
     const client = await registerClient({ name: 'workspan application user' });
-    const tokens = await clientCredentials(client);
+    // A signed-in user's tokens, handed over by the upstream authorization server, come with a refresh token.
+    const tokens = await grantTokens(client, { subject: 'workspan-user' });
     expect(tokens).toMatchObject({
-      access_token: expect.any(String),
+      access_token: expect.stringMatching(/^rvk_at_[A-Za-z0-9._-]+$/),
       token_type: 'Bearer',
       expires_in: 3600,
-      refresh_token: expect.any(String),
+      refresh_token: expect.stringMatching(/^rvk_rt_[A-Za-z0-9._-]+$/),
+    });
+  });
+
+  it('issues client_credentials tokens with the same fields but no refresh token (RFC 6749 4.4.3)', async () => {
+    const client = await registerClient({ name: 'workspan application user' });
+    const tokens = await clientCredentials(client);
+    expect(tokens).toEqual({
+      access_token: expect.stringMatching(/^rvk_at_[A-Za-z0-9._-]+$/),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'read write',
     });
   });
 

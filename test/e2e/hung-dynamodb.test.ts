@@ -69,7 +69,14 @@ describe('a hanging DynamoDB', () => {
     const grant = async (auth: string) => {
       const response = await form('/oauth2/token', { grant_type: 'client_credentials' }, auth);
       expect(response.status).toBe(200);
-      return JSON.parse(response.text) as { access_token: string; refresh_token: string };
+      return JSON.parse(response.text) as { access_token: string };
+    };
+    // client_credentials issues no refresh token (RFC 6749 4.4.3): a refresh token comes with a new grant,
+    // minted through the admin API.
+    const mintGrant = async (clientId: string) => {
+      const response = await signed('POST', '/admin/tokens', { clientId, refreshToken: true });
+      expect(response.status).toBe(201);
+      return response.json as { access_token: string; refresh_token: string };
     };
     const active = async (token: string, auth: string) =>
       (JSON.parse((await form('/oauth2/introspect', { token }, auth)).text) as { active: boolean }).active;
@@ -78,8 +85,12 @@ describe('a hanging DynamoDB', () => {
     // write is one that a retry may repeat safely.
     const { clientId, auth } = await register();
     const survivor = await register();
-    const tokens = await grant(auth);
+    const tokens = {
+      access_token: (await grant(auth)).access_token,
+      refresh_token: (await mintGrant(clientId)).refresh_token,
+    };
     expect(await active(tokens.access_token, auth)).toBe(true);
+    expect(await active(tokens.refresh_token, auth)).toBe(true);
 
     const pid = dynamo.process.pid;
     if (pid === undefined) throw new Error('DynamoDB Local has no pid');
@@ -138,6 +149,7 @@ describe('a hanging DynamoDB', () => {
     const retried = await signed('DELETE', `/admin/clients/${clientId}`);
     expect([200, 404]).toContain(retried.status);
     expect(await active(tokens.access_token, survivor.auth)).toBe(false);
+    expect(await active(tokens.refresh_token, survivor.auth)).toBe(false);
     expect((await signed('GET', `/admin/clients/${clientId}`)).status).toBe(404);
   });
 });

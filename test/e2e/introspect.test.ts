@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { formatToken, newGrantId } from '#commons/domain/token-format.ts';
 import {
   admin,
   clientCredentials,
+  grantTokens,
   type HttpResponse,
   introspect,
   postForm,
@@ -60,8 +62,8 @@ describe('active tokens', () => {
 
   it('describes a refresh token with token_type refresh_token', async () => {
     const client = await registerClient({ refreshTokenTtl: 7200 });
-    const tokens = await clientCredentials(client);
-    const body = await introspect(client, tokens.refresh_token as string);
+    const tokens = await grantTokens(client);
+    const body = await introspect(client, tokens.refresh_token);
     expect(body).toEqual({
       active: true,
       scope: 'read write',
@@ -91,11 +93,11 @@ describe('active tokens', () => {
       'sub',
       'token_type',
     ]);
-    expect(await introspect(client, tokens.refresh_token as string)).toMatchObject({
+    expect(await introspect(client, tokens.refresh_token)).toMatchObject({
       ...expected,
       token_type: 'refresh_token',
     });
-    const refreshed = await refresh(client, tokens.refresh_token as string);
+    const refreshed = await refresh(client, tokens.refresh_token);
     expect(await introspect(client, (refreshed.json as Tokens).access_token)).toMatchObject(expected);
   });
 
@@ -103,7 +105,7 @@ describe('active tokens', () => {
     const client = await registerClient();
     const tokens = await mint(client.clientId, { refreshToken: true });
     expect(await introspect(client, tokens.access_token)).not.toHaveProperty('sub');
-    expect(await introspect(client, tokens.refresh_token as string)).not.toHaveProperty('sub');
+    expect(await introspect(client, tokens.refresh_token)).not.toHaveProperty('sub');
   });
 
   it('answers any confidential client, not only the one the token was issued to', async () => {
@@ -152,10 +154,10 @@ describe('token_type_hint', () => {
     ['token_type', 'access_token'],
   ])('finds both kinds of token whatever %s=%s says', async (name, value) => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     const access = await introspectRaw(client, { token: tokens.access_token, [name]: value });
     const refreshToken = await introspectRaw(client, {
-      token: tokens.refresh_token as string,
+      token: tokens.refresh_token,
       [name]: value,
     });
     expect(access.json).toMatchObject({ active: true, token_type: 'Bearer' });
@@ -164,51 +166,84 @@ describe('token_type_hint', () => {
 });
 
 describe('inactive tokens are exactly {"active":false}', () => {
-  it('for an unknown token', async () => {
+  it('for an unknown token, of the right format or not', async () => {
     const client = await registerClient();
     expectInactive(await introspectRaw(client, { token: unknownToken() }));
     expectInactive(await introspectRaw(client, { token: unknownToken(), token_type_hint: 'refresh_token' }));
+    // Right prefix and checksum, never issued.
+    for (const token of [
+      formatToken({ kind: 'access', clientId: client.clientId }),
+      formatToken({ kind: 'access', clientId: client.clientId, grantId: newGrantId() }),
+      formatToken({ kind: 'refresh', clientId: client.clientId, grantId: newGrantId() }),
+    ]) {
+      expectInactive(await introspectRaw(client, { token }));
+    }
+  });
+
+  it('for an issued token whose prefix or checksum was altered', async () => {
+    const client = await registerClient();
+    const tokens = await grantTokens(client);
+    const swapped = `rvk_at_${tokens.refresh_token.slice(7)}`;
+    const parts = tokens.access_token.split('.');
+    const sum = parts[4] as string;
+    parts[4] = `${sum.startsWith('A') ? 'B' : 'A'}${sum.slice(1)}`;
+    expectInactive(await introspectRaw(client, { token: swapped }));
+    expectInactive(await introspectRaw(client, { token: parts.join('.') }));
+    expect(await introspect(client, tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspect(client, tokens.refresh_token)).toMatchObject({ active: true });
   });
 
   it('for a revoked access token and a revoked refresh token', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     const auth = [client.clientId, client.clientSecret] as const;
     expect((await postForm('/oauth2/revoke', { token: tokens.access_token }, { auth })).status).toBe(200);
     expectInactive(await introspectRaw(client, { token: tokens.access_token }));
-    expect(
-      (await postForm('/oauth2/revoke', { token: tokens.refresh_token as string }, { auth })).status,
-    ).toBe(200);
-    expectInactive(await introspectRaw(client, { token: tokens.refresh_token as string }));
+    expect(await introspect(client, tokens.refresh_token)).toMatchObject({ active: true });
+    expect((await postForm('/oauth2/revoke', { token: tokens.refresh_token }, { auth })).status).toBe(200);
+    expectInactive(await introspectRaw(client, { token: tokens.refresh_token }));
   });
 
-  it('for every access token whose refresh token was revoked', async () => {
+  it('for every token of a grant revoked through its refresh token', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    const rt = tokens.refresh_token as string;
+    const tokens = await grantTokens(client);
+    const rt = tokens.refresh_token;
     const refreshed = await refresh(client, rt);
     const children = [tokens.access_token, (refreshed.json as Tokens).access_token];
     for (const child of children) expect((await introspect(client, child)).active).toBe(true);
     const auth = [client.clientId, client.clientSecret] as const;
     expect((await postForm('/oauth2/revoke', { token: rt }, { auth })).status).toBe(200);
-    for (const child of children) expectInactive(await introspectRaw(client, { token: child }));
+    for (const token of [rt, ...children]) expectInactive(await introspectRaw(client, { token }));
+  });
+
+  it('for a refresh token consumed by rotation, while its successor is active', async () => {
+    const client = await registerClient({ refreshTokenRotation: true });
+    const tokens = await grantTokens(client);
+    const rotated = await refresh(client, tokens.refresh_token);
+    expect(rotated.status).toBe(200);
+    const successor = (rotated.json as Tokens).refresh_token as string;
+    expectInactive(await introspectRaw(client, { token: tokens.refresh_token }));
+    expect(await introspect(client, successor)).toMatchObject({ active: true, token_type: 'refresh_token' });
+    // Consuming the refresh token leaves the access tokens of the grant alone.
+    expect(await introspect(client, tokens.access_token)).toMatchObject({ active: true });
   });
 
   it('for expired tokens', async () => {
     const client = await registerClient({ accessTokenTtl: 1, refreshTokenTtl: 1 });
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     const exp = (await introspect(client, tokens.access_token)).exp as number;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
     expectInactive(await introspectRaw(client, { token: tokens.access_token }));
-    expectInactive(await introspectRaw(client, { token: tokens.refresh_token as string }));
+    expectInactive(await introspectRaw(client, { token: tokens.refresh_token }));
   });
 
   it('for tokens of a deleted client', async () => {
     const [client, resourceServer] = await Promise.all([registerClient(), registerClient()]);
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
+    expect(await introspect(resourceServer, tokens.refresh_token)).toMatchObject({ active: true });
     expect((await admin('DELETE', `/admin/clients/${client.clientId}`)).status).toBe(200);
     expectInactive(await introspectRaw(resourceServer, { token: tokens.access_token }));
-    expectInactive(await introspectRaw(resourceServer, { token: tokens.refresh_token as string }));
+    expectInactive(await introspectRaw(resourceServer, { token: tokens.refresh_token }));
   });
 });
 

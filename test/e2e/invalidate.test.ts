@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '#commons/domain/secrets.ts';
+import { formatToken, newGrantId } from '#commons/domain/token-format.ts';
 import {
   admin,
   call,
   clientCredentials,
+  grantTokens,
   introspect,
   postForm,
   type RegisteredClient,
@@ -20,6 +22,9 @@ const GONE = {
   error: 'invalid_token',
   error_description: 'Access Token already invalidated or not found',
 };
+
+/** The grant a token names: the second dot-separated field after the 7-character prefix. */
+const grantIdOf = (token: string) => token.slice(7).split('.')[1] as string;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,22 +63,50 @@ describe('DELETE /oauth/token', () => {
     expect(again.json).toEqual(GONE);
   });
 
-  it('invalidates only the presented token: the refresh token and sibling access tokens stay active', async () => {
+  it('invalidates only the presented token: its refresh token and the other access tokens stay active', async () => {
     const client = await registerClient();
-    const first = await clientCredentials(client);
+    const first = await grantTokens(client);
+    const refreshed = await refresh(client, first.refresh_token);
+    expect(refreshed.status).toBe(200);
+    const sameGrant = (refreshed.json as { access_token: string }).access_token;
     const sibling = await clientCredentials(client);
 
     expect((await invalidate(first.access_token)).status).toBe(200);
 
+    expect(await introspect(resourceServer, first.access_token)).toEqual({ active: false });
+    expect(await introspect(resourceServer, sameGrant)).toMatchObject({ active: true });
     expect(await introspect(resourceServer, sibling.access_token)).toMatchObject({ active: true });
-    expect(await introspect(resourceServer, first.refresh_token ?? '')).toMatchObject({ active: true });
-    expect((await refresh(client, first.refresh_token ?? '')).status).toBe(200);
+    expect(await introspect(resourceServer, first.refresh_token)).toMatchObject({ active: true });
+    expect((await refresh(client, first.refresh_token)).status).toBe(200);
   });
 
-  it('refuses an unknown, well-formed token with 403 invalid_token', async () => {
-    const response = await invalidate('dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ');
+  it('refuses an unknown token, of the right format or not, with 403 invalid_token', async () => {
+    const client = await registerClient();
+    const unknown = [
+      // b64token syntax, but no token format: unknown without any read.
+      'dW5rbm93bi10b2tlbi10aGF0LXdhcy1uZXZlci1pc3N1ZWQ',
+      formatToken({ kind: 'access', clientId: client.clientId }),
+      formatToken({ kind: 'access', clientId: client.clientId, grantId: newGrantId() }),
+    ];
+    for (const token of unknown) {
+      const response = await invalidate(token);
+      expect(response.status).toBe(403);
+      expect(response.json).toEqual(GONE);
+    }
+  });
+
+  it('refuses an issued access token with a wrong checksum with 403 and leaves the real one active', async () => {
+    const client = await registerClient();
+    const tokens = await clientCredentials(client);
+    const parts = tokens.access_token.split('.');
+    const sum = parts[4] as string;
+    parts[4] = `${sum.startsWith('A') ? 'B' : 'A'}${sum.slice(1)}`;
+
+    const response = await invalidate(parts.join('.'));
+
     expect(response.status).toBe(403);
     expect(response.json).toEqual(GONE);
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
   });
 
   it('refuses an expired access token with 403 invalid_token', async () => {
@@ -89,8 +122,8 @@ describe('DELETE /oauth/token', () => {
 
   it('refuses a refresh token presented as the bearer and leaves it usable', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    const refreshToken = tokens.refresh_token ?? '';
+    const tokens = await grantTokens(client);
+    const refreshToken = tokens.refresh_token;
 
     const response = await invalidate(refreshToken);
 
@@ -105,12 +138,13 @@ describe('DELETE /oauth/token', () => {
     expect(refreshed.json).toMatchObject({ token_type: 'Bearer' });
   });
 
-  it('refuses an access token whose refresh token was revoked', async () => {
+  it('refuses an access token whose grant was revoked through its refresh token', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
+    expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
     const revoked = await postForm(
       '/oauth2/revoke',
-      { token: tokens.refresh_token ?? '', token_type_hint: 'refresh_token' },
+      { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
       { auth: [client.clientId, client.clientSecret] },
     );
     expect(revoked.status).toBe(200);
@@ -121,16 +155,27 @@ describe('DELETE /oauth/token', () => {
     expect(response.json).toEqual(GONE);
   });
 
-  it('refuses an access token whose refresh token is revoked while the cascade has not reached it', async () => {
+  it('refuses an access token of a grant marked revoked whose sweep has not reached it', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    // A revocation interrupted after its first step: the refresh token is marked, its children not yet swept.
-    expect(await testStore().markRevoked(hashSecret(tokens.refresh_token ?? ''))).toBe(true);
+    const tokens = await grantTokens(client);
+    const store = testStore();
+    // A revocation interrupted after its one write: the grant is marked, its tokens not yet swept.
+    expect(await store.revokeGrant(grantIdOf(tokens.refresh_token), Date.now())).toBeDefined();
+    expect(await store.getToken(hashSecret(tokens.access_token))).toBeDefined();
 
     const response = await invalidate(tokens.access_token);
 
     expect(response.status).toBe(403);
     expect(response.json).toEqual(GONE);
+    // Retrying the revocation finishes the sweep.
+    const retried = await postForm(
+      '/oauth2/revoke',
+      { token: tokens.refresh_token },
+      { auth: [client.clientId, client.clientSecret] },
+    );
+    expect(retried.status).toBe(200);
+    expect(await store.getToken(hashSecret(tokens.access_token))).toBeUndefined();
+    expect(await store.getToken(hashSecret(tokens.refresh_token))).toBeUndefined();
   });
 
   it('refuses an access token of a client whose tokens were all revoked', async () => {

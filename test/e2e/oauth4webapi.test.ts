@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   admin,
   baseUrl,
+  grantTokens,
   type RegisteredClient,
   recordSecrets,
   registerClient,
@@ -71,15 +72,15 @@ async function oauthError(promise: Promise<unknown>): Promise<oauth.ResponseBody
 }
 
 describe('oauth4webapi against the service', () => {
-  it('gets client_credentials tokens with client_secret_basic', async () => {
+  it('gets client_credentials tokens, without a refresh token (RFC 6749 4.4.3), with client_secret_basic', async () => {
     const client = await registerClient();
     const tokens = await clientCredentials(client, basicAuth(client));
     expect(tokens).toMatchObject({ token_type: 'bearer', expires_in: 3600, scope: 'read write' });
-    expect(tokens.access_token).toEqual(expect.any(String));
-    expect(tokens.refresh_token).toEqual(expect.any(String));
+    expect(tokens.access_token).toMatch(/^rvk_at_[A-Za-z0-9._-]+$/);
+    expect(tokens.refresh_token).toBeUndefined();
     // Proof that the library's requests really went through customFetch, so the audit sees these secrets.
     const recorded = readFileSync(join(runDir, 'secrets.txt'), 'utf8').split('\n');
-    expect(recorded).toEqual(expect.arrayContaining([tokens.access_token, tokens.refresh_token]));
+    expect(recorded).toEqual(expect.arrayContaining([tokens.access_token]));
   });
 
   it('gets client_credentials tokens with client_secret_post and a narrower scope', async () => {
@@ -108,10 +109,10 @@ describe('oauth4webapi against the service', () => {
     ]);
   });
 
-  it('refreshes, introspects and revokes, after which everything from the refresh token is dead', async () => {
+  it('refreshes, introspects and revokes, after which every token of the grant is dead', async () => {
     const client = await registerClient();
-    const first = await clientCredentials(client, basicAuth(client));
-    const refreshToken = first.refresh_token as string;
+    const first = await grantTokens(client);
+    const refreshToken = first.refresh_token;
 
     const refreshed = await oauth.processRefreshTokenResponse(
       as,
@@ -157,7 +158,7 @@ describe('oauth4webapi against the service', () => {
 
   it('revokes an access token only, leaving its refresh token usable', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client, basicAuth(client));
+    const tokens = await grantTokens(client);
     const revoked = await oauth.revocationRequest(
       as,
       libClient(client),
@@ -167,7 +168,19 @@ describe('oauth4webapi against the service', () => {
     );
     await expect(oauth.processRevocationResponse(revoked)).resolves.toBeUndefined();
     expect(await introspect(client, tokens.access_token)).toEqual({ active: false });
-    expect((await introspect(client, tokens.refresh_token as string)).active).toBe(true);
+    expect((await introspect(client, tokens.refresh_token)).active).toBe(true);
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      libClient(client),
+      await oauth.refreshTokenGrantRequest(
+        as,
+        libClient(client),
+        basicAuth(client),
+        tokens.refresh_token,
+        options,
+      ),
+    );
+    expect((await introspect(client, refreshed.access_token)).active).toBe(true);
   });
 
   it("gets invalid_request when a confidential client revokes another client's token", async () => {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '#commons/domain/secrets.ts';
+import { formatToken, newGrantId } from '#commons/domain/token-format.ts';
 import {
-  admin,
   call,
   clientCredentials,
+  grantTokens,
   type HttpResponse,
   introspect,
   postForm,
@@ -22,16 +23,27 @@ const revoke = (client: RegisteredClient, params: Record<string, string>) =>
 const revokeAsPublic = (client: RegisteredClient, token: string) =>
   postForm('/oauth2/revoke', { token, client_id: client.clientId });
 
+/** A token of no known format: unknown without any read. */
 const unknownToken = () => randomBytes(32).toString('base64url');
+
+/** Tokens of the right format and checksum, naming `clientId`, that were never issued. */
+const unissuedTokens = (clientId: string) => [
+  formatToken({ kind: 'access', clientId }),
+  formatToken({ kind: 'access', clientId, grantId: newGrantId() }),
+  formatToken({ kind: 'refresh', clientId, grantId: newGrantId() }),
+];
+
+/** The grant a token names: the second dot-separated field after the 7-character prefix. */
+const grantIdOf = (token: string) => token.slice(7).split('.')[1] as string;
 
 function expectEmpty200(response: HttpResponse) {
   expect({ status: response.status, text: response.text }).toEqual({ status: 200, text: '' });
 }
 
-/** Client credentials plus `n` more access tokens minted from the refresh token by refresh grants. */
+/** A new grant: its refresh token, its first access token and `n` more minted by refresh grants. */
 async function family(client: RegisteredClient, n: number) {
-  const first = await clientCredentials(client);
-  const rt = first.refresh_token as string;
+  const first = await grantTokens(client);
+  const rt = first.refresh_token;
   const children: string[] = [];
   for (let i = 0; i < n; i++) {
     const response = await refresh(client, rt);
@@ -41,11 +53,7 @@ async function family(client: RegisteredClient, n: number) {
   return { rt, accessTokens: [first.access_token, ...children] };
 }
 
-async function mintForPublic(client: RegisteredClient): Promise<Tokens> {
-  const minted = await admin('POST', '/admin/tokens', { clientId: client.clientId, refreshToken: true });
-  expect(minted.status).toBe(201);
-  return minted.json as Tokens;
-}
+const mintForPublic = (client: RegisteredClient) => grantTokens(client);
 
 const activeFlags = (client: RegisteredClient, tokens: string[]) =>
   Promise.all(tokens.map(async (token) => (await introspect(client, token)).active));
@@ -63,18 +71,23 @@ describe('POST /oauth2/revoke outcomes', () => {
     expect((await invalidate(tokens.access_token)).status).toBe(403);
   });
 
-  it('answers an unknown token with 200 and an empty body', async () => {
+  it('answers an unknown token, of the right format or not, with 200 and an empty body', async () => {
     const client = await registerClient();
     expectEmpty200(await revoke(client, { token: unknownToken() }));
+    for (const token of unissuedTokens(client.clientId)) expectEmpty200(await revoke(client, { token }));
+    // Never issued, so naming another client is no reason to refuse: there is no token to protect.
+    const other = await registerClient();
+    for (const token of unissuedTokens(other.clientId)) expectEmpty200(await revoke(client, { token }));
   });
 
   it('answers an already revoked token with 200 and an empty body', async () => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
+    const tokens = await grantTokens(client);
     expectEmpty200(await revoke(client, { token: tokens.access_token }));
     expectEmpty200(await revoke(client, { token: tokens.access_token }));
-    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
-    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token }));
+    expect(await activeFlags(client, [tokens.access_token, tokens.refresh_token])).toEqual([false, false]);
   });
 
   it('answers an expired token with 200 and an empty body', async () => {
@@ -82,13 +95,14 @@ describe('POST /oauth2/revoke outcomes', () => {
       registerClient({ accessTokenTtl: 1, refreshTokenTtl: 1 }),
       registerClient(),
     ]);
-    const tokens = await clientCredentials(client);
-    const exp = (await introspect(client, tokens.access_token)).exp as number;
+    const tokens = await grantTokens(client);
+    const exp = (await introspect(client, tokens.refresh_token)).exp as number;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
     expectEmpty200(await revoke(client, { token: tokens.access_token }));
-    expectEmpty200(await revoke(client, { token: tokens.refresh_token as string }));
+    expectEmpty200(await revoke(client, { token: tokens.refresh_token }));
     // An expired token is nobody's any more: not even another client is told it exists.
     expectEmpty200(await revoke(other, { token: tokens.access_token }));
+    expectEmpty200(await revoke(other, { token: tokens.refresh_token }));
   });
 
   it('rejects a request without token with 400 invalid_request', async () => {
@@ -106,8 +120,8 @@ describe("another client's token", () => {
     'is refused to a confidential caller with 400 invalid_request, and the %s stays active',
     async (kind) => {
       const [owner, caller] = await Promise.all([registerClient(), registerClient()]);
-      const tokens = await clientCredentials(owner);
-      const token = tokens[kind] as string;
+      const tokens = await grantTokens(owner);
+      const token = tokens[kind];
       const response = await revoke(caller, { token });
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
@@ -115,11 +129,8 @@ describe("another client's token", () => {
         error: 'invalid_request',
         error_description: 'client is not authorized to revoke the presented token',
       });
-      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token as string])).toEqual([
-        true,
-        true,
-      ]);
-      expect((await refresh(owner, tokens.refresh_token as string)).status).toBe(200);
+      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token])).toEqual([true, true]);
+      expect((await refresh(owner, tokens.refresh_token)).status).toBe(200);
     },
   );
 
@@ -130,12 +141,9 @@ describe("another client's token", () => {
         registerClient(),
         registerClient({ public: true, grantTypes: ['refresh_token'] }),
       ]);
-      const tokens = await clientCredentials(owner);
-      expectEmpty200(await revokeAsPublic(caller, tokens[kind] as string));
-      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token as string])).toEqual([
-        true,
-        true,
-      ]);
+      const tokens = await grantTokens(owner);
+      expectEmpty200(await revokeAsPublic(caller, tokens[kind]));
+      expect(await activeFlags(owner, [tokens.access_token, tokens.refresh_token])).toEqual([true, true]);
     },
   );
 
@@ -146,8 +154,8 @@ describe("another client's token", () => {
       registerClient(),
     ]);
     const tokens = await mintForPublic(owner);
-    expectEmpty200(await revokeAsPublic(caller, tokens.refresh_token as string));
-    expect(await activeFlags(resourceServer, [tokens.access_token, tokens.refresh_token as string])).toEqual([
+    expectEmpty200(await revokeAsPublic(caller, tokens.refresh_token));
+    expect(await activeFlags(resourceServer, [tokens.access_token, tokens.refresh_token])).toEqual([
       true,
       true,
     ]);
@@ -163,13 +171,13 @@ describe('public clients', () => {
     const first = await mintForPublic(client);
     const second = await mintForPublic(client);
     expectEmpty200(await revokeAsPublic(client, first.access_token));
-    expectEmpty200(await revokeAsPublic(client, second.refresh_token as string));
+    expectEmpty200(await revokeAsPublic(client, second.refresh_token));
     expect(
       await activeFlags(resourceServer, [
         first.access_token,
-        first.refresh_token as string,
+        first.refresh_token,
         second.access_token,
-        second.refresh_token as string,
+        second.refresh_token,
       ]),
     ).toEqual([false, true, false, false]);
   });
@@ -198,9 +206,13 @@ describe('token_type_hint', () => {
 
   it.each(cases)('revokes an %s given %s=%s (%s)', async (kind, name, value) => {
     const client = await registerClient();
-    const tokens = await clientCredentials(client);
-    expectEmpty200(await revoke(client, { token: tokens[kind] as string, [name]: value }));
-    expect(await introspect(client, tokens[kind] as string)).toEqual({ active: false });
+    const tokens = await grantTokens(client);
+    expectEmpty200(await revoke(client, { token: tokens[kind], [name]: value }));
+    expect(await introspect(client, tokens[kind])).toEqual({ active: false });
+    // Whatever the hint, the token's own kind decides: a refresh token takes its grant with it.
+    expect(await activeFlags(client, [tokens.access_token, tokens.refresh_token])).toEqual(
+      kind === 'access_token' ? [false, true] : [false, false],
+    );
   });
 
   it('leaves a hinted unknown token a 200 no-op', async () => {
@@ -211,8 +223,8 @@ describe('token_type_hint', () => {
   });
 });
 
-describe('cascade', () => {
-  it('revoking an access token leaves its refresh token and its siblings active', async () => {
+describe('grant revocation', () => {
+  it('revoking an access token leaves its refresh token and the other tokens of its grant active', async () => {
     const client = await registerClient();
     const { rt, accessTokens } = await family(client, 2);
     const [sibling0, target, sibling2] = accessTokens as [string, string, string];
@@ -223,9 +235,10 @@ describe('cascade', () => {
     expect((await introspect(client, (refreshed.json as Tokens).access_token)).active).toBe(true);
   });
 
-  it('revoking a refresh token leaves no access token minted from it active anywhere', async () => {
+  it('revoking a refresh token revokes its whole grant: no token of it is active anywhere, other grants live on', async () => {
     const client = await registerClient();
     const { rt, accessTokens } = await family(client, 4);
+    const otherGrant = await grantTokens(client);
     const bystander = await clientCredentials(client);
     expectEmpty200(await revoke(client, { token: rt }));
 
@@ -240,21 +253,43 @@ describe('cascade', () => {
       status: 400,
       body: { error: 'invalid_grant' },
     });
-    // Only that family: the client's other tokens live on.
-    expect(await activeFlags(client, [bystander.access_token, bystander.refresh_token as string])).toEqual([
-      true,
-      true,
-    ]);
+    // Only that grant: the client's other grant and its client_credentials token live on.
+    expect(
+      await activeFlags(client, [otherGrant.access_token, otherGrant.refresh_token, bystander.access_token]),
+    ).toEqual([true, true, true]);
+    expect((await refresh(client, otherGrant.refresh_token)).status).toBe(200);
   });
 
-  it('revoking a refresh token by its hint as an access token still cascades', async () => {
+  it('revoking a refresh token by its hint as an access token still revokes its grant', async () => {
     const client = await registerClient();
     const { rt, accessTokens } = await family(client, 2);
     expectEmpty200(await revoke(client, { token: rt, token_type_hint: 'access_token' }));
     expect(await activeFlags(client, [rt, ...accessTokens])).toEqual([false, false, false, false]);
   });
 
-  it('refuses, from the moment revoke returns, an access token the index had not listed yet', async () => {
+  it('revoking a refresh token already consumed by rotation revokes the whole grant, its successor included', async () => {
+    const client = await registerClient({ refreshTokenRotation: true });
+    const first = await grantTokens(client);
+    const rotated = await refresh(client, first.refresh_token);
+    expect(rotated.status).toBe(200);
+    const second = rotated.json as Tokens & { refresh_token: string };
+    expect(grantIdOf(second.refresh_token)).toBe(grantIdOf(first.refresh_token));
+    expect(await activeFlags(client, [first.refresh_token, second.refresh_token])).toEqual([false, true]);
+
+    expectEmpty200(await revoke(client, { token: first.refresh_token }));
+
+    expect(
+      await activeFlags(client, [
+        first.access_token,
+        first.refresh_token,
+        second.access_token,
+        second.refresh_token,
+      ]),
+    ).toEqual([false, false, false, false]);
+    expect((await refresh(client, second.refresh_token)).status).toBe(400);
+  });
+
+  it('refuses, from the moment revoke returns, a token of the grant the index had not listed yet', async () => {
     const client = await registerClient();
     const { rt, accessTokens } = await family(client, 1);
     const straggler = accessTokens[1] as string;
@@ -262,24 +297,29 @@ describe('cascade', () => {
     const item = await store.getToken(hashSecret(straggler));
     expect(item).toBeDefined();
     expectEmpty200(await revoke(client, { token: rt }));
-    // Put the child back as if the index had lagged and the sweep never saw it.
-    expect(await store.putTokens([item as NonNullable<typeof item>])).toBe(true);
+    // Put the access token back as if the index had lagged and the sweep never saw it.
+    expect(await store.putAccessToken(item as NonNullable<typeof item>)).toBe(true);
+    expect(await store.getToken(hashSecret(straggler))).toBeDefined();
     expect(await introspect(client, straggler)).toEqual({ active: false });
     expect((await invalidate(straggler)).status).toBe(403);
     expectEmpty200(await revoke(client, { token: straggler }));
   });
 
-  it('finishes an interrupted cascade when the same revoke is retried', async () => {
+  it('makes every token of a grant inactive with the grant mark alone, and a retried revoke finishes the sweep', async () => {
     const client = await registerClient();
     const { rt, accessTokens } = await family(client, 2);
     const store = testStore();
-    // A revoke that failed after its first step: the refresh token marked, no child swept yet.
-    expect(await store.markRevoked(hashSecret(rt))).toBe(true);
-    expect(await activeFlags(client, [rt, ...accessTokens])).toEqual([false, false, false, false]);
+    const all = [rt, ...accessTokens];
+    // A revoke that failed after its one write: the grant marked revoked, none of its tokens swept yet.
+    expect(await store.revokeGrant(grantIdOf(rt), Date.now())).toMatchObject({ grantId: grantIdOf(rt) });
+    const present = await Promise.all(all.map((t) => store.getToken(hashSecret(t))));
+    expect(present.every((item) => item !== undefined)).toBe(true);
+    expect(await activeFlags(client, all)).toEqual([false, false, false, false]);
     expect((await refresh(client, rt)).status).toBe(400);
+    for (const token of accessTokens) expect((await invalidate(token)).status).toBe(403);
 
     expectEmpty200(await revoke(client, { token: rt }));
-    const left = await Promise.all([rt, ...accessTokens].map((t) => store.getToken(hashSecret(t))));
+    const left = await Promise.all(all.map((t) => store.getToken(hashSecret(t))));
     expect(left).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

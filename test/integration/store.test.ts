@@ -2,12 +2,14 @@ import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { newClient } from '#commons/domain/clients.ts';
+import { findActiveToken } from '#commons/domain/activity.ts';
+import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
 import { InvalidInput, StoreUnavailable } from '#commons/domain/errors.ts';
-import type { Client, Store, TokenRecord } from '#commons/domain/model.ts';
-import { findRevocable, revokeRefreshToken } from '#commons/domain/revocation.ts';
+import type { Client, PresentedToken, Store, TokenRecord } from '#commons/domain/model.ts';
+import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { isActive } from '#commons/domain/tokens.ts';
+import { presentToken } from '#commons/domain/token-format.ts';
+import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR } from '#commons/schema.ts';
 import { createDynamoClient, DEADLINES } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
@@ -18,15 +20,16 @@ const localClient = () => createDynamoClient({ endpoint: dynamoEndpoint });
 const store = testStore();
 const clock = () => Date.now();
 
-async function aClient(): Promise<Client> {
+async function aClient(registration: Partial<ClientRegistration> = {}): Promise<Client> {
   const { client } = newClient(
-    { name: 'store test', grantTypes: ['client_credentials', 'refresh_token'] },
+    { name: 'store test', grantTypes: ['client_credentials', 'refresh_token'], ...registration },
     clock(),
   );
   expect(await store.createClient(client)).toBe(true);
   return client;
 }
 
+/** A bare access token record of a client, without a grant. */
 function token(client: Client, kind: TokenRecord['kind'], extra: Partial<TokenRecord> = {}): TokenRecord {
   const now = clock();
   return {
@@ -43,16 +46,29 @@ function token(client: Client, kind: TokenRecord['kind'], extra: Partial<TokenRe
   };
 }
 
-const childOf = (parent: TokenRecord) =>
-  token({ clientId: parent.clientId } as Client, 'access', {
-    refreshTokenId: parent.id,
-    refreshExpiresAt: parent.expiresAt,
+/** A new grant through the domain, as the admin mint route makes one: its raw tokens, presented. */
+async function aGrant(client: Client, subject?: string) {
+  const issued = await issueTokens(store, clock, client, {
+    scope: undefined,
+    withRefreshToken: true,
+    grantType: 'external',
+    ...(subject !== undefined && { subject }),
   });
-
-async function active(id: string): Promise<boolean> {
-  const record = await store.getToken(id);
-  return !!record && isActive(record, await store.getTokenContext(record), clock());
+  if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
+  return {
+    grantId: issued.grantId,
+    access: presentToken(issued.response.access_token),
+    refresh: presentToken(issued.response.refresh_token),
+  };
 }
+
+async function active(presented: PresentedToken): Promise<boolean> {
+  return (await findActiveToken(store, clock, presented)) !== undefined;
+}
+
+const noReuse = () => {
+  throw new Error('no reuse expected');
+};
 
 describe('DynamoDB store (against DynamoDB Local)', () => {
   it('creates a client once: a second create with the same id is refused', async () => {
@@ -61,124 +77,138 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     expect(await store.getClient(client.clientId)).toEqual(client);
   });
 
-  it('reads a token with its client and refresh token in one context', async () => {
+  it('reads a token, its client, its grant and its subject cut-off in one consistent BatchGetItem', async () => {
     const client = await aClient();
-    const parent = token(client, 'refresh');
-    const child = childOf(parent);
-    expect(await store.putTokens([parent, child])).toBe(true);
-    const context = await store.getTokenContext(child);
-    expect(context.client?.clientId).toBe(client.clientId);
-    expect(context.parent).toEqual(parent);
+    const grant = await aGrant(client, 'alice');
+    const refs = grant.access.refs;
+    if (!refs) throw new Error('unparsed');
+    expect(refs).toMatchObject({ kind: 'access', clientId: client.clientId, grantId: grant.grantId });
+    await store.cutOffSubject({ subjectKey: refs.subjectKey ?? '', tokensRevokedBefore: 1, expiresAt: 4e9 });
+    const state = await store.readTokenState(grant.access.id, refs);
+    expect(state.token?.id).toBe(grant.access.id);
+    expect(state.client).toEqual(client);
+    expect(state.grant).toMatchObject({ grantId: grant.grantId, currentRefreshTokenId: grant.refresh.id });
+    expect(state.subjectCutoff).toMatchObject({ tokensRevokedBefore: 1 });
   });
 
-  it('does not read again the client the caller already holds, but reads any other', async () => {
-    const client = await aClient();
-    const parent = token(client, 'refresh');
-    const child = childOf(parent);
-    await store.putTokens([parent, child]);
-    // A copy that differs from the stored item shows which one came back.
-    const held = { ...client, name: 'held by the caller' };
-    expect(await store.getTokenContext(child, held)).toEqual({ client: held, parent });
-    expect((await store.getTokenContext(child, { ...held, clientId: 'someone-else' })).client).toEqual(
-      client,
-    );
-    expect(await store.getTokenContext(parent, held)).toEqual({ client: held, parent: undefined });
+  it('writes no grant for a client that does not exist', async () => {
+    const { client } = newClient({ name: 'ghost', grantTypes: ['refresh_token'] }, clock());
+    const issued = await issueTokens(store, clock, client, {
+      scope: undefined,
+      withRefreshToken: true,
+      grantType: 'external',
+    });
+    expect(issued).toBeUndefined();
   });
 
-  it('mints no token for a client that does not exist', async () => {
-    const ghost = { clientId: 'no-such-client' } as Client;
-    const orphan = token(ghost, 'access');
-    expect(await store.putTokens([orphan])).toBe(false);
-    expect(await store.getToken(orphan.id)).toBeUndefined();
+  it('refreshes without rotation: the refresh token stays and counts the refresh', async () => {
+    const client = await aClient();
+    const grant = await aGrant(client);
+    const issued = await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
+    expect(issued.response.refresh_token).toBeUndefined();
+    expect((await store.getToken(grant.refresh.id))?.refreshCount).toBe(1);
+    expect(await active(presentToken(issued.response.access_token))).toBe(true);
+    expect(await active(grant.refresh)).toBe(true);
   });
 
-  it('writes a refreshed access token and counts the refresh while the refresh token is live', async () => {
-    const client = await aClient();
-    const parent = token(client, 'refresh');
-    await store.putTokens([parent]);
-    const child = childOf(parent);
-    expect(await store.putRefreshedAccessToken(child, parent, clock())).toBe(true);
-    expect((await store.getToken(parent.id))?.refreshCount).toBe(1);
-    expect(await store.getToken(child.id)).toEqual(child);
+  it('refreshes with rotation: a new refresh token, the presented one consumed, the grant pointing on', async () => {
+    const client = await aClient({ refreshTokenRotation: true });
+    const grant = await aGrant(client);
+    const issued = await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
+    const next = presentToken(issued.response.refresh_token ?? '');
+    expect(await active(grant.refresh)).toBe(false);
+    expect(await active(next)).toBe(true);
+    expect((await store.getToken(grant.refresh.id))?.consumedAt).toBeGreaterThan(0);
+    const refs = next.refs;
+    if (!refs) throw new Error('unparsed');
+    expect((await store.readTokenState(next.id, refs)).grant?.currentRefreshTokenId).toBe(next.id);
   });
 
   it.each([
-    ['marked revoked', (s: Store, p: TokenRecord) => s.markRevoked(p.id)],
-    ['deleted', (s: Store, p: TokenRecord) => s.deleteToken(p.id)],
+    ['its grant revoked', (s: Store, g: { grantId: string }) => s.revokeGrant(g.grantId, Date.now())],
     [
       'revoked with all of its client',
-      (s: Store, p: TokenRecord) => s.revokeClientTokensBefore(p.clientId, Date.now()),
+      (s: Store, _g: unknown, c: Client) => s.revokeClientTokensBefore(c.clientId, Date.now()),
     ],
-    ['orphaned by its deleted client', (s: Store, p: TokenRecord) => s.deleteClient(p.clientId)],
-  ])('mints no access token from a refresh token %s', async (_name, kill) => {
+    ['orphaned by its deleted client', (s: Store, _g: unknown, c: Client) => s.deleteClient(c.clientId)],
+  ])('mints no token from a refresh token whose state changed after the read: %s', async (_name, kill) => {
     const client = await aClient();
-    const parent = token(client, 'refresh');
-    await store.putTokens([parent]);
-    await kill(store, parent);
-    const child = childOf(parent);
-    expect(await store.putRefreshedAccessToken(child, parent, clock())).toBe(false);
+    const grant = await aGrant(client);
+    const refs = grant.refresh.refs;
+    if (!refs) throw new Error('unparsed');
+    const state = await store.readTokenState(grant.refresh.id, refs);
+    if (!state.token || !state.grant) throw new Error('no state');
+    await kill(store, grant, client);
+    const child = token(client, 'access', { grantId: grant.grantId });
+    const now = clock() + 1;
+    expect(await store.refresh({ parent: state.token, grant: state.grant, access: child, now })).toBe(false);
     expect(await store.getToken(child.id)).toBeUndefined();
   });
 
-  it('mints no access token from an expired refresh token', async () => {
+  it('mints no token from a refresh token its subject cut off after the read', async () => {
     const client = await aClient();
-    const parent = token(client, 'refresh', { expiresAt: Math.floor(clock() / 1000) - 1 });
-    await store.putTokens([parent]);
-    expect(await store.putRefreshedAccessToken(childOf(parent), parent, clock())).toBe(false);
+    const grant = await aGrant(client, `subject-${mintSecret()}`);
+    const refs = grant.refresh.refs;
+    if (!refs?.subjectKey) throw new Error('unparsed');
+    const state = await store.readTokenState(grant.refresh.id, refs);
+    if (!state.token || !state.grant) throw new Error('no state');
+    await store.cutOffSubject({ subjectKey: refs.subjectKey, tokensRevokedBefore: clock(), expiresAt: 4e9 });
+    const child = token(client, 'access', { grantId: grant.grantId });
+    expect(await store.refresh({ parent: state.token, grant: state.grant, access: child, now: clock() })).toBe(
+      false,
+    );
   });
 
-  it('sweeps every access token of a refresh token across batches and index pages', async () => {
+  it('sweeps every token of a grant across batches and index pages, and no other', async () => {
     const client = await aClient();
-    const parent = token(client, 'refresh');
-    const sibling = token(client, 'refresh');
-    await store.putTokens([parent, sibling]);
-    const children = Array.from({ length: 60 }, () => childOf(parent));
-    const cousin = childOf(sibling);
-    for (const child of [...children, cousin]) await store.putRefreshedAccessToken(child, parent, clock());
+    const grant = await aGrant(client);
+    const other = await aGrant(client);
+    for (let i = 0; i < 30; i++) await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
     const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 7 });
-    expect(await paged.deleteAccessTokensOf(parent.id)).toBe(60);
-    for (const child of children.slice(0, 5)) expect(await store.getToken(child.id)).toBeUndefined();
-    expect(await store.getToken(cousin.id)).toBeDefined();
+    // 30 refreshed access tokens, the first access token and the refresh token.
+    expect(await paged.deleteTokensOfGrant(grant.grantId)).toBe(32);
+    expect(await store.getToken(grant.refresh.id)).toBeUndefined();
+    expect(await active(other.access)).toBe(true);
   });
 
-  it('sweeps every token of a client, and only that client', async () => {
+  it('sweeps the tokens of a client issued up to a cut-off, and only those of that client', async () => {
     const client = await aClient();
     const other = await aClient();
-    const mine = Array.from({ length: 30 }, () => token(client, 'access'));
-    const theirs = token(other, 'access');
-    for (let i = 0; i < mine.length; i += 10) await store.putTokens(mine.slice(i, i + 10));
-    await store.putTokens([theirs]);
+    const mine = Array.from({ length: 30 }, () => token(client, 'access', { issuedAt: 1000 }));
+    const later = token(client, 'access', { issuedAt: 3000 });
+    const theirs = token(other, 'access', { issuedAt: 1000 });
+    for (const t of [...mine, later, theirs]) await store.putAccessToken(t);
     const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 4 });
-    expect(await paged.deleteTokensOfClient(client.clientId)).toBe(30);
+    expect(await paged.deleteTokensOfClient(client.clientId, 2000)).toBe(30);
+    expect(await store.getToken(later.id)).toBeDefined();
     expect(await store.getToken(theirs.id)).toBeDefined();
+    expect(await paged.deleteTokensOfClient(client.clientId)).toBe(1);
   });
 
-  it('finishes a refresh-token cascade that failed part way when the revoke is retried', async () => {
+  it('finishes a grant revocation whose sweep failed part way when the revoke is retried', async () => {
     const client = await aClient();
-    const raw = mintSecret();
-    const parent = token(client, 'refresh', { id: hashSecret(raw) });
-    await store.putTokens([parent]);
-    const children = Array.from({ length: 5 }, () => childOf(parent));
-    for (const child of children) await store.putRefreshedAccessToken(child, parent, clock());
-
+    const grant = await aGrant(client);
+    const refreshed = [];
+    for (let i = 0; i < 5; i++) {
+      const issued = await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
+      refreshed.push(presentToken(issued.response.access_token));
+    }
     // The sweep fails as it would when DynamoDB throttles past the SDK's retries.
     const failing: Store = Object.create(store, {
-      deleteAccessTokensOf: { value: () => Promise.reject(new StoreUnavailable()) },
+      deleteTokensOfGrant: { value: () => Promise.reject(new StoreUnavailable()) },
     });
-    await expect(revokeRefreshToken(failing, parent)).rejects.toBeInstanceOf(StoreUnavailable);
+    await expect(revokeForClient(failing, clock, client, grant.refresh)).rejects.toBeInstanceOf(StoreUnavailable);
 
     // Already dead everywhere, though nothing was swept yet.
-    expect((await store.getToken(parent.id))?.revoked).toBe(true);
-    for (const child of children) expect(await active(child.id)).toBe(false);
-    expect(await store.putRefreshedAccessToken(childOf(parent), parent, clock())).toBe(false);
+    for (const t of [grant.refresh, grant.access, ...refreshed]) expect(await active(t)).toBe(false);
+    await expect(refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse)).rejects.toThrow(
+      /invalid/,
+    );
+    expect(await store.getToken(grant.refresh.id)).toBeDefined();
 
-    // The retried revoke still finds the half-revoked token and completes the job.
-    const again = await findRevocable(store, clock, hashSecret(raw));
-    expect(again?.revoked).toBe(true);
-    const done = await revokeRefreshToken(store, again as TokenRecord);
-    expect(done?.cascade).toBe(5);
-    expect(await store.getToken(parent.id)).toBeUndefined();
-    for (const child of children) expect(await store.getToken(child.id)).toBeUndefined();
+    // The retried revoke still finds the refresh token and completes the sweep.
+    await revokeForClient(store, clock, client, grant.refresh);
+    for (const t of [grant.refresh, grant.access, ...refreshed]) expect(await store.getToken(t.id)).toBeUndefined();
   });
 });
 
@@ -235,7 +265,7 @@ describe('DynamoDB unavailability', () => {
         client: createDynamoClient({ endpoint: `http://127.0.0.1:${port}` }),
       });
       const started = performance.now();
-      const error = await store.putTokens([token(await aClient(), 'access')]).catch((e: unknown) => e);
+      const error = await store.putAccessToken(token(await aClient(), 'access')).catch((e: unknown) => e);
       const elapsed = performance.now() - started;
       expect(error).toBeInstanceOf(StoreUnavailable);
       expect(elapsed).toBeLessThanOrEqual(DEADLINES.callMs + 500);
@@ -255,7 +285,7 @@ describe('conditional deletes and input DynamoDB refuses', () => {
     const client = await aClient();
     for (let round = 0; round < 20; round++) {
       const access = token(client, 'access');
-      await store.putTokens([access]);
+      await store.putAccessToken(access);
       const results = await Promise.all([store.deleteToken(access.id), store.deleteToken(access.id)]);
       expect(results.filter((r) => r !== undefined)).toHaveLength(1);
     }
@@ -264,7 +294,7 @@ describe('conditional deletes and input DynamoDB refuses', () => {
   it("answers an item over DynamoDB's size limit with InvalidInput, not a fault", async () => {
     const client = await aClient();
     const huge = token(client, 'access', { scope: 'x'.repeat(410 * 1024) });
-    await expect(store.putTokens([huge])).rejects.toBeInstanceOf(InvalidInput);
+    await expect(store.putAccessToken(huge)).rejects.toBeInstanceOf(InvalidInput);
   });
 
   it('refuses to read an item that does not have the shape the service writes', async () => {

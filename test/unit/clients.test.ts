@@ -61,6 +61,31 @@ describe('client registration', () => {
     rejects({ name: 'a', scopes: ['x'.repeat(MAX_SCOPE_LENGTH + 1)] }, 'scopes');
   });
 
+  it('rotates refresh tokens of public clients always, of confidential ones when asked (RFC 9700 4.14.2)', () => {
+    expect(register({ name: 'spa', public: true }).client.refreshTokenRotation).toBe(true);
+    expect(register({ name: 'app' }).client.refreshTokenRotation).toBe(false);
+    expect(register({ name: 'app', refreshTokenRotation: true }).client.refreshTokenRotation).toBe(true);
+    rejects({ name: 'spa', public: true, refreshTokenRotation: false }, 'refreshTokenRotation');
+    rejects({ name: 'a', refreshTokenRotation: 'yes' }, 'refreshTokenRotation');
+  });
+
+  it('takes a reuse grace of 0 to 60 seconds, 10 by default', () => {
+    expect(register({ name: 'a' }).client.refreshTokenReuseGraceSeconds).toBe(10);
+    expect(
+      register({ name: 'a', refreshTokenReuseGraceSeconds: 0 }).client.refreshTokenReuseGraceSeconds,
+    ).toBe(0);
+    expect(
+      register({ name: 'a', refreshTokenReuseGraceSeconds: 60 }).client.refreshTokenReuseGraceSeconds,
+    ).toBe(60);
+    rejects({ name: 'a', refreshTokenReuseGraceSeconds: 61 }, 'refreshTokenReuseGraceSeconds');
+    rejects({ name: 'a', refreshTokenReuseGraceSeconds: -1 }, 'refreshTokenReuseGraceSeconds');
+  });
+
+  it('caps access token lifetimes at one day', () => {
+    expect(register({ name: 'a', accessTokenTtl: 86400 }).client.accessTokenTtl).toBe(86400);
+    rejects({ name: 'a', accessTokenTtl: 86401 }, 'accessTokenTtl');
+  });
+
   it('never shows the secret or its hash in the client view', () => {
     const { client } = newClient({ name: 'app' }, 0);
     expect(Object.keys(clientView(client))).not.toContain('secretHash');

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { isActive } from '#commons/domain/activity.ts';
 import { InvalidScope } from '#commons/domain/errors.ts';
-import type { Client, TokenRecord } from '#commons/domain/model.ts';
+import type { Client, GrantRecord, TokenRecord, TokenState } from '#commons/domain/model.ts';
 import { hashSecret, idPrefix, mintSecret, secretMatches } from '#commons/domain/secrets.ts';
-import { grantScope, isActive, parseScope } from '#commons/domain/tokens.ts';
+import {
+  formatToken,
+  parseToken,
+  presentToken,
+  subjectKeyOf,
+  TOKEN_PREFIX,
+} from '#commons/domain/token-format.ts';
+import { grantScope, parseScope } from '#commons/domain/tokens.ts';
 
 const NOW = 1_800_000_000_000;
 const client: Client = {
@@ -13,7 +21,18 @@ const client: Client = {
   scopes: ['read', 'write'],
   accessTokenTtl: 3600,
   refreshTokenTtl: 86400,
+  refreshTokenRotation: false,
+  refreshTokenReuseGraceSeconds: 10,
   createdAt: NOW - 10_000,
+};
+const grant: GrantRecord = {
+  grantId: 'g1',
+  clientId: 'c1',
+  scope: 'read',
+  issuedAt: NOW - 5000,
+  currentRefreshTokenId: 'parent',
+  refreshExpiresAt: NOW / 1000 + 86400,
+  expiresAt: NOW / 1000 + 2 * 86400,
 };
 const parent: TokenRecord = {
   id: 'parent',
@@ -22,18 +41,21 @@ const parent: TokenRecord = {
   scope: 'read',
   issuedAt: NOW - 5000,
   expiresAt: NOW / 1000 + 86400,
-  grantType: 'client_credentials',
+  grantType: 'external',
+  grantId: 'g1',
+  subject: 'alice',
+  subjectKey: subjectKeyOf('alice'),
   refreshCount: 0,
   lastModifiedAt: NOW - 5000,
 };
-const child: TokenRecord = {
-  ...parent,
-  id: 'child',
-  kind: 'access',
-  expiresAt: NOW / 1000 + 3600,
-  refreshTokenId: 'parent',
-  refreshExpiresAt: parent.expiresAt,
-};
+const child: TokenRecord = { ...parent, id: 'child', kind: 'access', expiresAt: NOW / 1000 + 3600 };
+const state = (changes: Partial<TokenState> = {}): TokenState => ({
+  token: child,
+  client,
+  grant,
+  subjectCutoff: undefined,
+  ...changes,
+});
 
 describe('secrets', () => {
   it('mints 256-bit base64url values, different every time', () => {
@@ -82,30 +104,87 @@ describe('scope (RFC 6749 3.3)', () => {
   });
 });
 
-describe('token activity', () => {
-  it('is active while unexpired with its client and parent in place', () => {
-    expect(isActive(child, { client, parent }, NOW)).toBe(true);
+describe('token activity: one rule over one read', () => {
+  it('is active while unexpired with its client and grant in place and no cut-off', () => {
+    expect(isActive(state(), NOW)).toBe(true);
   });
   it('is inactive once expired, to the second', () => {
-    expect(isActive(child, { client, parent }, child.expiresAt * 1000)).toBe(false);
-    expect(isActive(child, { client, parent }, child.expiresAt * 1000 - 1)).toBe(true);
+    expect(isActive(state(), child.expiresAt * 1000)).toBe(false);
+    expect(isActive(state(), child.expiresAt * 1000 - 1)).toBe(true);
   });
-  it('is inactive when its client is gone', () => {
-    expect(isActive(child, { client: undefined, parent }, NOW)).toBe(false);
+  it('is inactive when the token, its client or its grant is gone', () => {
+    expect(isActive(state({ token: undefined }), NOW)).toBe(false);
+    expect(isActive(state({ client: undefined }), NOW)).toBe(false);
+    expect(isActive(state({ grant: undefined }), NOW)).toBe(false);
   });
   it('is inactive when its client revoked everything issued up to or after it', () => {
-    const revoked = { ...client, tokensRevokedBefore: child.issuedAt };
-    expect(isActive(child, { client: revoked, parent }, NOW)).toBe(false);
-    const earlier = { ...client, tokensRevokedBefore: child.issuedAt - 1 };
-    expect(isActive(child, { client: earlier, parent }, NOW)).toBe(true);
+    expect(isActive(state({ client: { ...client, tokensRevokedBefore: child.issuedAt } }), NOW)).toBe(false);
+    expect(isActive(state({ client: { ...client, tokensRevokedBefore: child.issuedAt - 1 } }), NOW)).toBe(
+      true,
+    );
   });
-  it('dies with its refresh token the moment that is marked revoked', () => {
-    expect(isActive(child, { client, parent: { ...parent, revoked: true } }, NOW)).toBe(false);
-    expect(isActive({ ...parent, revoked: true }, { client, parent: undefined }, NOW)).toBe(false);
+  it('is inactive when its subject was cut off at or after its issue', () => {
+    const cutoff = (at: number) => ({
+      subjectKey: subjectKeyOf('alice'),
+      tokensRevokedBefore: at,
+      expiresAt: 0,
+    });
+    expect(isActive(state({ subjectCutoff: cutoff(child.issuedAt) }), NOW)).toBe(false);
+    expect(isActive(state({ subjectCutoff: cutoff(child.issuedAt - 1) }), NOW)).toBe(true);
   });
-  it('treats a parent missing before its expiry as revoked, and after it as merely expired', () => {
-    expect(isActive(child, { client, parent: undefined }, NOW)).toBe(false);
-    const longChild = { ...child, expiresAt: parent.expiresAt + 10 };
-    expect(isActive(longChild, { client, parent: undefined }, parent.expiresAt * 1000 + 1)).toBe(true);
+  it('dies with its grant the moment that is marked revoked', () => {
+    expect(isActive(state({ grant: { ...grant, revokedAt: NOW - 1 } }), NOW)).toBe(false);
+  });
+  it('is inactive once rotation consumed it (a refresh token)', () => {
+    expect(isActive(state({ token: { ...parent, consumedAt: NOW - 1 } }), NOW)).toBe(false);
+    expect(isActive(state({ token: parent }), NOW)).toBe(true);
+  });
+  it("is inactive when the client read is not the token's client", () => {
+    expect(isActive(state({ client: { ...client, clientId: 'c2' } }), NOW)).toBe(false);
+  });
+});
+
+describe('token format', () => {
+  const refs = {
+    kind: 'access',
+    clientId: 'AbC_d-1234567890123456',
+    grantId: 'g'.repeat(22),
+    subjectKey: subjectKeyOf('bob'),
+  } as const;
+
+  it('names its kind, client, grant and subject key, in RFC 6750 b64token characters', () => {
+    const raw = formatToken(refs);
+    expect(raw.startsWith(TOKEN_PREFIX.access)).toBe(true);
+    expect(raw).toMatch(/^[A-Za-z0-9\-._~+/]+=*$/);
+    expect(parseToken(raw)).toEqual(refs);
+    expect(parseToken(formatToken({ kind: 'access', clientId: 'c' }))).toEqual({
+      kind: 'access',
+      clientId: 'c',
+    });
+  });
+
+  it('carries 256 random bits: no two tokens alike', () => {
+    const raw = formatToken(refs);
+    const random = raw.split('.')[3] ?? '';
+    expect(Buffer.from(random, 'base64url')).toHaveLength(32);
+    expect(formatToken(refs)).not.toBe(raw);
+  });
+
+  it('refuses a token whose checksum, prefix or shape is wrong', () => {
+    const raw = formatToken(refs);
+    const flipped = `${raw.slice(0, 40)}${raw[40] === 'A' ? 'B' : 'A'}${raw.slice(41)}`;
+    expect(parseToken(flipped)).toBeUndefined();
+    expect(parseToken(raw.replace('rvk_at_', 'rvk_xx_'))).toBeUndefined();
+    expect(parseToken(raw.slice(0, -1))).toBeUndefined();
+    expect(parseToken(mintSecret())).toBeUndefined();
+    // A refresh token always names a grant.
+    const noGrant = formatToken({ kind: 'refresh', clientId: 'c' });
+    expect(parseToken(noGrant)).toBeUndefined();
+  });
+
+  it('hashes the whole token once for its id; the subject appears only as a hash', () => {
+    const raw = formatToken(refs);
+    expect(presentToken(raw)).toEqual({ id: hashSecret(raw), refs });
+    expect(formatToken({ ...refs, subjectKey: subjectKeyOf('bob@example.com') })).not.toContain('bob');
   });
 });
