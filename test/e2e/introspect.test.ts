@@ -93,11 +93,11 @@ describe('active tokens', () => {
       'sub',
       'token_type',
     ]);
-    expect(await introspect(client, tokens.refresh_token)).toMatchObject({
+    expect(await introspect(client, tokens.refresh_token as string)).toMatchObject({
       ...expected,
       token_type: 'refresh_token',
     });
-    const refreshed = await refresh(client, tokens.refresh_token);
+    const refreshed = await refresh(client, tokens.refresh_token as string);
     expect(await introspect(client, (refreshed.json as Tokens).access_token)).toMatchObject(expected);
   });
 
@@ -105,7 +105,7 @@ describe('active tokens', () => {
     const client = await registerClient();
     const tokens = await mint(client.clientId, { refreshToken: true });
     expect(await introspect(client, tokens.access_token)).not.toHaveProperty('sub');
-    expect(await introspect(client, tokens.refresh_token)).not.toHaveProperty('sub');
+    expect(await introspect(client, tokens.refresh_token as string)).not.toHaveProperty('sub');
   });
 
   it('answers any confidential client, not only the one the token was issued to', async () => {

@@ -16,7 +16,10 @@ const GRANTS = 32;
 const REVOKE_ATTEMPTS = 5;
 
 type Outcome = { status: number; error: string | undefined };
-const outcomeOf = (r: HttpResponse): Outcome => ({ status: r.status, error: (r.json as { error?: string }).error });
+const outcomeOf = (r: HttpResponse): Outcome => ({
+  status: r.status,
+  error: (r.json as { error?: string }).error,
+});
 
 /** The grant a token names: the second dot-separated field after the 7-character prefix. */
 const grantIdOf = (token: string) => token.slice(7).split('.')[1] as string;
@@ -44,7 +47,11 @@ async function raceRound(client: RegisteredClient, revokeAt: number): Promise<vo
   // that with 503 and makes the retry safe, so the revoke is retried as a client would.
   for (let attempt = 1; revoked.status === 503 && attempt < REVOKE_ATTEMPTS; attempt++) {
     expect(outcomeOf(revoked)).toEqual({ status: 503, error: 'temporarily_unavailable' });
-    revoked = await postForm('/oauth2/revoke', { token: rt }, { auth: [client.clientId, client.clientSecret] });
+    revoked = await postForm(
+      '/oauth2/revoke',
+      { token: rt },
+      { auth: [client.clientId, client.clientSecret] },
+    );
   }
   expect({ status: revoked.status, text: revoked.text }).toEqual({ status: 200, text: '' });
 

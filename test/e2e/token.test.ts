@@ -30,7 +30,9 @@ const tokenRequest = (client: RegisteredClient, params: Record<string, string>) 
  * checksum, all `b64token` characters.
  */
 const tokenFormat = (prefix: 'rvk_at_' | 'rvk_rt_', clientId: string) =>
-  new RegExp(`^${prefix}${clientId}\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]{43,}\\.[A-Za-z0-9_-]+$`);
+  new RegExp(
+    `^${prefix}${clientId}\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]{43,}\\.[A-Za-z0-9_-]+$`,
+  );
 const ACCESS_TOKEN = /^rvk_at_[A-Za-z0-9._-]+$/;
 const REFRESH_TOKEN = /^rvk_rt_[A-Za-z0-9._-]+$/;
 
@@ -38,7 +40,8 @@ const REFRESH_TOKEN = /^rvk_rt_[A-Za-z0-9._-]+$/;
 const grantIdOf = (token: string) => token.slice(7).split('.')[1];
 
 /** A refresh token of the right format and checksum that was never issued. */
-const unissuedRefreshToken = (clientId: string) => formatToken({ kind: 'refresh', clientId, grantId: newGrantId() });
+const unissuedRefreshToken = (clientId: string) =>
+  formatToken({ kind: 'refresh', clientId, grantId: newGrantId() });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
