@@ -150,7 +150,8 @@ export function clientView(client: Client) {
  */
 export function readSecretRotation(body: string): { previousSecretGraceSeconds: number } {
   const input = body.trim() === '' ? {} : parseJsonObject(body);
-  const grace = input.previousSecretGraceSeconds ?? 0;
+  const { previousSecretGraceSeconds: given } = input;
+  const grace = given === undefined ? 0 : given;
   if (!Number.isInteger(grace)) {
     throw new InvalidInput('previousSecretGraceSeconds', 'must be an integer number of seconds');
   }
