@@ -110,6 +110,12 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     indexes: ['byClient'],
   },
   {
+    name: 'admin-rotate-client-secret',
+    trigger: http('POST', '/admin/clients/{clientId}/secret', 'iam'),
+    tableActions: ['dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
     name: 'admin-revoke-client-tokens',
     trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
     tableActions: ['dynamodb:UpdateItem', ...CASCADE],

@@ -30,6 +30,8 @@ export const ATTR = {
   name: 'name',
   public: 'public',
   secretHash: 'secretHash',
+  previousSecretHash: 'previousSecretHash',
+  previousSecretExpiresAt: 'previousSecretExpiresAt',
   grantTypes: 'grantTypes',
   scopes: 'scopes',
   accessTokenTtl: 'accessTokenTtl',

@@ -209,6 +209,50 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(await introspect(client, access)).toEqual({ active: false });
   });
 
+  it('clients rotate-secret prints a new secret; the old one works for --grace seconds, else stops at once', async () => {
+    const [graced, cut, publicClient] = await Promise.all([
+      registerClient(),
+      registerClient(),
+      registerClient({ public: true, grantTypes: ['refresh_token'] }),
+    ]);
+    const [withGrace, withoutGrace, refused, badGrace] = await Promise.all([
+      local('clients', 'rotate-secret', graced.clientId, '--grace', '3600'),
+      local('clients', 'rotate-secret', cut.clientId),
+      local('clients', 'rotate-secret', publicClient.clientId),
+      local('clients', 'rotate-secret', cut.clientId, '--grace', '1h'),
+    ]);
+    for (const [result, client] of [
+      [withGrace, graced],
+      [withoutGrace, cut],
+    ] as const) {
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const json = result.json as { clientId: string; clientSecret: string };
+      expect(Object.keys(json).sort()).toEqual(['clientId', 'clientSecret']);
+      expect(json.clientId).toBe(client.clientId);
+      // The printed secret is real: the client gets tokens with it.
+      expect(await clientCredentials({ ...client, clientSecret: json.clientSecret })).toMatchObject({
+        token_type: 'Bearer',
+      });
+    }
+    expect(await clientCredentials(graced)).toMatchObject({ token_type: 'Bearer' });
+    const old = await postForm(
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { auth: [cut.clientId, cut.clientSecret] },
+    );
+    expect(old.status).toBe(401);
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'revocation-admin: a public client has no secret to rotate (HTTP 400)\n',
+    });
+    expect(badGrace).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'revocation-admin: --grace must be a whole number of seconds\n',
+    });
+  });
+
   it('clients revoke-tokens revokes every token of the client and keeps the client', async () => {
     const { client, access, refresh } = await clientWithTokens();
     const result = await local('clients', 'revoke-tokens', client.clientId);
@@ -378,6 +422,10 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       [['clients', 'get', '-h'], 'Usage: npx revocation-admin clients get CLIENT_ID'],
       [['clients', 'delete', '--help'], 'Usage: npx revocation-admin clients delete CLIENT_ID'],
       [['clients', 'revoke-tokens', '--help'], 'Usage: npx revocation-admin clients revoke-tokens CLIENT_ID'],
+      [
+        ['clients', 'rotate-secret', '--help'],
+        'Usage: npx revocation-admin clients rotate-secret CLIENT_ID [options]',
+      ],
       [['tokens', 'mint', '--help'], 'Usage: npx revocation-admin tokens mint [options]'],
       [
         ['tokens', 'delete-access', '--help'],
@@ -393,7 +441,8 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(result.stdout.split('\n')[0]).toBe(cases[i]?.[1]);
     });
-    const [, , , , create, , , , mint] = results;
+    const [, , , , create, , , , rotate, mint] = results;
+    expect(rotate?.stdout).toContain('--grace SECONDS');
     for (const option of ['--name', '--grant-types', '--scopes', '--public', '--access-token-ttl', '--url'])
       expect(create?.stdout).toContain(option);
     for (const option of ['--client-id', '--subject', '--scope', '--refresh-token', '--region'])

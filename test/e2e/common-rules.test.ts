@@ -522,6 +522,22 @@ describe('caching', () => {
         send: () => admin('DELETE', '/admin/clients/no-such-client'),
       },
       {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 200,
+        send: () => admin('POST', `/admin/clients/${victim.clientId}/secret`, {}),
+      },
+      {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 400,
+        send: () =>
+          admin('POST', `/admin/clients/${victim.clientId}/secret`, { previousSecretGraceSeconds: -1 }),
+      },
+      {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 404,
+        send: () => admin('POST', '/admin/clients/no-such-client/secret'),
+      },
+      {
         route: 'DELETE /admin/clients/{clientId}/tokens',
         status: 200,
         send: () => admin('DELETE', `/admin/clients/${victim.clientId}/tokens`),

@@ -158,6 +158,30 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     group: 'clients',
+    name: 'rotate-secret',
+    summary: 'give a confidential client a new secret; prints it, this once',
+    description:
+      'Gives a confidential client a new secret (POST /admin/clients/{clientId}/secret) and prints {"clientId","clientSecret"}; the new secret is shown this once and stored only as a hash. The old secret keeps working for --grace seconds (default 0: it stops at once), then never again. A warm function may accept the old secret from its client cache for at most CLIENT_CACHE_SECONDS (default 5) after that.',
+    args: ['CLIENT_ID'],
+    options: {
+      grace: {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'how long the old secret keeps working, 0 to 86400 (default 0)',
+      },
+    },
+    examples: ['clients rotate-secret 3q2-7wQ9mXo1Bv0cYt5LZg --grace 3600'],
+    request(values, [clientId]) {
+      const grace = seconds(values, 'grace');
+      return {
+        method: 'POST',
+        path: `admin/clients/${segment(clientId)}/secret`,
+        body: grace === undefined ? {} : { previousSecretGraceSeconds: grace },
+      };
+    },
+  },
+  {
+    group: 'clients',
     name: 'revoke-tokens',
     summary: 'revoke every token of a client; the client stays',
     description:
@@ -244,6 +268,6 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
-  clients: 'register, show and delete clients; revoke all tokens of a client',
+  clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
 };

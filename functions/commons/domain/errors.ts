@@ -91,6 +91,20 @@ export class Forbidden extends DomainError {
   }
 }
 
+/**
+ * Too many failed client authentications from one (client id, source IP) pair: further attempts are
+ * refused, right credentials or not, until the pair's window passes.
+ */
+export class TooManyFailedAuthentications extends DomainError {
+  readonly code = 'too_many_failed_authentications';
+  constructor(
+    /** Whole seconds until the window passes (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too many failed client authentications');
+  }
+}
+
 /** The store is down, throttling or not answering in time; retrying later may work. */
 export class StoreUnavailable extends DomainError {
   readonly code = 'store_unavailable';

@@ -1,4 +1,4 @@
-import type { Client, Clock, Store } from './model.ts';
+import type { Clock, Store } from './model.ts';
 import { findActiveToken } from './tokens.ts';
 
 export type IntrospectionResponse =
@@ -18,9 +18,8 @@ export async function introspect(
   store: Store,
   clock: Clock,
   tokenId: string,
-  caller?: Client,
 ): Promise<IntrospectionResponse> {
-  const token = await findActiveToken(store, clock, tokenId, caller);
+  const token = await findActiveToken(store, clock, tokenId);
   if (!token) return { active: false };
   return {
     active: true,

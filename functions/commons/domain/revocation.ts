@@ -42,12 +42,11 @@ export async function findRevocable(
   store: Store,
   clock: Clock,
   tokenId: string,
-  knownClient?: Client,
 ): Promise<TokenRecord | undefined> {
   const token = await store.getToken(tokenId);
   if (!token) return undefined;
   if (token.kind === 'refresh' && token.revoked) return token;
-  return (await checkActive(store, clock, token, knownClient)) ? token : undefined;
+  return (await checkActive(store, clock, token)) ? token : undefined;
 }
 
 /** Revokes whichever kind the token is. */
@@ -68,7 +67,7 @@ export async function revokeForClient(
   caller: Client,
   tokenId: string,
 ): Promise<Revocation | undefined> {
-  const token = await findRevocable(store, clock, tokenId, caller);
+  const token = await findRevocable(store, clock, tokenId);
   if (!token) return undefined;
   if (token.clientId !== caller.clientId) {
     if (caller.public) return undefined;

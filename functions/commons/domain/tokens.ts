@@ -40,9 +40,12 @@ export function isActive(token: TokenRecord, context: TokenContext, now: number)
   return (token.refreshExpiresAt ?? 0) * 1000 <= now;
 }
 
-/** Whether a stored token is active; `knownClient`, if it is the token's client, is not read again. */
-export async function checkActive(store: Store, clock: Clock, token: TokenRecord, knownClient?: Client) {
-  return isActive(token, await store.getTokenContext(token, knownClient), clock());
+/**
+ * Whether a stored token is active. Its client is always read with it, consistently: the caller's own
+ * client item may come from the authentication cache, which must never decide whether a token is active.
+ */
+export async function checkActive(store: Store, clock: Clock, token: TokenRecord) {
+  return isActive(token, await store.getTokenContext(token), clock());
 }
 
 /** Reads a token by its id and returns it only if it is active. */
@@ -50,10 +53,9 @@ export async function findActiveToken(
   store: Store,
   clock: Clock,
   tokenId: string,
-  knownClient?: Client,
 ): Promise<TokenRecord | undefined> {
   const token = await store.getToken(tokenId);
-  return token && (await checkActive(store, clock, token, knownClient)) ? token : undefined;
+  return token && (await checkActive(store, clock, token)) ? token : undefined;
 }
 
 /** RFC 6749 5.1 successful response. */
@@ -162,7 +164,7 @@ export async function refreshTokenGrant(
   scope?: string,
 ) {
   requireGrant(client, 'refresh_token');
-  const parent = await findActiveToken(store, clock, refreshTokenId, client);
+  const parent = await findActiveToken(store, clock, refreshTokenId);
   if (parent?.kind !== 'refresh' || parent.clientId !== client.clientId) {
     throw new InvalidGrant('refresh token is invalid, expired or revoked');
   }

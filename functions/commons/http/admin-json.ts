@@ -143,3 +143,17 @@ export function clientView(client: Client) {
     createdAt: client.createdAt,
   };
 }
+
+/**
+ * `POST /admin/clients/{clientId}/secret`: the old secret's grace in seconds (default 0). An empty body
+ * means the defaults, so a bare signed POST rotates.
+ */
+export function readSecretRotation(body: string): { previousSecretGraceSeconds: number } {
+  const input = body.trim() === '' ? {} : parseJsonObject(body);
+  const { previousSecretGraceSeconds: given } = input;
+  const grace = given === undefined ? 0 : given;
+  if (!Number.isInteger(grace)) {
+    throw new InvalidInput('previousSecretGraceSeconds', 'must be an integer number of seconds');
+  }
+  return { previousSecretGraceSeconds: grace as number };
+}

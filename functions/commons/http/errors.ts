@@ -13,6 +13,7 @@ import {
   InvalidScope,
   NotFound,
   StoreUnavailable,
+  TooManyFailedAuthentications,
 } from '../domain/errors.ts';
 
 /** Which wire format a route's errors take. */
@@ -69,6 +70,12 @@ function oauthError(error: DomainError, profile: 'oauth' | 'bearer'): ErrorRespo
     const headers: Record<string, string> =
       error.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {};
     return oauth(401, 'invalid_client', error.message, headers);
+  }
+  if (error instanceof TooManyFailedAuthentications) {
+    // RFC 6749 5.2 has no code for it; temporarily_unavailable (4.1.2.1) says "try again later".
+    return oauth(429, 'temporarily_unavailable', error.message, {
+      'Retry-After': String(error.retryAfterSeconds),
+    });
   }
   if (error instanceof InvalidRequest) {
     const headers: Record<string, string> =

@@ -33,6 +33,8 @@ export interface HttpRequest {
   readonly principal: string | undefined;
   /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
   readonly domainName: string;
+  /** `requestContext.http.sourceIp`: the caller's address as API Gateway saw it. */
+  readonly sourceIp: string;
   readonly log: LogFields;
 }
 
@@ -126,6 +128,7 @@ export function httpHandler(
         pathParameters: event.pathParameters ?? {},
         principal,
         domainName: event.requestContext.domainName,
+        sourceIp: event.requestContext.http.sourceIp,
         log,
       };
       return toLambdaResult(await fn(request));

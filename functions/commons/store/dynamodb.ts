@@ -15,7 +15,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
-import type { Client, Store, TokenContext, TokenRecord } from '../domain/model.ts';
+import type {
+  Client,
+  RotationOutcome,
+  SecretRotation,
+  Store,
+  TokenContext,
+  TokenRecord,
+} from '../domain/model.ts';
 import { ATTR, CLIENT_INDEX, type IndexSchema, PARTITION_KEY, REFRESH_TOKEN_INDEX } from '../schema.ts';
 import { DEADLINES } from './client.ts';
 import {
@@ -161,6 +168,48 @@ export class DynamoStore implements Store {
         o,
       ),
     );
+  }
+
+  /**
+   * One conditional UpdateItem: the client exists and is confidential (has a secret). The old hash is
+   * copied server-side (`SET previous = current`), so no read comes first and two concurrent rotations
+   * cannot lose a secret between them. A failed condition returns the item as it was, which tells a
+   * missing client from a public one without another read.
+   */
+  async rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome> {
+    const keep = rotation.previousSecretExpiresAt !== undefined;
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: clientKey(clientId),
+            UpdateExpression: keep
+              ? 'SET #prev = #hash, #prevExp = :prevExp, #hash = :hash'
+              : 'SET #hash = :hash REMOVE #prev, #prevExp',
+            ConditionExpression: 'attribute_exists(#pk) AND #public = :false AND attribute_exists(#hash)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#public': ATTR.public,
+              '#hash': ATTR.secretHash,
+              '#prev': ATTR.previousSecretHash,
+              '#prevExp': ATTR.previousSecretExpiresAt,
+            },
+            ExpressionAttributeValues: {
+              ':false': false,
+              ':hash': rotation.secretHash,
+              ...(keep && { ':prevExp': rotation.previousSecretExpiresAt }),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return 'rotated';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'public' : 'missing';
+      throw error;
+    }
   }
 
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean> {

@@ -70,11 +70,18 @@ export function clientFromItem(item: Item): Client {
   }
   const secretHash = read.optionalString(ATTR.secretHash);
   const tokensRevokedBefore = read.optionalNumber(ATTR.tokensRevokedBefore);
+  // A previous secret is only ever written with its expiry; one without the other is no rotation of ours.
+  const previousSecretHash = read.optionalString(ATTR.previousSecretHash);
+  const previousSecretExpiresAt = read.optionalNumber(ATTR.previousSecretExpiresAt);
+  if ((previousSecretHash === undefined) !== (previousSecretExpiresAt === undefined)) {
+    throw new CorruptItem(read.key, ATTR.previousSecretExpiresAt);
+  }
   return {
     clientId: read.key.slice(CLIENT_KEY_PREFIX.length),
     name: read.string(ATTR.name),
     public: read.boolean(ATTR.public),
     ...(secretHash !== undefined && { secretHash }),
+    ...(previousSecretHash !== undefined && { previousSecretHash, previousSecretExpiresAt }),
     grantTypes: grantTypes as GrantType[],
     scopes: read.strings(ATTR.scopes),
     accessTokenTtl: read.number(ATTR.accessTokenTtl),
@@ -90,6 +97,8 @@ export function clientToItem(client: Client): Item {
     [ATTR.name]: client.name,
     [ATTR.public]: client.public,
     [ATTR.secretHash]: client.secretHash,
+    [ATTR.previousSecretHash]: client.previousSecretHash,
+    [ATTR.previousSecretExpiresAt]: client.previousSecretExpiresAt,
     [ATTR.grantTypes]: [...client.grantTypes],
     [ATTR.scopes]: [...client.scopes],
     [ATTR.accessTokenTtl]: client.accessTokenTtl,
