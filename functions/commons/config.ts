@@ -1,3 +1,5 @@
+import { type ListedPrincipal, parseListedPrincipal } from './principals.ts';
+
 /**
  * Configuration, read and validated once at module load. A missing or malformed variable fails the
  * cold start loudly instead of running with a silent default.
@@ -15,6 +17,11 @@ export interface Config {
    * keeps the CDK stack free of a function -> API -> function reference cycle.
    */
   readonly issuer: string | undefined;
+  /**
+   * IAM principals allowed on the admin API besides IAM's own check; undefined means whoever IAM lets in.
+   * Set on the admin functions only.
+   */
+  readonly adminPrincipals: readonly ListedPrincipal[] | undefined;
 }
 
 /** Environment variable names, shared with the CDK stack and the local server. */
@@ -23,7 +30,28 @@ export const ENV = {
   dynamoDbEndpoint: 'DYNAMODB_ENDPOINT',
   retryAfterSeconds: 'RETRY_AFTER_SECONDS',
   issuer: 'ISSUER',
+  adminPrincipalArns: 'ADMIN_PRINCIPAL_ARNS',
 } as const;
+
+/**
+ * Checks an admin principal allow-list and returns its entries parsed: IAM user or role ARNs, at least
+ * one. Throws naming the first entry that is neither.
+ */
+export function checkAdminPrincipalArns(
+  arns: readonly string[],
+  name: string = ENV.adminPrincipalArns,
+): ListedPrincipal[] {
+  if (arns.length === 0) throw new Error(`${name} must list at least one IAM user or role ARN`);
+  return arns.map((arn) => {
+    const parsed = parseListedPrincipal(arn);
+    if (!parsed) {
+      throw new Error(
+        `${name} must list IAM user or role ARNs (arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME), got ${JSON.stringify(arn)}`,
+      );
+    }
+    return parsed;
+  });
+}
 
 /** Hosts an issuer may name over plain http: RFC 8414 2 demands https, and loopback is only for development. */
 export const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '127.0.0.1';
@@ -73,5 +101,16 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   }
   const issuerRaw = env[ENV.issuer] || undefined;
   const issuer = issuerRaw === undefined ? undefined : checkIssuer(issuerRaw);
-  return { tableName, dynamoDbEndpoint: endpoint, retryAfterSeconds, issuer };
+  // Comma-separated, as a Lambda environment variable can only hold a string; unset or empty: no list.
+  const principalsRaw = env[ENV.adminPrincipalArns] || undefined;
+  const adminPrincipals =
+    principalsRaw === undefined
+      ? undefined
+      : checkAdminPrincipalArns(
+          principalsRaw
+            .split(',')
+            .map((arn) => arn.trim())
+            .filter((arn) => arn !== ''),
+        );
+  return { tableName, dynamoDbEndpoint: endpoint, retryAfterSeconds, issuer, adminPrincipals };
 }
