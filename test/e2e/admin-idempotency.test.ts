@@ -65,6 +65,7 @@ describe('POST /admin/clients with an Idempotency-Key', () => {
       const reused = await create(key, other);
       expect(reused.status).toBe(422);
       expect(reused.json).toEqual({ message: expect.stringMatching(/Idempotency-Key/) });
+      expect(reused.headers.get('cache-control')).toBe('no-store');
     }
     // The key still holds the first client.
     expect(((await create(key, BODY)).json as RegisteredClient).clientId).toBe(
