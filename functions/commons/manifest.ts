@@ -52,6 +52,12 @@ export type HttpFunction = FunctionEntry<HttpTrigger>;
 
 const READ_TOKEN: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
 const CASCADE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
+/** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
+const DELETE_ACCESS_TOKEN = { tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'], indexes: [] } as const;
+const DELETE_REFRESH_TOKEN = {
+  tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
+  indexes: ['byRefreshToken'],
+} as const;
 
 const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
   type: 'http',
@@ -82,7 +88,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-create-client',
     trigger: http('POST', '/admin/clients', 'iam'),
-    tableActions: ['dynamodb:PutItem'],
+    // With an Idempotency-Key: a transaction of two Puts, then reads of the key's record and client.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     indexes: [],
   },
   {
@@ -124,14 +131,23 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
-    tableActions: [...READ_TOKEN, 'dynamodb:DeleteItem'],
-    indexes: [],
+    ...DELETE_ACCESS_TOKEN,
   },
   {
     name: 'admin-delete-refresh-token',
     trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
-    tableActions: [...READ_TOKEN, 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...CASCADE],
-    indexes: ['byRefreshToken'],
+    ...DELETE_REFRESH_TOKEN,
+  },
+  // The DELETE routes' twins with the token in a JSON body, so it stays out of URLs and their logs.
+  {
+    name: 'admin-post-delete-access-token',
+    trigger: http('POST', '/admin/oauth2/accesstokens/delete', 'iam'),
+    ...DELETE_ACCESS_TOKEN,
+  },
+  {
+    name: 'admin-post-delete-refresh-token',
+    trigger: http('POST', '/admin/oauth2/refreshtokens/delete', 'iam'),
+    ...DELETE_REFRESH_TOKEN,
   },
   {
     name: 'metadata',

@@ -6,6 +6,8 @@
  * Items:
  * - token:  pk = SHA-256 of the raw token (base64url); never the raw token.
  * - client: pk = `client#<clientId>`.
+ * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
+ *   TTL 24 hours after the create.
  */
 
 /** Every attribute name the table uses. */
@@ -38,6 +40,10 @@ export const ATTR = {
   refreshTokenTtl: 'refreshTokenTtl',
   createdAt: 'createdAt',
   tokensRevokedBefore: 'tokensRevokedBefore',
+  // Idempotency records. The created client's id has its own attribute, not `clientId`, so these items
+  // stay out of the client index (a sweep of the client's tokens must not delete them).
+  requestHash: 'requestHash',
+  createdClientId: 'createdClientId',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -48,6 +54,9 @@ export const TTL_ATTRIBUTE = ATTR.expiresAt;
 
 /** Prefix of client item keys; `#` never occurs in a base64url token hash, so keys cannot collide. */
 export const CLIENT_KEY_PREFIX = 'client#';
+
+/** Prefix of idempotency record keys (`POST /admin/clients` with an `Idempotency-Key`). */
+export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
 
 export interface IndexSchema {
   readonly indexName: string;

@@ -11,6 +11,7 @@ import {
   type RegisteredClient,
   recordSecrets,
   registerClient,
+  waitForLog,
 } from '#test/support/helpers.ts';
 import { type Relay, startRelay } from '#test/support/relay.ts';
 import { resolveTarget } from '#tools/cli/target.ts';
@@ -142,6 +143,23 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(shown.json).toEqual(withoutSecret);
   });
 
+  it('clients create --idempotency-key run again prints the client it created, without the secret', async () => {
+    const key = `cli-${crypto.randomUUID()}`;
+    const args = ['clients', 'create', '--name', 'cli retry', '--scopes', 'read', '--idempotency-key', key];
+    const first = await local(...args);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const created = first.json as RegisteredClient;
+    expect(created.clientSecret).toEqual(expect.any(String));
+    const again = await local(...args);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    const { clientSecret: _secret, ...withoutSecret } = created;
+    expect(again.json).toEqual(withoutSecret);
+
+    const changed = await local('clients', 'create', '--name', 'another', '--idempotency-key', key);
+    expect(changed).toMatchObject({ code: 1, stdout: '' });
+    expect(changed.stderr).toMatch(/^revocation-admin: Idempotency-Key .* \(HTTP 422\)\n$/);
+  });
+
   it('clients create --public registers a client without a secret', async () => {
     const result = await local('clients', 'create', '--name', 'cli spa', '--public', '--scopes', 'read');
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -188,6 +206,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     });
     expect(await introspect(client, access)).toEqual({ active: false });
     expect(await introspect(client, refresh)).toMatchObject({ active: true });
+    // The token went in the body, not the URL: the request was the POST form's.
+    await waitForLog((lines) =>
+      lines.some(
+        (l) =>
+          l.route === 'POST /admin/oauth2/accesstokens/delete' &&
+          l.status === 200 &&
+          l.clientId === client.clientId,
+      ),
+    );
 
     const again = await local('tokens', 'delete-access', access);
     expect(again).toMatchObject({ code: 1, stdout: '' });
@@ -207,6 +234,14 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     });
     expect(await introspect(client, refresh)).toEqual({ active: false });
     expect(await introspect(client, access)).toEqual({ active: false });
+    await waitForLog((lines) =>
+      lines.some(
+        (l) =>
+          l.route === 'POST /admin/oauth2/refreshtokens/delete' &&
+          l.status === 200 &&
+          l.clientId === client.clientId,
+      ),
+    );
   });
 
   it('clients rotate-secret prints a new secret; the old one works for --grace seconds, else stops at once', async () => {
@@ -443,7 +478,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     });
     const [, , , , create, , , , rotate, mint] = results;
     expect(rotate?.stdout).toContain('--grace SECONDS');
-    for (const option of ['--name', '--grant-types', '--scopes', '--public', '--access-token-ttl', '--url'])
+    for (const option of [
+      '--name',
+      '--grant-types',
+      '--scopes',
+      '--public',
+      '--access-token-ttl',
+      '--idempotency-key',
+      '--url',
+    ])
       expect(create?.stdout).toContain(option);
     for (const option of ['--client-id', '--subject', '--scope', '--refresh-token', '--region'])
       expect(mint?.stdout).toContain(option);

@@ -416,7 +416,8 @@ describe('caching', () => {
       registerClient(),
     ]);
     const auth = [client.clientId, client.clientSecret] as const;
-    const [forInvalidate, forAdminAccess, forAdminRefresh] = await Promise.all([
+    const [forInvalidate, forAdminAccess, forAdminRefresh, forPostDelete] = await Promise.all([
+      clientCredentials(client),
       clientCredentials(client),
       clientCredentials(client),
       clientCredentials(client),
@@ -566,6 +567,37 @@ describe('caching', () => {
         route: 'DELETE /admin/oauth2/refreshtokens/{refresh_token}',
         status: 404,
         send: () => admin('DELETE', `/admin/oauth2/refreshtokens/${unknown}`),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 200,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', { token: forPostDelete.access_token }),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 400,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', {}),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 404,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', { token: unknown }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 200,
+        send: () =>
+          admin('POST', '/admin/oauth2/refreshtokens/delete', { token: forPostDelete.refresh_token }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 400,
+        send: () => admin('POST', '/admin/oauth2/refreshtokens/delete', { token: 1 }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 404,
+        send: () => admin('POST', '/admin/oauth2/refreshtokens/delete', { token: unknown }),
       },
       {
         route: 'GET /.well-known/oauth-authorization-server',

@@ -22,6 +22,7 @@ export interface AdminCall {
   /** Relative to the base URL, so a base URL with a stage path (`https://host/prod/`) keeps it. */
   readonly path: string;
   readonly body?: Record<string, unknown>;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface CommandSpec {
@@ -111,9 +112,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'SECONDS',
         description: 'refresh token lifetime (default 2592000, 30 days)',
       },
+      'idempotency-key': {
+        type: 'string',
+        value: 'KEY',
+        description:
+          'Idempotency-Key header (at most 255 characters): running the command again with the same key and options within 24 hours prints the client it created the first time, without its secret',
+      },
     },
     examples: [
       'clients create --name app --grant-types client_credentials,refresh_token --scopes read,write',
+      'clients create --name app --idempotency-key "$(uuidgen)"',
     ],
     request(values) {
       const grantTypes = list(values['grant-types']);
@@ -131,6 +139,9 @@ export const COMMANDS: readonly CommandSpec[] = [
           ...(accessTokenTtl !== undefined && { accessTokenTtl }),
           ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
         },
+        ...(typeof values['idempotency-key'] === 'string' && {
+          headers: { 'Idempotency-Key': values['idempotency-key'] },
+        }),
       };
     },
   },
@@ -240,14 +251,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-access',
     summary: 'delete an access token and show what it was',
     description:
-      'Deletes an access token (DELETE /admin/oauth2/accesstokens/{access_token}) and prints its profile in the Apigee Edge management API shape.',
+      'Deletes an access token and prints its profile in the Apigee Edge management API shape. Sends the token in the JSON body (POST /admin/oauth2/accesstokens/delete), never in the URL, which proxies and access logs may record.',
     args: ['ACCESS_TOKEN'],
     secretArgs: true,
     options: {},
     examples: ['tokens delete-access "$ACCESS_TOKEN"'],
     request: (_values, [token]) => ({
-      method: 'DELETE',
-      path: `admin/oauth2/accesstokens/${segment(token)}`,
+      method: 'POST',
+      path: 'admin/oauth2/accesstokens/delete',
+      body: { token },
     }),
   },
   {
@@ -255,14 +267,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-refresh',
     summary: 'delete a refresh token and its access tokens, showing what it was',
     description:
-      'Deletes a refresh token and every access token issued with it (DELETE /admin/oauth2/refreshtokens/{refresh_token}); prints its profile with revokedAccessTokens.',
+      'Deletes a refresh token and every access token issued with it; prints its profile with revokedAccessTokens. Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.',
     args: ['REFRESH_TOKEN'],
     secretArgs: true,
     options: {},
     examples: ['tokens delete-refresh "$REFRESH_TOKEN"'],
     request: (_values, [token]) => ({
-      method: 'DELETE',
-      path: `admin/oauth2/refreshtokens/${segment(token)}`,
+      method: 'POST',
+      path: 'admin/oauth2/refreshtokens/delete',
+      body: { token },
     }),
   },
 ];

@@ -83,6 +83,14 @@ export class InvalidInput extends DomainError {
   }
 }
 
+/** An idempotency key was used before, within its window, for a different request. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly code = 'idempotency_key_reused';
+  constructor() {
+    super('Idempotency-Key was already used with a different request body');
+  }
+}
+
 /** The caller proved no identity the operation accepts. */
 export class Forbidden extends DomainError {
   readonly code = 'forbidden';

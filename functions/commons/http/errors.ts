@@ -7,6 +7,7 @@
 import {
   DomainError,
   Forbidden,
+  IdempotencyKeyReused,
   InvalidClient,
   InvalidInput,
   InvalidRequest,
@@ -111,6 +112,7 @@ function adminError(error: DomainError, profile: 'admin' | 'apigee'): ErrorRespo
     }
     return message(404, error.message);
   }
+  if (error instanceof IdempotencyKeyReused) return message(422, error.message);
   // Scope rules are OAuth's; on the admin API they are a field of the JSON body.
   if (error instanceof InvalidScope) return message(400, `"scope" ${error.message}`);
   if (error instanceof InvalidInput || error instanceof InvalidRequest) return message(400, error.message);

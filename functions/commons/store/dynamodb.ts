@@ -15,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
   RotationOutcome,
@@ -30,6 +31,9 @@ import {
   clientKey,
   clientToItem,
   type Item,
+  idempotencyFromItem,
+  idempotencyKey,
+  idempotencyToItem,
   tokenFromItem,
   tokenKey,
   tokenToItem,
@@ -159,6 +163,55 @@ export class DynamoStore implements Store {
         o,
       ),
     );
+  }
+
+  /**
+   * One transaction: the idempotency record, if its key is free (absent or expired), and the client.
+   * A racing transaction on the same key cancels this one with a conflict rather than a failed condition;
+   * both mean "the key is taken", which the caller resolves by reading the record.
+   */
+  async createClientOnce(client: Client, record: IdempotencyRecord, nowSeconds: number): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: idempotencyToItem(record),
+                  ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+                  ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+                  ExpressionAttributeValues: { ':now': nowSeconds },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: clientToItem(client), ...ITEM_IS_NEW } },
+            ],
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      const cause = error instanceof StoreUnavailable ? error.cause : error;
+      const taken =
+        cause instanceof TransactionCanceledException &&
+        (cause.CancellationReasons ?? []).some(
+          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+        );
+      if (taken) return false;
+      throw error;
+    }
+  }
+
+  async getIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.call((o) =>
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: idempotencyKey(keyHash), ConsistentRead: true }),
+        o,
+      ),
+    );
+    return Item && idempotencyFromItem(Item);
   }
 
   deleteClient(clientId: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  * does not have the shape the service writes (hand-edited, or from a version that wrote differently) is a
  * `CorruptItem`, never a record with holes in it.
  */
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import {
   type Client,
   GRANT_TYPES,
@@ -11,7 +12,7 @@ import {
   type TokenOrigin,
   type TokenRecord,
 } from '../domain/model.ts';
-import { ATTR, CLIENT_KEY_PREFIX, PARTITION_KEY } from '../schema.ts';
+import { ATTR, CLIENT_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX, PARTITION_KEY } from '../schema.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -25,6 +26,9 @@ export class CorruptItem extends Error {
 
 export const clientKey = (clientId: string): Item => ({ [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}` });
 export const tokenKey = (id: string): Item => ({ [PARTITION_KEY]: id });
+export const idempotencyKey = (keyHash: string): Item => ({
+  [PARTITION_KEY]: `${IDEMPOTENCY_KEY_PREFIX}${keyHash}`,
+});
 
 /** Typed reads of one item's attributes; each throws `CorruptItem` naming the attribute. */
 function reader(item: Item) {
@@ -150,5 +154,25 @@ export function tokenToItem(token: TokenRecord): Item {
     [ATTR.refreshCount]: token.refreshCount,
     [ATTR.revoked]: token.revoked,
     [ATTR.lastModifiedAt]: token.lastModifiedAt,
+  };
+}
+
+export function idempotencyFromItem(item: Item): IdempotencyRecord {
+  const read = reader(item);
+  if (!read.key.startsWith(IDEMPOTENCY_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  return {
+    keyHash: read.key.slice(IDEMPOTENCY_KEY_PREFIX.length),
+    requestHash: read.string(ATTR.requestHash),
+    clientId: read.string(ATTR.createdClientId),
+    expiresAt: read.number(ATTR.expiresAt),
+  };
+}
+
+export function idempotencyToItem(record: IdempotencyRecord): Item {
+  return {
+    ...idempotencyKey(record.keyHash),
+    [ATTR.requestHash]: record.requestHash,
+    [ATTR.createdClientId]: record.clientId,
+    [ATTR.expiresAt]: record.expiresAt,
   };
 }
