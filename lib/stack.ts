@@ -21,6 +21,8 @@ export const CONTEXT_KEYS = {
   throttlingBurstLimit: 'throttlingBurstLimit',
   /** RFC 8414 issuer identifier (the `issuer` prop), e.g. the API's custom domain URL. */
   issuer: 'issuer',
+  /** Comma-separated IAM user or role ARNs allowed on the admin API (the `adminPrincipalArns` prop). */
+  adminPrincipalArns: 'adminPrincipalArns',
 } as const;
 
 function numberContext(scope: Construct, key: string): number | undefined {
@@ -36,6 +38,7 @@ export function serviceContext(scope: Construct): TokenRevocationServiceProps {
   const topicArn: unknown = scope.node.tryGetContext(CONTEXT_KEYS.alarmTopicArn);
   const removal: unknown = scope.node.tryGetContext(CONTEXT_KEYS.removalPolicy);
   const issuer: unknown = scope.node.tryGetContext(CONTEXT_KEYS.issuer);
+  const principals: unknown = scope.node.tryGetContext(CONTEXT_KEYS.adminPrincipalArns);
   if (removal !== undefined && removal !== 'destroy' && removal !== 'retain') {
     throw new Error(`context ${CONTEXT_KEYS.removalPolicy} must be "retain" or "destroy"`);
   }
@@ -48,6 +51,13 @@ export function serviceContext(scope: Construct): TokenRevocationServiceProps {
     throttlingRateLimit: numberContext(scope, CONTEXT_KEYS.throttlingRateLimit),
     throttlingBurstLimit: numberContext(scope, CONTEXT_KEYS.throttlingBurstLimit),
     issuer: typeof issuer === 'string' && issuer ? issuer : undefined,
+    adminPrincipalArns:
+      typeof principals === 'string' && principals
+        ? principals
+            .split(',')
+            .map((arn) => arn.trim())
+            .filter((arn) => arn !== '')
+        : undefined,
   };
 }
 

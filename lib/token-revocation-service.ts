@@ -10,7 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { checkIssuer, ENV } from '#commons/config.ts';
+import { checkAdminPrincipalArns, checkIssuer, ENV } from '#commons/config.ts';
 import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
 import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
@@ -76,6 +76,15 @@ export interface TokenRevocationServiceProps {
    * @default - the origin each request reached: the API's execute-api URL, or the custom domain it came through
    */
   readonly issuer?: string;
+  /**
+   * IAM principals allowed on the admin API (`/admin/*`), on top of the IAM authorizer: when given, the
+   * admin handlers answer 403 `{"message":"Forbidden"}` to any other caller, even one whose IAM policy
+   * allows `execute-api:Invoke`. List IAM user ARNs (matched exactly) or IAM role ARNs, with or without a
+   * path (matched by every session of the role, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+   * Set as `ADMIN_PRINCIPAL_ARNS` on the admin functions only.
+   * @default - no allow-list: every caller IAM allows
+   */
+  readonly adminPrincipalArns?: readonly string[];
 }
 
 /**
@@ -133,6 +142,12 @@ export class TokenRevocationService extends Construct {
     super(scope, id);
     // Fail at synth, not at the first cold start; a token (an imported value) is checked by the function.
     if (props.issuer !== undefined && !Token.isUnresolved(props.issuer)) checkIssuer(props.issuer, 'issuer');
+    if (props.adminPrincipalArns !== undefined) {
+      // An empty list would lock every operator out; tokens (a role created in the stack) are known at deploy.
+      if (props.adminPrincipalArns.length === 0) checkAdminPrincipalArns([], 'adminPrincipalArns');
+      const known = props.adminPrincipalArns.filter((arn) => !Token.isUnresolved(arn));
+      if (known.length > 0) checkAdminPrincipalArns(known, 'adminPrincipalArns');
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -240,6 +255,10 @@ export class TokenRevocationService extends Construct {
         [ENV.tableName]: this.table.tableName,
         [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),
         ...(props.issuer !== undefined && { [ENV.issuer]: props.issuer }),
+        ...(route.trigger.auth === 'iam' &&
+          props.adminPrincipalArns !== undefined && {
+            [ENV.adminPrincipalArns]: props.adminPrincipalArns.join(','),
+          }),
       },
     });
     Validations.of(fn.executionRole).acknowledge({

@@ -24,11 +24,12 @@ export async function adminRequest(
   method: string,
   path: string,
   credentials: SigningCredentials,
-  options: { body?: unknown; region?: string } = {},
+  options: { body?: unknown; region?: string; headers?: Readonly<Record<string, string>> } = {},
 ): Promise<AdminResponse> {
   const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { host: url.host };
+  // Extra headers (an Idempotency-Key) are signed too, so they cannot be altered on the way.
+  const headers: Record<string, string> = { ...options.headers, host: url.host };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const signer = new SignatureV4({
     credentials,

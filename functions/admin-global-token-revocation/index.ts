@@ -16,7 +16,11 @@ export const handler = httpHandler(
     const issuer = config.issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
     const subject = readGlobalRevocation(parseJsonObject(request.body.toString('utf8')), issuer);
     const { subjectKey, tokensRevokedBefore, cascade } = await revokeSubjectTokens(store, clock, subject);
-    auditSubjectTokens(request.routeKey, request.principal ?? '', { subjectKey, tokensRevokedBefore, cascade });
+    auditSubjectTokens(request.routeKey, request.principal ?? '', {
+      subjectKey,
+      tokensRevokedBefore,
+      cascade,
+    });
     return { statusCode: 204 };
   },
 );

@@ -1,3 +1,5 @@
+import { type ListedPrincipal, parseListedPrincipal } from './principals.ts';
+
 /**
  * Configuration, read and validated once at module load. A missing or malformed variable fails the
  * cold start loudly instead of running with a silent default.
@@ -15,6 +17,17 @@ export interface Config {
    * keeps the CDK stack free of a function -> API -> function reference cycle.
    */
   readonly issuer: string | undefined;
+  /** Failed client authentications one (client id, source IP) pair may make per window before a 429. */
+  readonly authFailureLimit: number;
+  /** Length of that window, from the pair's first counted failure. */
+  readonly authFailureWindowSeconds: number;
+  /** How long a warm function may authenticate callers from a client item it read; 0: never. */
+  readonly clientCacheSeconds: number;
+  /**
+   * IAM principals allowed on the admin API besides IAM's own check; undefined means whoever IAM lets in.
+   * Set on the admin functions only.
+   */
+  readonly adminPrincipals: readonly ListedPrincipal[] | undefined;
 }
 
 /** Environment variable names, shared with the CDK stack and the local server. */
@@ -23,7 +36,34 @@ export const ENV = {
   dynamoDbEndpoint: 'DYNAMODB_ENDPOINT',
   retryAfterSeconds: 'RETRY_AFTER_SECONDS',
   issuer: 'ISSUER',
+  authFailureLimit: 'AUTH_FAILURE_LIMIT',
+  authFailureWindowSeconds: 'AUTH_FAILURE_WINDOW_SECONDS',
+  clientCacheSeconds: 'CLIENT_CACHE_SECONDS',
+  adminPrincipalArns: 'ADMIN_PRINCIPAL_ARNS',
 } as const;
+
+/** The longest client cache: a deleted client or an ended grace may be honoured this long at most. */
+export const MAX_CLIENT_CACHE_SECONDS = 300;
+
+/**
+ * Checks an admin principal allow-list and returns its entries parsed: IAM user or role ARNs, at least
+ * one. Throws naming the first entry that is neither.
+ */
+export function checkAdminPrincipalArns(
+  arns: readonly string[],
+  name: string = ENV.adminPrincipalArns,
+): ListedPrincipal[] {
+  if (arns.length === 0) throw new Error(`${name} must list at least one IAM user or role ARN`);
+  return arns.map((arn) => {
+    const parsed = parseListedPrincipal(arn);
+    if (!parsed) {
+      throw new Error(
+        `${name} must list IAM user or role ARNs (arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME), got ${JSON.stringify(arn)}`,
+      );
+    }
+    return parsed;
+  });
+}
 
 /** Hosts an issuer may name over plain http: RFC 8414 2 demands https, and loopback is only for development. */
 export const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '127.0.0.1';
@@ -58,6 +98,17 @@ export function checkIssuer(value: string, name: string = ENV.issuer): string {
   return value;
 }
 
+/** An integer variable within [min, max], or its default when unset or empty; throws naming it. */
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 /** Parses configuration from an environment; throws naming the first bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const tableName = env[ENV.tableName];
@@ -73,5 +124,25 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   }
   const issuerRaw = env[ENV.issuer] || undefined;
   const issuer = issuerRaw === undefined ? undefined : checkIssuer(issuerRaw);
-  return { tableName, dynamoDbEndpoint: endpoint, retryAfterSeconds, issuer };
+  // Comma-separated, as a Lambda environment variable can only hold a string; unset or empty: no list.
+  const principalsRaw = env[ENV.adminPrincipalArns] || undefined;
+  const adminPrincipals =
+    principalsRaw === undefined
+      ? undefined
+      : checkAdminPrincipalArns(
+          principalsRaw
+            .split(',')
+            .map((arn) => arn.trim())
+            .filter((arn) => arn !== ''),
+        );
+  return {
+    tableName,
+    dynamoDbEndpoint: endpoint,
+    retryAfterSeconds,
+    issuer,
+    adminPrincipals,
+    authFailureLimit: integer(env, ENV.authFailureLimit, 20, 1, 1_000_000),
+    authFailureWindowSeconds: integer(env, ENV.authFailureWindowSeconds, 60, 1, 86_400),
+    clientCacheSeconds: integer(env, ENV.clientCacheSeconds, 5, 0, MAX_CLIENT_CACHE_SECONDS),
+  };
 }

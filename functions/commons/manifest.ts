@@ -57,12 +57,19 @@ const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
 /** A grant's revocation: the mark, then the sweep of its tokens through the grant index. */
 const REVOKE_GRANT: DynamoAction[] = ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
 const SWEEP: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
+/** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
+const DELETE_ACCESS_TOKEN = { tableActions: [...READ_STATE, 'dynamodb:DeleteItem'], indexes: [] } as const;
+const DELETE_REFRESH_TOKEN = {
+  tableActions: [...READ_STATE, ...REVOKE_GRANT],
+  indexes: ['byGrant'],
+} as const;
 
-const http = (
-  method: HttpTrigger['method'],
-  path: string,
-  auth: HttpTrigger['auth'],
-): HttpTrigger => ({ type: 'http', method, path, auth });
+const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
+  type: 'http',
+  method,
+  path,
+  auth,
+});
 
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
@@ -70,7 +77,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     trigger: http('POST', '/oauth2/token', 'none'),
     // client_credentials: a put; refresh: the read, then one transaction (Update, ConditionCheck, Put);
     // reuse detection revokes the grant.
-    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', ...REVOKE_GRANT],
+    tableActions: [
+      ...AUTH,
+      ...READ_STATE,
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+      ...REVOKE_GRANT,
+    ],
     indexes: ['byGrant'],
   },
   {
@@ -88,7 +101,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-create-client',
     trigger: http('POST', '/admin/clients', 'iam'),
-    tableActions: ['dynamodb:PutItem'],
+    // With an Idempotency-Key: a transaction of two Puts, then reads of the key's record and client.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     indexes: [],
   },
   {
@@ -116,6 +130,12 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     indexes: ['byClient'],
   },
   {
+    name: 'admin-rotate-client-secret',
+    trigger: http('POST', '/admin/clients/{clientId}/secret', 'iam'),
+    tableActions: ['dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
     name: 'admin-revoke-client-tokens',
     trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
     tableActions: ['dynamodb:UpdateItem', ...SWEEP],
@@ -136,14 +156,23 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
-    tableActions: [...READ_STATE, 'dynamodb:DeleteItem'],
-    indexes: [],
+    ...DELETE_ACCESS_TOKEN,
   },
   {
     name: 'admin-delete-refresh-token',
     trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
-    tableActions: [...READ_STATE, ...REVOKE_GRANT],
-    indexes: ['byGrant'],
+    ...DELETE_REFRESH_TOKEN,
+  },
+  // The DELETE routes' twins with the token in a JSON body, so it stays out of URLs and their logs.
+  {
+    name: 'admin-post-delete-access-token',
+    trigger: http('POST', '/admin/oauth2/accesstokens/delete', 'iam'),
+    ...DELETE_ACCESS_TOKEN,
+  },
+  {
+    name: 'admin-post-delete-refresh-token',
+    trigger: http('POST', '/admin/oauth2/refreshtokens/delete', 'iam'),
+    ...DELETE_REFRESH_TOKEN,
   },
   {
     name: 'metadata',

@@ -9,6 +9,8 @@
  * - grant:   pk = `grant#<grantId>` (its attributes are named apart from the tokens', so no grant item
  *            lands in a token index).
  * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
+ * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
+ *   TTL 24 hours after the create.
  */
 
 /** Every attribute name the table uses. */
@@ -40,6 +42,8 @@ export const ATTR = {
   name: 'name',
   public: 'public',
   secretHash: 'secretHash',
+  previousSecretHash: 'previousSecretHash',
+  previousSecretExpiresAt: 'previousSecretExpiresAt',
   grantTypes: 'grantTypes',
   scopes: 'scopes',
   accessTokenTtl: 'accessTokenTtl',
@@ -49,6 +53,10 @@ export const ATTR = {
   refreshTokenReuseGraceSeconds: 'refreshTokenReuseGraceSeconds',
   /** Clients and subjects: every token issued at or before it is revoked. */
   tokensRevokedBefore: 'tokensRevokedBefore',
+  // Idempotency records. The created client's id has its own attribute, not `clientId`, so these items
+  // stay out of the client index (a sweep of the client's tokens must not delete them).
+  requestHash: 'requestHash',
+  createdClientId: 'createdClientId',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -61,6 +69,9 @@ export const TTL_ATTRIBUTE = ATTR.expiresAt;
 export const CLIENT_KEY_PREFIX = 'client#';
 export const GRANT_KEY_PREFIX = 'grant#';
 export const SUBJECT_KEY_PREFIX = 'subject#';
+
+/** Prefix of idempotency record keys (`POST /admin/clients` with an `Idempotency-Key`). */
+export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
 
 export interface IndexSchema {
   readonly indexName: string;

@@ -12,7 +12,8 @@ export const handler = httpHandler('invalidate', { errors: 'bearer' }, async (re
   const presented = presentToken(bearerToken(request.headers.authorization));
   request.log.tokenId = presented.id;
   // A refresh token presented as a bearer is no access token: refused without a read, and left untouched.
-  const token = presented.refs?.kind === 'access' ? await findActiveToken(store, clock, presented) : undefined;
+  const token =
+    presented.refs?.kind === 'access' ? await findActiveToken(store, clock, presented) : undefined;
   // Of two concurrent calls the conditional delete lets one win; the other finds nothing to delete.
   const revocation = token && (await revokeAccessToken(store, clock, token.id));
   if (!revocation) throw new NotFound('access_token');

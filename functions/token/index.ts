@@ -1,12 +1,11 @@
-import { authenticateClient } from '#commons/domain/client-auth.ts';
 import { UnsupportedGrantType } from '#commons/domain/errors.ts';
 import { presentToken } from '#commons/domain/token-format.ts';
 import { clientCredentialsGrant, refreshTokenGrant } from '#commons/domain/tokens.ts';
-import { presentedCredentials } from '#commons/http/client-credentials.ts';
+import { authenticateCaller } from '#commons/http/client-auth.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { auditReuse } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clientAuth, clock, store } from '#commons/runtime.ts';
 
 /** POST /oauth2/token (RFC 6749): client_credentials and refresh_token grants. */
 export const handler = httpHandler('token', { errors: 'oauth' }, async (request) => {
@@ -19,10 +18,7 @@ export const handler = httpHandler('token', { errors: 'oauth' }, async (request)
     grantType === 'refresh_token'
       ? presentToken(checkTokenSyntax(required(params, 'refresh_token'), 'refresh_token'))
       : undefined;
-  const { client } = await authenticateClient(
-    store,
-    presentedCredentials(request.headers.authorization, params),
-  );
+  const { client } = await authenticateCaller(clientAuth, request, params);
   request.log.clientId = client.clientId;
   const scope = params.get('scope');
   if (refreshToken === undefined) {

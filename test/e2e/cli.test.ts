@@ -12,6 +12,7 @@ import {
   type RegisteredClient,
   recordSecrets,
   registerClient,
+  waitForLog,
 } from '#test/support/helpers.ts';
 import { type Relay, startRelay } from '#test/support/relay.ts';
 import { resolveTarget } from '#tools/cli/target.ts';
@@ -151,6 +152,23 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(shown.json).toEqual(withoutSecret);
   });
 
+  it('clients create --idempotency-key run again prints the client it created, without the secret', async () => {
+    const key = `cli-${crypto.randomUUID()}`;
+    const args = ['clients', 'create', '--name', 'cli retry', '--scopes', 'read', '--idempotency-key', key];
+    const first = await local(...args);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const created = first.json as RegisteredClient;
+    expect(created.clientSecret).toEqual(expect.any(String));
+    const again = await local(...args);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    const { clientSecret: _secret, ...withoutSecret } = created;
+    expect(again.json).toEqual(withoutSecret);
+
+    const changed = await local('clients', 'create', '--name', 'another', '--idempotency-key', key);
+    expect(changed).toMatchObject({ code: 1, stdout: '' });
+    expect(changed.stderr).toMatch(/^revocation-admin: Idempotency-Key .* \(HTTP 422\)\n$/);
+  });
+
   it('clients create --public registers a client without a secret', async () => {
     const result = await local('clients', 'create', '--name', 'cli spa', '--public', '--scopes', 'read');
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -208,6 +226,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     });
     expect(await introspect(client, access)).toEqual({ active: false });
     expect(await introspect(client, refresh)).toMatchObject({ active: true });
+    // The token went in the body, not the URL: the request was the POST form's.
+    await waitForLog((lines) =>
+      lines.some(
+        (l) =>
+          l.route === 'POST /admin/oauth2/accesstokens/delete' &&
+          l.status === 200 &&
+          l.clientId === client.clientId,
+      ),
+    );
 
     const again = await local('tokens', 'delete-access', access);
     expect(again).toMatchObject({ code: 1, stdout: '' });
@@ -238,6 +265,58 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     for (const token of [refresh, access, later]) {
       expect(await introspect(client, token)).toEqual({ active: false });
     }
+    await waitForLog((lines) =>
+      lines.some(
+        (l) =>
+          l.route === 'POST /admin/oauth2/refreshtokens/delete' &&
+          l.status === 200 &&
+          l.clientId === client.clientId,
+      ),
+    );
+  });
+
+  it('clients rotate-secret prints a new secret; the old one works for --grace seconds, else stops at once', async () => {
+    const [graced, cut, publicClient] = await Promise.all([
+      registerClient(),
+      registerClient(),
+      registerClient({ public: true, grantTypes: ['refresh_token'] }),
+    ]);
+    const [withGrace, withoutGrace, refused, badGrace] = await Promise.all([
+      local('clients', 'rotate-secret', graced.clientId, '--grace', '3600'),
+      local('clients', 'rotate-secret', cut.clientId),
+      local('clients', 'rotate-secret', publicClient.clientId),
+      local('clients', 'rotate-secret', cut.clientId, '--grace', '1h'),
+    ]);
+    for (const [result, client] of [
+      [withGrace, graced],
+      [withoutGrace, cut],
+    ] as const) {
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const json = result.json as { clientId: string; clientSecret: string };
+      expect(Object.keys(json).sort()).toEqual(['clientId', 'clientSecret']);
+      expect(json.clientId).toBe(client.clientId);
+      // The printed secret is real: the client gets tokens with it.
+      expect(await clientCredentials({ ...client, clientSecret: json.clientSecret })).toMatchObject({
+        token_type: 'Bearer',
+      });
+    }
+    expect(await clientCredentials(graced)).toMatchObject({ token_type: 'Bearer' });
+    const old = await postForm(
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { auth: [cut.clientId, cut.clientSecret] },
+    );
+    expect(old.status).toBe(401);
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'revocation-admin: a public client has no secret to rotate (HTTP 400)\n',
+    });
+    expect(badGrace).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'revocation-admin: --grace must be a whole number of seconds\n',
+    });
   });
 
   it('clients revoke-tokens revokes every token of the client and keeps the client', async () => {
@@ -410,6 +489,10 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       [['clients', 'get', '-h'], 'Usage: npx revocation-admin clients get CLIENT_ID'],
       [['clients', 'delete', '--help'], 'Usage: npx revocation-admin clients delete CLIENT_ID'],
       [['clients', 'revoke-tokens', '--help'], 'Usage: npx revocation-admin clients revoke-tokens CLIENT_ID'],
+      [
+        ['clients', 'rotate-secret', '--help'],
+        'Usage: npx revocation-admin clients rotate-secret CLIENT_ID [options]',
+      ],
       [['tokens', 'mint', '--help'], 'Usage: npx revocation-admin tokens mint [options]'],
       [
         ['tokens', 'delete-access', '--help'],
@@ -425,8 +508,17 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(result.stdout.split('\n')[0]).toBe(cases[i]?.[1]);
     });
-    const [, , , , create, , , , mint] = results;
-    for (const option of ['--name', '--grant-types', '--scopes', '--public', '--access-token-ttl', '--url'])
+    const [, , , , create, , , , rotate, mint] = results;
+    expect(rotate?.stdout).toContain('--grace SECONDS');
+    for (const option of [
+      '--name',
+      '--grant-types',
+      '--scopes',
+      '--public',
+      '--access-token-ttl',
+      '--idempotency-key',
+      '--url',
+    ])
       expect(create?.stdout).toContain(option);
     for (const option of ['--client-id', '--subject', '--scope', '--refresh-token', '--region'])
       expect(mint?.stdout).toContain(option);

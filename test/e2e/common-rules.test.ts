@@ -426,7 +426,8 @@ describe('caching', () => {
       registerClient(),
     ]);
     const auth = [client.clientId, client.clientSecret] as const;
-    const [forInvalidate, forAdminAccess, forAdminRefresh] = await Promise.all([
+    const [forInvalidate, forAdminAccess, forAdminRefresh, forPostDelete] = await Promise.all([
+      clientCredentials(client),
       clientCredentials(client),
       clientCredentials(client),
       // client_credentials issues no refresh token (RFC 6749 4.4.3): a grant's.
@@ -533,6 +534,22 @@ describe('caching', () => {
         send: () => admin('DELETE', '/admin/clients/no-such-client'),
       },
       {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 200,
+        send: () => admin('POST', `/admin/clients/${victim.clientId}/secret`, {}),
+      },
+      {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 400,
+        send: () =>
+          admin('POST', `/admin/clients/${victim.clientId}/secret`, { previousSecretGraceSeconds: -1 }),
+      },
+      {
+        route: 'POST /admin/clients/{clientId}/secret',
+        status: 404,
+        send: () => admin('POST', '/admin/clients/no-such-client/secret'),
+      },
+      {
         route: 'DELETE /admin/clients/{clientId}/tokens',
         status: 200,
         send: () => admin('DELETE', `/admin/clients/${victim.clientId}/tokens`),
@@ -587,6 +604,37 @@ describe('caching', () => {
           admin('POST', '/admin/global-token-revocation', {
             sub_id: { format: 'email', email: 'a@b.example' },
           }),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 200,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', { token: forPostDelete.access_token }),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 400,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', {}),
+      },
+      {
+        route: 'POST /admin/oauth2/accesstokens/delete',
+        status: 404,
+        send: () => admin('POST', '/admin/oauth2/accesstokens/delete', { token: unknown }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 200,
+        send: () =>
+          admin('POST', '/admin/oauth2/refreshtokens/delete', { token: forPostDelete.refresh_token }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 400,
+        send: () => admin('POST', '/admin/oauth2/refreshtokens/delete', { token: 1 }),
+      },
+      {
+        route: 'POST /admin/oauth2/refreshtokens/delete',
+        status: 404,
+        send: () => admin('POST', '/admin/oauth2/refreshtokens/delete', { token: unknown }),
       },
       {
         route: 'GET /.well-known/oauth-authorization-server',

@@ -1,5 +1,10 @@
 import { createServer } from 'node:http';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  connect as connectTo,
+  createServer as createNetServer,
+  type Socket,
+} from 'node:net';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { findActiveToken } from '#commons/domain/activity.ts';
@@ -71,9 +76,9 @@ const noReuse = () => {
 };
 
 describe('DynamoDB store (against DynamoDB Local)', () => {
-  it('creates a client once: a second create with the same id is refused', async () => {
+  it('creates a client once: another client under the same id is refused', async () => {
     const client = await aClient();
-    expect(await store.createClient(client)).toBe(false);
+    expect(await store.createClient({ ...client, createdAt: client.createdAt + 1 })).toBe(false);
     expect(await store.getClient(client.clientId)).toEqual(client);
   });
 
@@ -154,16 +159,17 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     if (!state.token || !state.grant) throw new Error('no state');
     await store.cutOffSubject({ subjectKey: refs.subjectKey, tokensRevokedBefore: clock(), expiresAt: 4e9 });
     const child = token(client, 'access', { grantId: grant.grantId });
-    expect(await store.refresh({ parent: state.token, grant: state.grant, access: child, now: clock() })).toBe(
-      false,
-    );
+    expect(
+      await store.refresh({ parent: state.token, grant: state.grant, access: child, now: clock() }),
+    ).toBe(false);
   });
 
   it('sweeps every token of a grant across batches and index pages, and no other', async () => {
     const client = await aClient();
     const grant = await aGrant(client);
     const other = await aGrant(client);
-    for (let i = 0; i < 30; i++) await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
+    for (let i = 0; i < 30; i++)
+      await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
     const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 7 });
     // 30 refreshed access tokens, the first access token and the refresh token.
     expect(await paged.deleteTokensOfGrant(grant.grantId)).toBe(32);
@@ -197,7 +203,9 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const failing: Store = Object.create(store, {
       deleteTokensOfGrant: { value: () => Promise.reject(new StoreUnavailable()) },
     });
-    await expect(revokeForClient(failing, clock, client, grant.refresh)).rejects.toBeInstanceOf(StoreUnavailable);
+    await expect(revokeForClient(failing, clock, client, grant.refresh)).rejects.toBeInstanceOf(
+      StoreUnavailable,
+    );
 
     // Already dead everywhere, though nothing was swept yet.
     for (const t of [grant.refresh, grant.access, ...refreshed]) expect(await active(t)).toBe(false);
@@ -208,7 +216,8 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
 
     // The retried revoke still finds the refresh token and completes the sweep.
     await revokeForClient(store, clock, client, grant.refresh);
-    for (const t of [grant.refresh, grant.access, ...refreshed]) expect(await store.getToken(t.id)).toBeUndefined();
+    for (const t of [grant.refresh, grant.access, ...refreshed])
+      expect(await store.getToken(t.id)).toBeUndefined();
   });
 });
 
@@ -276,6 +285,47 @@ describe('DynamoDB unavailability', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       hung.close();
+    }
+  });
+});
+
+describe('a write whose answer was lost', () => {
+  it('still counts as done when the SDK retries it and the retry meets its own earlier write', async () => {
+    const target = new URL(dynamoEndpoint);
+    let delayed = 0;
+    // Forwards to DynamoDB Local, but holds back the answer to the first request longer than one
+    // attempt may wait: the SDK gives up on it and sends the write again, after DynamoDB applied it.
+    const proxy = createNetServer((socket) => {
+      const upstream = connectTo(Number(target.port), target.hostname);
+      const holdBack = delayed++ === 0;
+      socket.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (holdBack) setTimeout(() => socket.writable && socket.write(chunk), DEADLINES.requestMs + 300);
+        else socket.write(chunk);
+      });
+      const drop = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on('error', drop);
+      upstream.on('error', drop);
+      socket.on('close', drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    try {
+      const slow = new DynamoStore({
+        tableName,
+        client: createDynamoClient({ endpoint: `http://127.0.0.1:${port}` }),
+      });
+      const { client } = newClient({ name: 'lost answer' }, clock());
+      expect(await slow.createClient(client)).toBe(true);
+      expect(delayed).toBeGreaterThanOrEqual(2);
+      expect(await store.getClient(client.clientId)).toEqual(client);
+      // A real collision is still refused.
+      expect(await store.createClient({ ...client, createdAt: client.createdAt + 1 })).toBe(false);
+    } finally {
+      proxy.close();
     }
   });
 });

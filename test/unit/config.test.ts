@@ -16,7 +16,21 @@ describe('configuration', () => {
       tableName: 't',
       dynamoDbEndpoint: 'http://127.0.0.1:8000',
       retryAfterSeconds: 1,
+      authFailureLimit: 20,
+      authFailureWindowSeconds: 60,
+      clientCacheSeconds: 5,
     });
+  });
+  it('reads the client authentication throttle and cache settings, and refuses bad ones', () => {
+    const read = (env: Record<string, string>) => readConfig({ TABLE_NAME: 't', ...env });
+    expect(
+      read({ AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_SECONDS: '2', CLIENT_CACHE_SECONDS: '0' }),
+    ).toMatchObject({ authFailureLimit: 3, authFailureWindowSeconds: 2, clientCacheSeconds: 0 });
+    expect(() => read({ AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT must be an integer/);
+    expect(() => read({ AUTH_FAILURE_LIMIT: '2.5' })).toThrow(/AUTH_FAILURE_LIMIT/);
+    expect(() => read({ AUTH_FAILURE_WINDOW_SECONDS: 'a minute' })).toThrow(/AUTH_FAILURE_WINDOW_SECONDS/);
+    expect(() => read({ CLIENT_CACHE_SECONDS: '-1' })).toThrow(/CLIENT_CACHE_SECONDS/);
+    expect(() => read({ CLIENT_CACHE_SECONDS: '301' })).toThrow(/CLIENT_CACHE_SECONDS .* 0 to 300/);
   });
 
   describe('ISSUER (RFC 8414 2 issuer identifier)', () => {

@@ -11,6 +11,7 @@ import {
   NotFound,
   NotTokenOwner,
   StoreUnavailable,
+  TooManyFailedAuthentications,
   UnauthorizedClient,
   UnsupportedGrantType,
 } from '#commons/domain/errors.ts';
@@ -39,6 +40,17 @@ describe('the HTTP edge maps domain errors', () => {
     expect(basic.headers['WWW-Authenticate']).toBe('Basic realm="oauth"');
     const post = errorResponse(new InvalidClient('x', 'client_secret_post'), 'oauth', 1);
     expect(post.headers['WWW-Authenticate']).toBeUndefined();
+  });
+
+  it('to 429 temporarily_unavailable with the seconds left as Retry-After when authentication is throttled', () => {
+    expect(errorResponse(new TooManyFailedAuthentications(42), 'oauth', 1)).toEqual({
+      statusCode: 429,
+      json: {
+        error: 'temporarily_unavailable',
+        error_description: 'too many failed client authentications',
+      },
+      headers: { 'Retry-After': '42' },
+    });
   });
 
   it('to 503 temporarily_unavailable with Retry-After on every profile when the store is unavailable', () => {

@@ -22,6 +22,7 @@ export interface AdminCall {
   /** Relative to the base URL, so a base URL with a stage path (`https://host/prod/`) keeps it. */
   readonly path: string;
   readonly body?: Record<string, unknown>;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface CommandSpec {
@@ -111,9 +112,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'SECONDS',
         description: 'refresh token lifetime (default 2592000, 30 days)',
       },
+      'idempotency-key': {
+        type: 'string',
+        value: 'KEY',
+        description:
+          'Idempotency-Key header (at most 255 characters): running the command again with the same key and options within 24 hours prints the client it created the first time, without its secret',
+      },
     },
     examples: [
       'clients create --name app --grant-types client_credentials,refresh_token --scopes read,write',
+      'clients create --name app --idempotency-key "$(uuidgen)"',
     ],
     request(values) {
       const grantTypes = list(values['grant-types']);
@@ -131,6 +139,9 @@ export const COMMANDS: readonly CommandSpec[] = [
           ...(accessTokenTtl !== undefined && { accessTokenTtl }),
           ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
         },
+        ...(typeof values['idempotency-key'] === 'string' && {
+          headers: { 'Idempotency-Key': values['idempotency-key'] },
+        }),
       };
     },
   },
@@ -155,6 +166,30 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     examples: ['clients delete 3q2-7wQ9mXo1Bv0cYt5LZg'],
     request: (_values, [clientId]) => ({ method: 'DELETE', path: `admin/clients/${segment(clientId)}` }),
+  },
+  {
+    group: 'clients',
+    name: 'rotate-secret',
+    summary: 'give a confidential client a new secret; prints it, this once',
+    description:
+      'Gives a confidential client a new secret (POST /admin/clients/{clientId}/secret) and prints {"clientId","clientSecret"}; the new secret is shown this once and stored only as a hash. The old secret keeps working for --grace seconds (default 0: it stops at once), then never again. A warm function may accept the old secret from its client cache for at most CLIENT_CACHE_SECONDS (default 5) after that.',
+    args: ['CLIENT_ID'],
+    options: {
+      grace: {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'how long the old secret keeps working, 0 to 86400 (default 0)',
+      },
+    },
+    examples: ['clients rotate-secret 3q2-7wQ9mXo1Bv0cYt5LZg --grace 3600'],
+    request(values, [clientId]) {
+      const grace = seconds(values, 'grace');
+      return {
+        method: 'POST',
+        path: `admin/clients/${segment(clientId)}/secret`,
+        body: grace === undefined ? {} : { previousSecretGraceSeconds: grace },
+      };
+    },
   },
   {
     group: 'clients',
@@ -216,14 +251,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-access',
     summary: 'delete an access token and show what it was',
     description:
-      'Deletes an access token (DELETE /admin/oauth2/accesstokens/{access_token}) and prints its profile in the Apigee Edge management API shape.',
+      'Deletes an access token and prints its profile in the Apigee Edge management API shape. Sends the token in the JSON body (POST /admin/oauth2/accesstokens/delete), never in the URL, which proxies and access logs may record.',
     args: ['ACCESS_TOKEN'],
     secretArgs: true,
     options: {},
     examples: ['tokens delete-access "$ACCESS_TOKEN"'],
     request: (_values, [token]) => ({
-      method: 'DELETE',
-      path: `admin/oauth2/accesstokens/${segment(token)}`,
+      method: 'POST',
+      path: 'admin/oauth2/accesstokens/delete',
+      body: { token },
     }),
   },
   {
@@ -231,19 +267,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-refresh',
     summary: 'delete a refresh token and its access tokens, showing what it was',
     description:
-      'Deletes a refresh token and every access token issued with it (DELETE /admin/oauth2/refreshtokens/{refresh_token}); prints its profile with revokedAccessTokens.',
+      'Deletes a refresh token and every access token issued with it; prints its profile with revokedAccessTokens. Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.',
     args: ['REFRESH_TOKEN'],
     secretArgs: true,
     options: {},
     examples: ['tokens delete-refresh "$REFRESH_TOKEN"'],
     request: (_values, [token]) => ({
-      method: 'DELETE',
-      path: `admin/oauth2/refreshtokens/${segment(token)}`,
+      method: 'POST',
+      path: 'admin/oauth2/refreshtokens/delete',
+      body: { token },
     }),
   },
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
-  clients: 'register, show and delete clients; revoke all tokens of a client',
+  clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
 };

@@ -86,6 +86,7 @@ async function execute(
   try {
     response = await adminRequest(target.baseUrl, call.method, call.path, credentials, {
       ...(call.body && { body: call.body }),
+      ...(call.headers && { headers: call.headers }),
       region: target.region,
     });
   } catch (error) {

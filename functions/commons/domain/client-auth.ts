@@ -1,6 +1,7 @@
+import type { ClientLookup } from './client-cache.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { type AuthMethod, InvalidClient } from './errors.ts';
-import type { Client, Store } from './model.ts';
+import type { Client, Clock } from './model.ts';
 import { secretMatches } from './secrets.ts';
 
 export type { AuthMethod };
@@ -19,23 +20,50 @@ export interface AuthenticatedClient {
 }
 
 /**
+ * Whether a presented secret is one of the client's: its current secret, or its previous one while the
+ * rotation's grace lasts. Both comparisons always run, in constant time, so timing tells nothing about
+ * which matched or whether there was a previous secret.
+ */
+export function clientSecretMatches(client: Client | undefined, secret: string, now: number): boolean {
+  const current = secretMatches(secret, client?.secretHash);
+  const inGrace = (client?.previousSecretExpiresAt ?? 0) > now;
+  const previous = secretMatches(secret, inGrace ? client?.previousSecretHash : undefined);
+  return current || previous;
+}
+
+/** The authenticated client when the credentials fit this client item, else undefined. */
+function verify(
+  client: Client | undefined,
+  presented: PresentedCredentials,
+  now: number,
+): AuthenticatedClient | undefined {
+  if (presented.secret === undefined) {
+    // `none`: only a registered public client may identify itself without a secret.
+    return client?.public ? { client, method: 'none' } : undefined;
+  }
+  // Always compare, even for an unknown or public client, so timing does not reveal which ids exist.
+  const matches = clientSecretMatches(client, presented.secret, now);
+  return client && !client.public && matches ? { client, method: presented.method } : undefined;
+}
+
+/**
  * Authenticates a client by the credentials it presented (client_secret_basic, client_secret_post, or
  * none for registered public clients). Failure is `InvalidClient`, carrying the method tried.
+ *
+ * The client item may come from a cache; a failure against a cached item is checked again against a
+ * fresh read before it counts, so a secret rotated (or a client registered) a moment ago works at once.
  */
 export async function authenticateClient(
-  store: Store,
+  clients: ClientLookup,
+  clock: Clock,
   presented: PresentedCredentials,
 ): Promise<AuthenticatedClient> {
   const fail = () => new InvalidClient('client authentication failed', presented.method);
   if (presented.clientId.length > MAX_CLIENT_ID_LENGTH) throw fail();
-  const client = await store.getClient(presented.clientId);
-  if (presented.secret === undefined) {
-    // `none`: only a registered public client may identify itself without a secret.
-    if (!client?.public) throw fail();
-    return { client, method: 'none' };
-  }
-  // Always compare, even for an unknown or public client, so timing does not reveal which ids exist.
-  const matches = secretMatches(presented.secret, client?.secretHash);
-  if (!client || client.public || !matches) throw fail();
-  return { client, method: presented.method };
+  const { client, cached } = await clients.lookup(presented.clientId);
+  const authenticated =
+    verify(client, presented, clock()) ??
+    (cached ? verify(await clients.fresh(presented.clientId), presented, clock()) : undefined);
+  if (!authenticated) throw fail();
+  return authenticated;
 }

@@ -83,11 +83,33 @@ export class InvalidInput extends DomainError {
   }
 }
 
+/** An idempotency key was used before, within its window, for a different request. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly code = 'idempotency_key_reused';
+  constructor() {
+    super('Idempotency-Key was already used with a different request body');
+  }
+}
+
 /** The caller proved no identity the operation accepts. */
 export class Forbidden extends DomainError {
   readonly code = 'forbidden';
   constructor() {
     super('Forbidden');
+  }
+}
+
+/**
+ * Too many failed client authentications from one (client id, source IP) pair: further attempts are
+ * refused, right credentials or not, until the pair's window passes.
+ */
+export class TooManyFailedAuthentications extends DomainError {
+  readonly code = 'too_many_failed_authentications';
+  constructor(
+    /** Whole seconds until the window passes (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too many failed client authentications');
   }
 }
 

@@ -12,6 +12,10 @@ export interface Client {
   readonly public: boolean;
   /** SHA-256 (base64url) of the secret; absent for public clients. */
   readonly secretHash?: string;
+  /** After a rotation with a grace: the previous secret's hash, accepted until `previousSecretExpiresAt`. */
+  readonly previousSecretHash?: string;
+  /** Epoch milliseconds; with `previousSecretHash`. */
+  readonly previousSecretExpiresAt?: number;
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   /** Seconds. */
@@ -122,6 +126,15 @@ export interface RefreshWrite {
   readonly now: number;
 }
 
+/** A new secret hash for a client, and how long (epoch ms) the current one stays accepted, if at all. */
+export interface SecretRotation {
+  readonly secretHash: string;
+  /** Absent: the current secret stops working at once. */
+  readonly previousSecretExpiresAt?: number;
+}
+
+export type RotationOutcome = 'rotated' | 'missing' | 'public';
+
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
@@ -129,6 +142,11 @@ export interface Store {
   createClient(client: Client): Promise<boolean>;
   /** Deletes a client item; false when it did not exist. */
   deleteClient(clientId: string): Promise<boolean>;
+  /**
+   * Replaces a confidential client's secret hash in one conditional write; with `previous`, the old hash
+   * stays accepted until then. What refused it when it did not happen.
+   */
+  rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome>;
   /** Sets `tokensRevokedBefore`; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean>;
 

@@ -31,10 +31,16 @@ export async function revokeGrantOf(
 }
 
 /** Revokes a refresh token (current or consumed): its whole grant. */
-async function revokeRefreshToken(store: Store, clock: Clock, token: TokenRecord): Promise<Revocation | undefined> {
+async function revokeRefreshToken(
+  store: Store,
+  clock: Clock,
+  token: TokenRecord,
+): Promise<Revocation | undefined> {
   if (token.grantId === undefined) return undefined;
   const revoked = await revokeGrantOf(store, clock, token.grantId);
-  return revoked && { tokenId: token.id, kind: 'refresh', token, grantId: token.grantId, cascade: revoked.cascade };
+  return (
+    revoked && { tokenId: token.id, kind: 'refresh', token, grantId: token.grantId, cascade: revoked.cascade }
+  );
 }
 
 /** Deletes one access token; undefined when it was already gone (of two concurrent calls, one wins). */

@@ -60,7 +60,8 @@ export function parseToken(raw: string): TokenRefs | undefined {
   if (parts.length !== 5) return undefined;
   const [clientId = '', grantId = '', subjectKey = '', random = '', sum = ''] = parts;
   if (!ID.test(clientId) || !RANDOM.test(random)) return undefined;
-  if ((grantId !== '' && !KEY.test(grantId)) || (subjectKey !== '' && !KEY.test(subjectKey))) return undefined;
+  if ((grantId !== '' && !KEY.test(grantId)) || (subjectKey !== '' && !KEY.test(subjectKey)))
+    return undefined;
   // Every refresh token belongs to a grant.
   if (kind === 'refresh' && grantId === '') return undefined;
   if (checksum(raw.slice(0, raw.length - sum.length - 1)) !== sum) return undefined;

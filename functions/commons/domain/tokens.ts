@@ -213,11 +213,20 @@ export async function refreshTokenGrant(
     throw new InvalidGrant(INVALID_GRANT);
   }
   const now = clock();
-  if (parent.consumedAt !== undefined && parent.grantId !== undefined && state.grant?.revokedAt === undefined) {
+  if (
+    parent.consumedAt !== undefined &&
+    parent.grantId !== undefined &&
+    state.grant?.revokedAt === undefined
+  ) {
     if (now - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
       const revoked = await revokeGrantOf(store, clock, parent.grantId);
       if (revoked) {
-        onReuse({ grantId: parent.grantId, clientId: client.clientId, tokenId: parent.id, cascade: revoked.cascade });
+        onReuse({
+          grantId: parent.grantId,
+          clientId: client.clientId,
+          tokenId: parent.id,
+          cascade: revoked.cascade,
+        });
       }
     }
     throw new InvalidGrant(INVALID_GRANT);

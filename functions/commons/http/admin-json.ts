@@ -144,7 +144,10 @@ export function readMintRequest(input: JsonObject): MintRequest {
 /** A subject named in an admin path; longer than any token's subject is an error, not a no-op. */
 export function readSubject(subject: string | undefined): string {
   if (subject === undefined || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
-    throw new InvalidInput('subject', `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+    throw new InvalidInput(
+      'subject',
+      `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`,
+    );
   }
   return subject;
 }
@@ -181,4 +184,18 @@ export function clientView(client: Client) {
     refreshTokenReuseGraceSeconds: client.refreshTokenReuseGraceSeconds,
     createdAt: client.createdAt,
   };
+}
+
+/**
+ * `POST /admin/clients/{clientId}/secret`: the old secret's grace in seconds (default 0). An empty body
+ * means the defaults, so a bare signed POST rotates.
+ */
+export function readSecretRotation(body: string): { previousSecretGraceSeconds: number } {
+  const input = body.trim() === '' ? {} : parseJsonObject(body);
+  const { previousSecretGraceSeconds: given } = input;
+  const grace = given === undefined ? 0 : given;
+  if (!Number.isInteger(grace)) {
+    throw new InvalidInput('previousSecretGraceSeconds', 'must be an integer number of seconds');
+  }
+  return { previousSecretGraceSeconds: grace as number };
 }

@@ -7,12 +7,14 @@
 import {
   DomainError,
   Forbidden,
+  IdempotencyKeyReused,
   InvalidClient,
   InvalidInput,
   InvalidRequest,
   InvalidScope,
   NotFound,
   StoreUnavailable,
+  TooManyFailedAuthentications,
 } from '../domain/errors.ts';
 
 /**
@@ -73,6 +75,12 @@ function oauthError(error: DomainError, profile: 'oauth' | 'bearer'): ErrorRespo
       error.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {};
     return oauth(401, 'invalid_client', error.message, headers);
   }
+  if (error instanceof TooManyFailedAuthentications) {
+    // RFC 6749 5.2 has no code for it; temporarily_unavailable (4.1.2.1) says "try again later".
+    return oauth(429, 'temporarily_unavailable', error.message, {
+      'Retry-After': String(error.retryAfterSeconds),
+    });
+  }
   if (error instanceof InvalidRequest) {
     const headers: Record<string, string> =
       profile === 'bearer' ? { 'WWW-Authenticate': `${BEARER_REALM}, error="invalid_request"` } : {};
@@ -107,6 +115,7 @@ function adminError(error: DomainError, profile: ErrorProfile): ErrorResponse | 
     }
     return message(404, error.message);
   }
+  if (error instanceof IdempotencyKeyReused) return message(422, error.message);
   // Scope rules are OAuth's; on the admin API they are a field of the JSON body.
   if (error instanceof InvalidScope) return message(400, `"scope" ${error.message}`);
   if (error instanceof InvalidInput || error instanceof InvalidRequest) return message(400, error.message);

@@ -6,6 +6,7 @@ import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
 import { observe } from '../observability.ts';
+import { principalAllowed } from '../principals.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -33,6 +34,8 @@ export interface HttpRequest {
   readonly principal: string | undefined;
   /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
   readonly domainName: string;
+  /** `requestContext.http.sourceIp`: the caller's address as API Gateway saw it. */
+  readonly sourceIp: string;
   readonly log: LogFields;
 }
 
@@ -56,7 +59,7 @@ function toLambdaResult(result: HttpResult): HttpApiResult {
 }
 
 // Read here and not from runtime.ts, so a function that never touches the table loads no DynamoDB client.
-const { retryAfterSeconds } = readConfig(process.env);
+const { retryAfterSeconds, adminPrincipals } = readConfig(process.env);
 
 function findRoute(name: string): HttpFunction {
   const entry = functionEntry(name);
@@ -116,6 +119,8 @@ export function httpHandler(
       if (route.trigger.auth === 'iam') {
         if (!principal) throw new Forbidden();
         log.principal = principal;
+        // IAM let the caller in; the allow-list, when configured, narrows that to the listed principals.
+        if (adminPrincipals && !principalAllowed(principal, adminPrincipals)) throw new Forbidden();
       }
       const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
       const request: HttpRequest = {
@@ -126,6 +131,7 @@ export function httpHandler(
         pathParameters: event.pathParameters ?? {},
         principal,
         domainName: event.requestContext.domainName,
+        sourceIp: event.requestContext.http.sourceIp,
         log,
       };
       return toLambdaResult(await fn(request));

@@ -8,15 +8,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 export const DEADLINES = {
   /** TCP connect. */
   connectionMs: 500,
-  /** One HTTP attempt, from send to the last byte; an error, not the SDK's default warning. */
-  requestMs: 1000,
+  /**
+   * One HTTP attempt, from send to the last byte; an error, not the SDK's default warning. Generous for
+   * a loaded machine running DynamoDB Local (a busy 2-core CI box answers in hundreds of ms at worst).
+   */
+  requestMs: 1500,
   /** Attempts per call, the first included (the SDK backs off between them). */
-  maxAttempts: 3,
+  maxAttempts: 2,
   /**
    * The whole call, retries and back-off included. Aborting it stops the SDK from retrying after the
    * caller was answered, so a write answered 503 is not sent again behind the caller's back.
    */
-  callMs: 2500,
+  callMs: 3500,
 } as const;
 
 export interface DynamoClientOptions {

@@ -15,17 +15,27 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
   GrantRecord,
   RefreshWrite,
+  RotationOutcome,
+  SecretRotation,
   Store,
   SubjectCutoff,
   TokenRecord,
   TokenRefs,
   TokenState,
 } from '../domain/model.ts';
-import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, PARTITION_KEY, SUBJECT_INDEX } from '../schema.ts';
+import {
+  ATTR,
+  CLIENT_INDEX,
+  GRANT_INDEX,
+  type IndexSchema,
+  PARTITION_KEY,
+  SUBJECT_INDEX,
+} from '../schema.ts';
 import { DEADLINES } from './client.ts';
 import {
   clientFromItem,
@@ -35,6 +45,9 @@ import {
   grantKey,
   grantToItem,
   type Item,
+  idempotencyFromItem,
+  idempotencyKey,
+  idempotencyToItem,
   subjectCutoffFromItem,
   subjectKey,
   tokenFromItem,
@@ -160,12 +173,84 @@ export class DynamoStore implements Store {
   }
 
   createClient(client: Client): Promise<boolean> {
-    return this.conditional((o) =>
+    return this.putNew(clientToItem(client), ATTR.createdAt);
+  }
+
+  /**
+   * Puts an item under a fresh random key, conditional on the key being free. The SDK retries an attempt
+   * whose answer was lost (a request timeout), and the retry then fails its own condition though the first
+   * attempt wrote the item; so a failed condition is ours when the item found carries what we wrote
+   * (`fingerprint`: an attribute only this write set to this value). False only for a real collision.
+   */
+  private async putNew(item: Item, fingerprint: string): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...ITEM_IS_NEW,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const found = error.Item?.[fingerprint];
+      const mine = item[fingerprint];
+      return found?.N !== undefined && found.N === String(mine);
+    }
+  }
+
+  /**
+   * One transaction: the idempotency record, if its key is free (absent or expired), and the client.
+   * A racing transaction on the same key cancels this one with a conflict rather than a failed condition;
+   * both mean "the key is taken", which the caller resolves by reading the record.
+   */
+  async createClientOnce(client: Client, record: IdempotencyRecord, nowSeconds: number): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: idempotencyToItem(record),
+                  ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+                  ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+                  ExpressionAttributeValues: { ':now': nowSeconds },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: clientToItem(client), ...ITEM_IS_NEW } },
+            ],
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      const cause = error instanceof StoreUnavailable ? error.cause : error;
+      const taken =
+        cause instanceof TransactionCanceledException &&
+        (cause.CancellationReasons ?? []).some(
+          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+        );
+      if (taken) return false;
+      throw error;
+    }
+  }
+
+  async getIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.call((o) =>
       this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: clientToItem(client), ...ITEM_IS_NEW }),
+        new GetCommand({ TableName: this.tableName, Key: idempotencyKey(keyHash), ConsistentRead: true }),
         o,
       ),
     );
+    return Item && idempotencyFromItem(Item);
   }
 
   deleteClient(clientId: string): Promise<boolean> {
@@ -175,6 +260,48 @@ export class DynamoStore implements Store {
         o,
       ),
     );
+  }
+
+  /**
+   * One conditional UpdateItem: the client exists and is confidential (has a secret). The old hash is
+   * copied server-side (`SET previous = current`), so no read comes first and two concurrent rotations
+   * cannot lose a secret between them. A failed condition returns the item as it was, which tells a
+   * missing client from a public one without another read.
+   */
+  async rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome> {
+    const keep = rotation.previousSecretExpiresAt !== undefined;
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: clientKey(clientId),
+            UpdateExpression: keep
+              ? 'SET #prev = #hash, #prevExp = :prevExp, #hash = :hash'
+              : 'SET #hash = :hash REMOVE #prev, #prevExp',
+            ConditionExpression: 'attribute_exists(#pk) AND #public = :false AND attribute_exists(#hash)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#public': ATTR.public,
+              '#hash': ATTR.secretHash,
+              '#prev': ATTR.previousSecretHash,
+              '#prevExp': ATTR.previousSecretExpiresAt,
+            },
+            ExpressionAttributeValues: {
+              ':false': false,
+              ':hash': rotation.secretHash,
+              ...(keep && { ':prevExp': rotation.previousSecretExpiresAt }),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return 'rotated';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'public' : 'missing';
+      throw error;
+    }
   }
 
   revokeClientTokensBefore(clientId: string, at: number): Promise<boolean> {
@@ -196,7 +323,10 @@ export class DynamoStore implements Store {
   /** One token by id (tests and tools; the service decides activity through readTokenState). */
   async getToken(id: string): Promise<TokenRecord | undefined> {
     const { Item } = await this.call((o) =>
-      this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }), o),
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }),
+        o,
+      ),
     );
     return Item && tokenFromItem(Item);
   }
@@ -216,11 +346,14 @@ export class DynamoStore implements Store {
       const keysNow = pending;
       const result = await this.call((o) =>
         this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+          }),
           o,
         ),
       );
-      for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item[PARTITION_KEY]), item);
+      for (const item of result.Responses?.[this.tableName] ?? [])
+        found.set(String(item[PARTITION_KEY]), item);
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     const at = (key: Item) => found.get(String(key[PARTITION_KEY]));
@@ -242,9 +375,7 @@ export class DynamoStore implements Store {
    * before is born inactive, at half the write units and one round trip.
    */
   putAccessToken(token: TokenRecord): Promise<boolean> {
-    return this.conditional((o) =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW }), o),
-    );
+    return this.putNew(tokenToItem(token), ATTR.issuedAt);
   }
 
   putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean> {
@@ -277,7 +408,11 @@ export class DynamoStore implements Store {
     const subjectCheck =
       parent.subjectKey === undefined
         ? []
-        : [{ ConditionCheck: { TableName: this.tableName, Key: subjectKey(parent.subjectKey), ...notCutOff } }];
+        : [
+            {
+              ConditionCheck: { TableName: this.tableName, Key: subjectKey(parent.subjectKey), ...notCutOff },
+            },
+          ];
     return this.conditional((o) =>
       this.doc.send(
         new TransactWriteCommand({
@@ -452,7 +587,10 @@ export class DynamoStore implements Store {
               '#pk': PARTITION_KEY,
               ...(issuedUpTo !== undefined && { '#issued': ATTR.issuedAt }),
             },
-            ExpressionAttributeValues: { ':v': value, ...(issuedUpTo !== undefined && { ':upTo': issuedUpTo }) },
+            ExpressionAttributeValues: {
+              ':v': value,
+              ...(issuedUpTo !== undefined && { ':upTo': issuedUpTo }),
+            },
             ProjectionExpression: '#pk',
             ExclusiveStartKey: startKey,
             Limit: this.indexPageSize,

@@ -3,6 +3,7 @@
  * does not have the shape the service writes (hand-edited, or from a version that wrote differently) is a
  * `CorruptItem`, never a record with holes in it.
  */
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import {
   type Client,
   GRANT_TYPES,
@@ -13,7 +14,14 @@ import {
   type TokenOrigin,
   type TokenRecord,
 } from '../domain/model.ts';
-import { ATTR, CLIENT_KEY_PREFIX, GRANT_KEY_PREFIX, PARTITION_KEY, SUBJECT_KEY_PREFIX } from '../schema.ts';
+import {
+  ATTR,
+  CLIENT_KEY_PREFIX,
+  GRANT_KEY_PREFIX,
+  IDEMPOTENCY_KEY_PREFIX,
+  PARTITION_KEY,
+  SUBJECT_KEY_PREFIX,
+} from '../schema.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -29,6 +37,9 @@ export const clientKey = (clientId: string): Item => ({ [PARTITION_KEY]: `${CLIE
 export const tokenKey = (id: string): Item => ({ [PARTITION_KEY]: id });
 export const grantKey = (grantId: string): Item => ({ [PARTITION_KEY]: `${GRANT_KEY_PREFIX}${grantId}` });
 export const subjectKey = (key: string): Item => ({ [PARTITION_KEY]: `${SUBJECT_KEY_PREFIX}${key}` });
+export const idempotencyKey = (keyHash: string): Item => ({
+  [PARTITION_KEY]: `${IDEMPOTENCY_KEY_PREFIX}${keyHash}`,
+});
 
 /** Typed reads of one item's attributes; each throws `CorruptItem` naming the attribute. */
 function reader(item: Item) {
@@ -78,11 +89,18 @@ export function clientFromItem(item: Item): Client {
   }
   const secretHash = read.optionalString(ATTR.secretHash);
   const tokensRevokedBefore = read.optionalNumber(ATTR.tokensRevokedBefore);
+  // A previous secret is only ever written with its expiry; one without the other is no rotation of ours.
+  const previousSecretHash = read.optionalString(ATTR.previousSecretHash);
+  const previousSecretExpiresAt = read.optionalNumber(ATTR.previousSecretExpiresAt);
+  if ((previousSecretHash === undefined) !== (previousSecretExpiresAt === undefined)) {
+    throw new CorruptItem(read.key, ATTR.previousSecretExpiresAt);
+  }
   return {
     clientId: read.key.slice(CLIENT_KEY_PREFIX.length),
     name: read.string(ATTR.name),
     public: read.boolean(ATTR.public),
     ...(secretHash !== undefined && { secretHash }),
+    ...(previousSecretHash !== undefined && { previousSecretHash, previousSecretExpiresAt }),
     grantTypes: grantTypes as GrantType[],
     scopes: read.strings(ATTR.scopes),
     accessTokenTtl: read.number(ATTR.accessTokenTtl),
@@ -100,6 +118,8 @@ export function clientToItem(client: Client): Item {
     [ATTR.name]: client.name,
     [ATTR.public]: client.public,
     [ATTR.secretHash]: client.secretHash,
+    [ATTR.previousSecretHash]: client.previousSecretHash,
+    [ATTR.previousSecretExpiresAt]: client.previousSecretExpiresAt,
     [ATTR.grantTypes]: [...client.grantTypes],
     [ATTR.scopes]: [...client.scopes],
     [ATTR.accessTokenTtl]: client.accessTokenTtl,
@@ -206,5 +226,25 @@ export function subjectCutoffToItem(cutoff: SubjectCutoff): Item {
     ...subjectKey(cutoff.subjectKey),
     [ATTR.tokensRevokedBefore]: cutoff.tokensRevokedBefore,
     [ATTR.expiresAt]: cutoff.expiresAt,
+  };
+}
+
+export function idempotencyFromItem(item: Item): IdempotencyRecord {
+  const read = reader(item);
+  if (!read.key.startsWith(IDEMPOTENCY_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  return {
+    keyHash: read.key.slice(IDEMPOTENCY_KEY_PREFIX.length),
+    requestHash: read.string(ATTR.requestHash),
+    clientId: read.string(ATTR.createdClientId),
+    expiresAt: read.number(ATTR.expiresAt),
+  };
+}
+
+export function idempotencyToItem(record: IdempotencyRecord): Item {
+  return {
+    ...idempotencyKey(record.keyHash),
+    [ATTR.requestHash]: record.requestHash,
+    [ATTR.createdClientId]: record.clientId,
+    [ATTR.expiresAt]: record.expiresAt,
   };
 }

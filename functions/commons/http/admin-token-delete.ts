@@ -1,0 +1,57 @@
+/**
+ * Apigee Edge's "delete access token" and "delete refresh token", shared by their two forms: the DELETE
+ * routes that name the token in the path (as Apigee does) and the POST `.../delete` routes that carry it
+ * in a JSON body `{"token"}`, because a token in a URL path can reach logs the service does not control.
+ * Both forms answer alike: the deleted token's Apigee profile, or Apigee's 404 bodies.
+ */
+import { adminRevoke } from '../domain/admin.ts';
+import { InvalidInput } from '../domain/errors.ts';
+import type { TokenKind } from '../domain/model.ts';
+import { auditRevocation } from '../log.ts';
+import { clock, store } from '../runtime.ts';
+import { parseJsonObject } from './admin-json.ts';
+import { apigeeProfile, apigeeToken } from './apigee.ts';
+import { type HttpRequest, httpHandler, jsonResult } from './handler.ts';
+
+/** Where a route finds the raw token. */
+export type TokenSource = (request: HttpRequest) => string;
+
+/** The token named by a path parameter (`{access_token}`, `{refresh_token}`). */
+export const tokenFromPath =
+  (parameter: string): TokenSource =>
+  (request) =>
+    request.pathParameters[parameter] ?? '';
+
+/**
+ * The `token` field of a JSON body. Missing or not a string is a 400 naming the field; any string,
+ * malformed ones included, is judged like a path value (an unknown token: Apigee's 404).
+ */
+export const tokenFromBody: TokenSource = (request) => {
+  const { token } = parseJsonObject(request.body.toString('utf8'));
+  if (typeof token !== 'string') throw new InvalidInput('token', 'is required: the raw token, a string');
+  return token;
+};
+
+const NOT_FOUND = { access: 'access_token', refresh: 'refresh_token' } as const;
+
+/**
+ * The handler of a delete-token route: revokes the token of the given kind and answers its Apigee
+ * profile (a refresh token's with its grant, revoked with it, and the number of that grant's tokens
+ * deleted).
+ */
+export function apigeeTokenDeleteHandler(name: string, kind: TokenKind, source: TokenSource) {
+  return httpHandler(name, { errors: 'apigee' }, async (request) => {
+    const raw = source(request);
+    const revocation = await adminRevoke(store, clock, kind, apigeeToken(raw, NOT_FOUND[kind]));
+    request.log.tokenId = revocation.tokenId;
+    request.log.clientId = revocation.token.clientId;
+    auditRevocation(request.routeKey, request.principal ?? '', revocation);
+    const profile = apigeeProfile(revocation.token, raw);
+    return jsonResult(
+      200,
+      kind === 'refresh'
+        ? { ...profile, grantId: revocation.grantId, revokedAccessTokens: revocation.cascade }
+        : profile,
+    );
+  });
+}
