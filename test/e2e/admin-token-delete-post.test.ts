@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   admin,
-  clientCredentials,
+  grantTokens,
   introspect,
   type RegisteredClient,
   refresh,
@@ -47,10 +47,10 @@ beforeAll(async () => {
 });
 const active = async (token: string) => (await introspect(resourceServer, token)).active === true;
 
-/** A grant of the client: an access token and refresh token from client_credentials, one refresh on. */
+/** A grant of the client: its access and refresh token (minted as a grant), one refresh on. */
 async function grant(client: RegisteredClient): Promise<{ tokens: Tokens; refreshed: string }> {
-  const tokens = await clientCredentials(client, 'read');
-  const response = await refresh(client, tokens.refresh_token ?? '');
+  const tokens = await grantTokens(client, { scope: 'read' });
+  const response = await refresh(client, tokens.refresh_token);
   expect(response.status).toBe(200);
   return { tokens, refreshed: (response.json as Tokens).access_token };
 }

@@ -926,12 +926,16 @@ describe('DELETE /admin/clients/{clientId}', () => {
         client_secret: client.clientSecret,
       }),
     ];
-    // No token is minted for it: the token route's conditional write refuses a deleted client at once.
-    // Revoke and introspect may still authenticate it from a warm function's client cache for up to
-    // CLIENT_CACHE_SECONDS (the contract allows it; client-cache.test.ts proves the bound), but find
-    // nothing of it active.
+    // The token, revoke and introspect routes may still authenticate it from a warm function's client
+    // cache for up to CLIENT_CACHE_SECONDS (the contract allows it; client-cache.test.ts proves the bound),
+    // but a token minted then is born inactive (the activity read always reads the client), and nothing
+    // of it is active.
     const [tokenBasic, revoke, introspection, tokenPost] = attempts;
     for (const attempt of [tokenBasic, tokenPost]) {
+      if (attempt?.status === 200) {
+        expect(await isActive((attempt.json as Tokens).access_token)).toBe(false);
+        continue;
+      }
       expect(attempt?.status).toBe(401);
       expect(attempt?.json).toMatchObject({ error: 'invalid_client' });
     }

@@ -429,9 +429,9 @@ describe('caching', () => {
     const [forInvalidate, forAdminAccess, forAdminRefresh, forPostDelete] = await Promise.all([
       clientCredentials(client),
       clientCredentials(client),
-      clientCredentials(client),
       // client_credentials issues no refresh token (RFC 6749 4.4.3): a grant's.
-      grantTokens(client, { subject: 'cache-probe-subject' }),
+      grantTokens(client),
+      grantTokens(client),
     ]);
     const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     const unknown = unknownToken();

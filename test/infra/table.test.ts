@@ -18,14 +18,18 @@ describe('DynamoDB table', () => {
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }]);
   });
 
-  it('has exactly the schema module GSIs, keyed as there and projecting keys only', () => {
+  it('has exactly the schema module GSIs, keyed and projected as there (keys, plus issuedAt for cut-offs)', () => {
     expect(table.Properties.GlobalSecondaryIndexes).toEqual(
       INDEXES.map((index) => ({
         IndexName: index.indexName,
         KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' }],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
+        Projection:
+          index.projected.length === 0
+            ? { ProjectionType: 'KEYS_ONLY' }
+            : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] },
       })),
     );
+    expect(INDEXES.map((index) => index.indexName).sort()).toEqual(['byClient', 'byGrant', 'bySubject']);
     expect(table.Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining(
         [PARTITION_KEY, ...INDEXES.map((i) => i.partitionKey)].map((name) => ({

@@ -135,7 +135,7 @@ describe('layering', () => {
       const source = readFileSync(join(domainDir, file), 'utf8');
       const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1] ?? '');
       for (const target of imports) {
-        expect(target).toMatch(/^(\.\/[\w-]+\.ts|node:crypto)$/);
+        expect(target).toMatch(/^(\.\/[\w-]+\.ts|node:crypto|node:zlib)$/);
       }
     },
   );
