@@ -169,6 +169,48 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(changed.stderr).toMatch(/^revocation-admin: Idempotency-Key .* \(HTTP 422\)\n$/);
   });
 
+  it('clients create --rotate-refresh-tokens --reuse-grace sets rotation and its grace', async () => {
+    const result = await local(
+      'clients',
+      'create',
+      '--name',
+      'rotating',
+      '--grant-types',
+      'refresh_token',
+      '--rotate-refresh-tokens',
+      '--reuse-grace',
+      '0',
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.json).toMatchObject({ refreshTokenRotation: true, refreshTokenReuseGraceSeconds: 0 });
+  });
+
+  it('subjects revoke-tokens and subjects global-revoke revoke every token of a subject', async () => {
+    const client = await registerClient();
+    const subject = `cli-${Math.random().toString(36).slice(2)}`;
+    const first = await grantTokens(client, { subject });
+    const revoked = await local('subjects', 'revoke-tokens', subject);
+    expect(revoked).toMatchObject({ code: 0, stderr: '' });
+    expect(Object.keys(revoked.json as object).sort()).toEqual(['subject', 'tokensRevokedBefore']);
+    expect((await introspect(client, first.access_token)).active).toBe(false);
+
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const second = await grantTokens(client, { subject });
+    expect((await introspect(client, second.access_token)).active).toBe(true);
+    const global = await local('subjects', 'global-revoke', subject);
+    expect(global).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect((await introspect(client, second.access_token)).active).toBe(false);
+    const wrongIssuer = await local(
+      'subjects',
+      'global-revoke',
+      subject,
+      '--iss',
+      'https://elsewhere.example',
+    );
+    expect(wrongIssuer.code).not.toBe(0);
+    expect(wrongIssuer.stderr).toContain('invalid_request');
+  });
+
   it('clients create --public registers a client without a secret', async () => {
     const result = await local('clients', 'create', '--name', 'cli spa', '--public', '--scopes', 'read');
     expect(result).toMatchObject({ code: 0, stderr: '' });

@@ -112,6 +112,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'SECONDS',
         description: 'refresh token lifetime (default 2592000, 30 days)',
       },
+      'rotate-refresh-tokens': {
+        type: 'boolean',
+        description:
+          'rotate refresh tokens: every refresh returns a new one and consumes the old (always on for --public)',
+      },
+      'reuse-grace': {
+        type: 'string',
+        value: 'SECONDS',
+        description:
+          'how long a consumed refresh token may come back as a retry before it counts as reuse and revokes its grant (0-60, default 10)',
+      },
       'idempotency-key': {
         type: 'string',
         value: 'KEY',
@@ -128,6 +139,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       const scopes = list(values.scopes);
       const accessTokenTtl = seconds(values, 'access-token-ttl');
       const refreshTokenTtl = seconds(values, 'refresh-token-ttl');
+      const refreshTokenReuseGraceSeconds = seconds(values, 'reuse-grace');
       return {
         method: 'POST',
         path: 'admin/clients',
@@ -138,6 +150,8 @@ export const COMMANDS: readonly CommandSpec[] = [
           ...(scopes && { scopes }),
           ...(accessTokenTtl !== undefined && { accessTokenTtl }),
           ...(refreshTokenTtl !== undefined && { refreshTokenTtl }),
+          ...(values['rotate-refresh-tokens'] === true && { refreshTokenRotation: true }),
+          ...(refreshTokenReuseGraceSeconds !== undefined && { refreshTokenReuseGraceSeconds }),
         },
         ...(typeof values['idempotency-key'] === 'string' && {
           headers: { 'Idempotency-Key': values['idempotency-key'] },
@@ -265,9 +279,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     group: 'tokens',
     name: 'delete-refresh',
-    summary: 'delete a refresh token and its access tokens, showing what it was',
+    summary: "revoke a refresh token's whole grant, showing what the token was",
     description:
-      'Deletes a refresh token and every access token issued with it; prints its profile with revokedAccessTokens. Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.',
+      "Revokes the grant of a refresh token (current or consumed by rotation): every refresh and access token of the grant; prints the refresh token's profile with grantId and revokedAccessTokens (the grant's token items deleted). Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.",
     args: ['REFRESH_TOKEN'],
     secretArgs: true,
     options: {},
@@ -278,9 +292,50 @@ export const COMMANDS: readonly CommandSpec[] = [
       body: { token },
     }),
   },
+  {
+    group: 'subjects',
+    name: 'revoke-tokens',
+    summary: 'revoke every token of a subject (user), of every client',
+    description:
+      'Revokes every token that carries the subject, of every client, issued up to now (DELETE /admin/subjects/{subject}/tokens); prints the subject and the cut-off instant. Idempotent; a subject without tokens is not an error.',
+    args: ['SUBJECT'],
+    options: {},
+    examples: ['subjects revoke-tokens alice@example.com'],
+    request: (_values, [subject]) => ({
+      method: 'DELETE',
+      path: `admin/subjects/${segment(subject)}/tokens`,
+    }),
+  },
+  {
+    group: 'subjects',
+    name: 'global-revoke',
+    summary: 'Global Token Revocation: revoke every token of a subject identifier',
+    description:
+      "draft-parecki-oauth-global-token-revocation (POST /admin/global-token-revocation) with an RFC 9493 subject identifier: format opaque, or iss_sub with --iss (which must be the service's issuer). Prints nothing on success (204).",
+    args: ['SUBJECT'],
+    options: {
+      iss: {
+        type: 'string',
+        value: 'ISSUER',
+        description: "send an iss_sub identifier with this issuer (the service's own) instead of opaque",
+      },
+    },
+    examples: ['subjects global-revoke alice', 'subjects global-revoke alice --iss https://auth.example.com'],
+    request: (values, [subject]) => ({
+      method: 'POST',
+      path: 'admin/global-token-revocation',
+      body: {
+        sub_id:
+          typeof values.iss === 'string'
+            ? { format: 'iss_sub', iss: values.iss, sub: subject }
+            : { format: 'opaque', id: subject },
+      },
+    }),
+  },
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
   clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
+  subjects: 'revoke every token of a subject (user), by name or by RFC 9493 subject identifier',
 };
