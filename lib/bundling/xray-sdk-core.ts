@@ -1,0 +1,75 @@
+/**
+ * Stands in for `aws-xray-sdk-core`'s entry (`dist/lib/aws-xray.js`) in the Lambda bundles (esbuild alias
+ * in `BUNDLING`, lib/service-function.ts). Its only importer there is `@aws-lambda-powertools/tracer`,
+ * which takes a fixed list of members from it (test/unit/xray-sdk-core.test.ts reads that list from the
+ * tracer's source). The X-Ray SDK's entry requires every part of the SDK whether used or not: the AWS SDK
+ * v2 patcher (with `semver`), the http/https and promise patchers, the EC2/ECS/Elastic Beanstalk plugins
+ * and the SQL helper. This entry requires, from the same files of the same installed package, only what
+ * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment).
+ *
+ * What it leaves out throws if called: `captureAWS`/`captureAWSClient` (AWS SDK v2, which this service
+ * does not use) and `captureHTTPsGlobal`, which the tracer calls only with `captureHTTPsRequests` on;
+ * `functions/commons/observability.ts` turns that off (the only HTTP calls are the DynamoDB client's,
+ * which the X-Ray SDK's http patcher skips anyway, as they carry their own trace header).
+ *
+ * The files are reached by relative path because the alias also rewrites `aws-xray-sdk-core/...`
+ * imports; esbuild runs in the project root, where npm installs the package (the tracer's dependency).
+ */
+import * as capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
+import * as contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
+import * as daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
+// @ts-expect-error The X-Ray SDK ships no declarations for its Lambda start-up module.
+import * as lambdaEnv from '../../node_modules/aws-xray-sdk-core/dist/lib/env/aws_lambda.js';
+import * as logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
+import * as aws3 from '../../node_modules/aws-xray-sdk-core/dist/lib/patchers/aws3_p.js';
+import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
+import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
+import * as segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
+import xrayPackage from '../../node_modules/aws-xray-sdk-core/package.json' with { type: 'json' };
+
+/** Fails loudly: the part of the X-Ray SDK that `name` needs is not in this bundle. */
+function notBundled(member: string) {
+  return () => {
+    throw new Error(
+      `aws-xray-sdk-core ${member} is not bundled (lib/bundling/xray-sdk-core.ts): only AWS SDK v3 clients ` +
+        'are traced, and the tracer must run with captureHTTPsRequests: false',
+    );
+  };
+}
+
+// What aws-xray.js does once its members are loaded: identify the SDK and the runtime in segments, and
+// inside Lambda open the facade segment that the function's subsegments hang from.
+segmentUtils.setSDKData({
+  sdk: 'X-Ray for Node.js',
+  sdk_version: xrayPackage.version,
+  package: xrayPackage.name,
+});
+segmentUtils.setServiceData({
+  runtime: process.release?.name ?? 'unknown',
+  runtime_version: process.version,
+  version: process.env.npm_package_version || 'unknown',
+  name: process.env.npm_package_name || 'unknown',
+});
+if (process.env.LAMBDA_TASK_ROOT) (lambdaEnv as { init: () => void }).init();
+
+/** The members of the X-Ray SDK's namespace object that the Powertools tracer reads. */
+const AWSXRay = {
+  captureAWS: notBundled('captureAWS'),
+  captureAWSClient: notBundled('captureAWSClient'),
+  captureAWSv3Client: aws3.captureAWSClient,
+  captureAsyncFunc: capture.captureAsyncFunc,
+  captureFunc: capture.captureFunc,
+  captureHTTPsGlobal: notBundled('captureHTTPsGlobal'),
+  getNamespace: contextUtils.getNamespace,
+  getSegment: contextUtils.getSegment,
+  setSegment: contextUtils.setSegment,
+  resolveSegment: contextUtils.resolveSegment,
+  setContextMissingStrategy: contextUtils.setContextMissingStrategy,
+  setDaemonAddress: daemonConfig.setDaemonAddress,
+  setLogger: logging.setLogger,
+  getLogger: logging.getLogger,
+  Segment,
+  Subsegment,
+};
+
+export default AWSXRay;
