@@ -58,7 +58,7 @@ export const XRAY_SDK_ALIAS = 'aws-xray-sdk-core=./lib/bundling/xray-sdk-core.ts
 export const UNUSED_MODULE_ALIASES = [
   '@smithy/core/event-streams=./lib/bundling/event-streams-unused.ts',
   '@aws-sdk/endpoint-cache=./lib/bundling/endpoint-cache-unused.ts',
-  'emitter-listener=./lib/bundling/emitter-listener-unused.cts',
+  'emitter-listener=./lib/bundling/emitter-listener-unused.cjs',
 ];
 
 /** One word for the bash that runs the bundling hooks, whatever the value holds. */

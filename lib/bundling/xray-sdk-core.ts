@@ -15,16 +15,18 @@
  * The files are reached by relative path because the alias also rewrites `aws-xray-sdk-core/...`
  * imports; esbuild runs in the project root, where npm installs the package (the tracer's dependency).
  */
-import * as capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
-import * as contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
-import * as daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
+// Default imports of the CommonJS files are their `module.exports`, for esbuild and Node alike.
+import capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
+import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
+import daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
 // @ts-expect-error The X-Ray SDK ships no declarations for its Lambda start-up module.
-import * as lambdaEnv from '../../node_modules/aws-xray-sdk-core/dist/lib/env/aws_lambda.js';
-import * as logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
-import * as aws3 from '../../node_modules/aws-xray-sdk-core/dist/lib/patchers/aws3_p.js';
+import lambdaEnv from '../../node_modules/aws-xray-sdk-core/dist/lib/env/aws_lambda.js';
+import logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
+// Compiled from TypeScript with an `__esModule` marker: only a named import means the same to both.
+import { captureAWSClient as captureAWSv3Client } from '../../node_modules/aws-xray-sdk-core/dist/lib/patchers/aws3_p.js';
 import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
 import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
-import * as segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
+import segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
 import xrayPackage from '../../node_modules/aws-xray-sdk-core/package.json' with { type: 'json' };
 
 /** Fails loudly: the part of the X-Ray SDK that `name` needs is not in this bundle. */
@@ -56,7 +58,7 @@ if (process.env.LAMBDA_TASK_ROOT) (lambdaEnv as { init: () => void }).init();
 const AWSXRay = {
   captureAWS: notBundled('captureAWS'),
   captureAWSClient: notBundled('captureAWSClient'),
-  captureAWSv3Client: aws3.captureAWSClient,
+  captureAWSv3Client,
   captureAsyncFunc: capture.captureAsyncFunc,
   captureFunc: capture.captureFunc,
   captureHTTPsGlobal: notBundled('captureHTTPsGlobal'),
