@@ -5,7 +5,8 @@
  * tracer's source). The X-Ray SDK's entry requires every part of the SDK whether used or not: the AWS SDK
  * v2 patcher (with `semver`), the http/https and promise patchers, the EC2/ECS/Elastic Beanstalk plugins
  * and the SQL helper. This entry requires, from the same files of the same installed package, only what
- * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment).
+ * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment;
+ * the latter from lib/bundling/xray-lambda.ts, which leaves the sampling middleware out).
  *
  * What it leaves out throws if called: `captureAWS`/`captureAWSClient` (AWS SDK v2, which this service
  * does not use) and `captureHTTPsGlobal`, which the tracer calls only with `captureHTTPsRequests` on;
@@ -19,8 +20,6 @@
 import capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
 import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
 import daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
-// @ts-expect-error The X-Ray SDK ships no declarations for its Lambda start-up module.
-import lambdaEnv from '../../node_modules/aws-xray-sdk-core/dist/lib/env/aws_lambda.js';
 import logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
 // Compiled from TypeScript with an `__esModule` marker: only a named import means the same to both.
 import { captureAWSClient as captureAWSv3Client } from '../../node_modules/aws-xray-sdk-core/dist/lib/patchers/aws3_p.js';
@@ -28,6 +27,7 @@ import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/a
 import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
 import segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
 import xrayPackage from '../../node_modules/aws-xray-sdk-core/package.json' with { type: 'json' };
+import * as lambdaEnv from './xray-lambda.ts';
 
 /** Fails loudly: the part of the X-Ray SDK that `name` needs is not in this bundle. */
 function notBundled(member: string) {
@@ -52,7 +52,7 @@ segmentUtils.setServiceData({
   version: process.env.npm_package_version || 'unknown',
   name: process.env.npm_package_name || 'unknown',
 });
-if (process.env.LAMBDA_TASK_ROOT) (lambdaEnv as { init: () => void }).init();
+if (process.env.LAMBDA_TASK_ROOT) lambdaEnv.init();
 
 /** The members of the X-Ray SDK's namespace object that the Powertools tracer reads. */
 const AWSXRay = {

@@ -3,6 +3,7 @@
  * that a dependency update that makes one of them wrong fails here (test/integration/bundle-tracing.test.ts
  * runs the built bundles themselves).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -59,6 +60,17 @@ describe('X-Ray SDK entry (lib/bundling/xray-sdk-core.ts)', () => {
       if (left.includes(member)) continue;
       expect(value, member).toBe(realXray[member as keyof typeof realXray]);
     }
+  });
+
+  it("ports the installed SDK's Lambda start-up (lib/bundling/xray-lambda.ts): re-port it when this changes", () => {
+    const original = read('aws-xray-sdk-core/dist/lib/env/aws_lambda.js');
+    expect(JSON.parse(read('aws-xray-sdk-core/package.json')).version).toBe('3.12.0');
+    expect(createHash('sha256').update(original).digest('hex')).toBe(
+      '6a0cc939d27f5d9490de458779205fa30d70788e84dc510bccd9102dd9d71317',
+    );
+    // What the port leaves out only switches centralized sampling off, in the module the port does not load.
+    expect(original).toMatch(/mwUtils\.disableCentralizedSampling\(\);/);
+    expect(original.match(/mwUtils/g)).toHaveLength(2);
   });
 
   it('throws, naming itself, where it leaves the SDK v2 and http patchers out', () => {
