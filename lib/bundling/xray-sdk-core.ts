@@ -5,8 +5,10 @@
  * tracer's source). The X-Ray SDK's entry requires every part of the SDK whether used or not: the AWS SDK
  * v2 patcher (with `semver`), the http/https and promise patchers, the EC2/ECS/Elastic Beanstalk plugins
  * and the SQL helper. This entry requires, from the same files of the same installed package, only what
- * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment;
- * the latter from lib/bundling/xray-lambda.ts, which leaves the sampling middleware out).
+ * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment).
+ * Two parts are ports, because the originals load something large through relative `require`s that no
+ * alias reaches: the Lambda start-up (lib/bundling/xray-lambda.ts, without the sampling middleware) and
+ * the SDK v3 patcher (lib/bundling/xray-aws3.ts, with the DynamoDB section of the parameter allow-list).
  *
  * What it leaves out throws if called: `captureAWS`/`captureAWSClient` (AWS SDK v2, which this service
  * does not use) and `captureHTTPsGlobal`, which the tracer calls only with `captureHTTPsRequests` on;
@@ -21,13 +23,18 @@ import capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
 import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
 import daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
 import logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
-// Compiled from TypeScript with an `__esModule` marker: only a named import means the same to both.
-import { captureAWSClient as captureAWSv3Client } from '../../node_modules/aws-xray-sdk-core/dist/lib/patchers/aws3_p.js';
 import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
 import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
 import segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
-import xrayPackage from '../../node_modules/aws-xray-sdk-core/package.json' with { type: 'json' };
+import { captureAWSClient as captureAWSv3Client } from './xray-aws3.ts';
 import * as lambdaEnv from './xray-lambda.ts';
+
+/**
+ * The SDK these files are from, for the segments' `aws.xray` data. Written out instead of imported: a JSON
+ * import would bring its whole package.json (1.6 KiB); test/unit/bundling-stubs.test.ts checks it against
+ * the installed one, which the ports above are pinned to anyway.
+ */
+export const XRAY_SDK = { name: 'aws-xray-sdk-core', version: '3.12.0' } as const;
 
 /** Fails loudly: the part of the X-Ray SDK that `name` needs is not in this bundle. */
 function notBundled(member: string) {
@@ -43,8 +50,8 @@ function notBundled(member: string) {
 // inside Lambda open the facade segment that the function's subsegments hang from.
 segmentUtils.setSDKData({
   sdk: 'X-Ray for Node.js',
-  sdk_version: xrayPackage.version,
-  package: xrayPackage.name,
+  sdk_version: XRAY_SDK.version,
+  package: XRAY_SDK.name,
 });
 segmentUtils.setServiceData({
   runtime: process.release?.name ?? 'unknown',

@@ -114,6 +114,7 @@ function invokeBundle(
   file: string,
   name: string,
   invocations: Invocation[],
+  env: Record<string, string> = {},
 ): Promise<{ results: HttpApiResult[]; stderr: string }> {
   const script = `
     const invocations = JSON.parse(process.env.INVOCATIONS);
@@ -150,6 +151,7 @@ function invokeBundle(
       POWERTOOLS_SERVICE_NAME: 'token-revocation',
       // The function's log lines are not what this test reads.
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -235,7 +237,7 @@ describe('bundled handlers traced as on Lambda', () => {
       bundledInputs
         .get(file)
         ?.filter((input) =>
-          /middleware\/sampling|mw_utils|patchers\/(aws|http|promise)_p|event-streams\/|mnemonist|emitter-listener\/|shimmer|semver/.test(
+          /middleware\/sampling|mw_utils|aws_whitelist|patchers\/(aws|aws3|http|promise)_p|event-streams\/|mnemonist|emitter-listener\/|shimmer|semver/.test(
             input,
           ),
         ),
@@ -324,6 +326,30 @@ describe('bundled handlers traced as on Lambda', () => {
       expect.objectContaining({ name: 'DynamoDB', parent: '## index.handler' }),
     );
   });
+
+  it('revoke: the same trace when DynamoDB answers an error (a table that does not exist)', async () => {
+    const whole = { ...BUNDLING, esbuildArgs: { '--alias': [CREDENTIAL_PROVIDER_ALIAS] } };
+    const files = { deployed: await bundle('revoke'), whole: await bundle('revoke', whole, 'whole') };
+    const authorization = basic(client.clientId, client.clientSecret);
+    const shapes: Record<string, unknown> = {};
+    for (const [variant, file] of Object.entries(files)) {
+      const invocation = {
+        traceHeader: traceHeader(),
+        event: formEvent('revoke', { token: 'a'.repeat(43) }, authorization),
+      };
+      const { results } = await invokeBundle(file, 'revoke', [invocation], {
+        [ENV.tableName]: 'no-such-table',
+      });
+      expect(results[0]?.statusCode).toBe(500);
+      const { documents, dynamo } = await traceOf(invocation.traceHeader, 1);
+      expect(dynamo[0]).toMatchObject({
+        aws: { operation: 'GetItem', table_name: 'no-such-table' },
+        error: true,
+      });
+      shapes[variant] = shape(documents, field(invocation.traceHeader, 'Parent'));
+    }
+    expect(shapes.deployed).toEqual(shapes.whole);
+  });
 });
 
 /**
@@ -335,9 +361,14 @@ function shape(documents: SegmentDocument[], lambdaParent: string | undefined) {
   return documents
     .map(({ id: _id, trace_id: _trace, parent_id, aws, ...rest }) => {
       const { request_id: _request, ...awsFields } = aws ?? {};
-      const { start_time: _start, end_time: _end, ...fields } = rest as Record<string, unknown>;
+      const { start_time: _start, end_time: _end, cause, ...fields } = rest as Record<string, unknown>;
+      // Exceptions by what they say; their stack frames are positions in two different bundles.
+      const exceptions = (cause as { exceptions?: Record<string, unknown>[] } | undefined)?.exceptions?.map(
+        ({ message, type, remote }) => ({ message, type, remote }),
+      );
       return {
         ...fields,
+        ...(exceptions && { exceptions }),
         aws: awsFields,
         parent: parent_id === lambdaParent ? 'Lambda' : names.get(parent_id ?? ''),
       };

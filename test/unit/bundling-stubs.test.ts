@@ -13,7 +13,8 @@ import realXray from 'aws-xray-sdk-core';
 import { describe, expect, it } from 'vitest';
 import { EndpointCache } from '#lib/bundling/endpoint-cache-unused.ts';
 import { EventStreamSerde, eventStreamSerdeProvider } from '#lib/bundling/event-streams-unused.ts';
-import xray from '#lib/bundling/xray-sdk-core.ts';
+import dynamodbAllowList from '#lib/bundling/xray-dynamodb-allow-list.json' with { type: 'json' };
+import xray, { XRAY_SDK } from '#lib/bundling/xray-sdk-core.ts';
 import { PROJECT_ROOT } from '#lib/service-function.ts';
 
 const modules = path.join(PROJECT_ROOT, 'node_modules');
@@ -56,21 +57,42 @@ describe('X-Ray SDK entry (lib/bundling/xray-sdk-core.ts)', () => {
 
   it("passes on the X-Ray SDK's own functions and classes, from the same files", () => {
     const left = ['captureAWS', 'captureAWSClient', 'captureHTTPsGlobal'];
+    const ported = ['captureAWSv3Client'];
     for (const [member, value] of Object.entries(xray)) {
-      if (left.includes(member)) continue;
+      if (left.includes(member) || ported.includes(member)) continue;
       expect(value, member).toBe(realXray[member as keyof typeof realXray]);
     }
+    expect(xray.captureAWSv3Client).not.toBe(realXray.captureAWSv3Client);
   });
 
-  it("ports the installed SDK's Lambda start-up (lib/bundling/xray-lambda.ts): re-port it when this changes", () => {
+  // The ports (lib/bundling/xray-lambda.ts, xray-aws3.ts) follow these files of the installed SDK: re-port
+  // them when one changes.
+  it.each([
+    ['env/aws_lambda.js', '6a0cc939d27f5d9490de458779205fa30d70788e84dc510bccd9102dd9d71317'],
+    ['patchers/aws3_p.js', 'c272ea08c2a6973a0ac42433e716aeb1b63547c03d10b6ef23ed2bfb827d71a4'],
+    ['segments/attributes/aws.js', 'c182472775a16de9afb8229f10ce5656cc3b82d92e5b99a22f142d36ee5ef541'],
+    ['patchers/call_capturer.js', 'dc584b5558f9c9ff29f1ffc8bb161849d18eea3df0da9ea77c6cd40f389c5ec0'],
+  ])('ports %s of the installed X-Ray SDK, unchanged', (file, sha256) => {
+    const installed = JSON.parse(read('aws-xray-sdk-core/package.json')) as { name: string; version: string };
+    expect(installed).toMatchObject(XRAY_SDK);
+    const original = read(`aws-xray-sdk-core/dist/lib/${file}`);
+    expect(createHash('sha256').update(original).digest('hex')).toBe(sha256);
+  });
+
+  it('leaves out of the Lambda start-up only what switches centralized sampling off', () => {
     const original = read('aws-xray-sdk-core/dist/lib/env/aws_lambda.js');
-    expect(JSON.parse(read('aws-xray-sdk-core/package.json')).version).toBe('3.12.0');
-    expect(createHash('sha256').update(original).digest('hex')).toBe(
-      '6a0cc939d27f5d9490de458779205fa30d70788e84dc510bccd9102dd9d71317',
-    );
-    // What the port leaves out only switches centralized sampling off, in the module the port does not load.
     expect(original).toMatch(/mwUtils\.disableCentralizedSampling\(\);/);
     expect(original.match(/mwUtils/g)).toHaveLength(2);
+  });
+
+  it("records DynamoDB calls' parameters by a verbatim copy of the allow-list's DynamoDB section", () => {
+    const allowList = JSON.parse(read('aws-xray-sdk-core/dist/lib/resources/aws_whitelist.json')) as {
+      services: Record<string, unknown>;
+    };
+    expect(dynamodbAllowList).toEqual(allowList.services.dynamodb);
+    expect(Object.keys(dynamodbAllowList.operations)).toEqual(
+      expect.arrayContaining(['getItem', 'putItem', 'updateItem', 'deleteItem', 'query', 'batchGetItem']),
+    );
   });
 
   it('throws, naming itself, where it leaves the SDK v2 and http patchers out', () => {
