@@ -89,7 +89,7 @@ export const BUNDLING: nodejs.BundlingOptions = {
   // Stack traces need names and line numbers only; embedding every source file would triple the map.
   sourcesContent: false,
   bundleAwsSDK: BUNDLE_AWS_SDK,
-  // Together ~160 KiB less per bundle and a shorter module init (bench/cold-start.ts, docs/BENCHMARKS.md).
+  // Together ~220 KiB less per bundle and a shorter module init (bench/cold-start.ts, docs/BENCHMARKS.md).
   esbuildArgs: { '--alias': [CREDENTIAL_PROVIDER_ALIAS, XRAY_SDK_ALIAS, ...UNUSED_MODULE_ALIASES] },
   commandHooks: {
     beforeBundling: () => [],

@@ -1,7 +1,7 @@
 /**
  * Stands in for `aws-xray-sdk-core`'s entry (`dist/lib/aws-xray.js`) in the Lambda bundles (esbuild alias
  * in `BUNDLING`, lib/service-function.ts). Its only importer there is `@aws-lambda-powertools/tracer`,
- * which takes a fixed list of members from it (test/unit/xray-sdk-core.test.ts reads that list from the
+ * which takes a fixed list of members from it (test/unit/bundling-stubs.test.ts reads that list from the
  * tracer's source). The X-Ray SDK's entry requires every part of the SDK whether used or not: the AWS SDK
  * v2 patcher (with `semver`), the http/https and promise patchers, the EC2/ECS/Elastic Beanstalk plugins
  * and the SQL helper. This entry requires, from the same files of the same installed package, only what
@@ -36,7 +36,7 @@ import * as lambdaEnv from './xray-lambda.ts';
  */
 export const XRAY_SDK = { name: 'aws-xray-sdk-core', version: '3.12.0' } as const;
 
-/** Fails loudly: the part of the X-Ray SDK that `name` needs is not in this bundle. */
+/** Fails loudly: the part of the X-Ray SDK that `member` needs is not in this bundle. */
 function notBundled(member: string) {
   return () => {
     throw new Error(
