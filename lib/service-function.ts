@@ -44,8 +44,22 @@ export const BUNDLE_AWS_SDK = true;
 export const CREDENTIAL_PROVIDER_ALIAS =
   '@aws-sdk/credential-provider-node=./lib/bundling/credential-provider-env.ts';
 
-/** `semver`, needed only by the X-Ray SDK's v2 patcher that never runs here (lib/bundling/semver-unused.ts). */
-export const SEMVER_ALIAS = 'semver=./lib/bundling/semver-unused.ts';
+/**
+ * The X-Ray SDK's entry, replaced by one that loads only the parts the Powertools tracer uses with AWS SDK
+ * v3 clients (lib/bundling/xray-sdk-core.ts); this also leaves out `semver`, which only its v2 patcher needs.
+ */
+export const XRAY_SDK_ALIAS = 'aws-xray-sdk-core=./lib/bundling/xray-sdk-core.ts';
+
+/**
+ * Dependencies the bundles load but never run, each replaced by a stub that throws if it ever runs (the
+ * reasons are in each stub): the SDK's event-stream codec, DynamoDB's endpoint discovery cache and
+ * cls-hooked's event emitter binding.
+ */
+export const UNUSED_MODULE_ALIASES = [
+  '@smithy/core/event-streams=./lib/bundling/event-streams-unused.ts',
+  '@aws-sdk/endpoint-cache=./lib/bundling/endpoint-cache-unused.ts',
+  'emitter-listener=./lib/bundling/emitter-listener-unused.cjs',
+];
 
 /** One word for the bash that runs the bundling hooks, whatever the value holds. */
 const shellWord = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
@@ -75,8 +89,8 @@ export const BUNDLING: nodejs.BundlingOptions = {
   // Stack traces need names and line numbers only; embedding every source file would triple the map.
   sourcesContent: false,
   bundleAwsSDK: BUNDLE_AWS_SDK,
-  // Together ~160 KiB less per bundle and a shorter module init (bench/cold-start.ts, docs/BENCHMARKS.md).
-  esbuildArgs: { '--alias': [CREDENTIAL_PROVIDER_ALIAS, SEMVER_ALIAS] },
+  // Together ~220 KiB less per bundle and a shorter module init (bench/cold-start.ts, docs/BENCHMARKS.md).
+  esbuildArgs: { '--alias': [CREDENTIAL_PROVIDER_ALIAS, XRAY_SDK_ALIAS, ...UNUSED_MODULE_ALIASES] },
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],

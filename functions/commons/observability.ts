@@ -41,8 +41,13 @@ export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: 
  * X-Ray tracer. It switches itself off outside Lambda (no `AWS_EXECUTION_ENV`) and under
  * `POWERTOOLS_TRACE_ENABLED=false`, and then also tells the X-Ray SDK not to complain about a missing
  * segment, so the local server and the tests run without tracing and without its warnings.
+ *
+ * `captureHTTPsRequests: false`: the functions make no HTTP calls but the DynamoDB client's, which the
+ * client's own subsegments record (the X-Ray SDK's http patcher skips them anyway, as they carry a trace
+ * header). Patching `http`, `https` and `fetch` would only cost init time, and the bundles leave that
+ * patcher out (lib/bundling/xray-sdk-core.ts).
  */
-export const tracer = new Tracer({ serviceName: SERVICE });
+export const tracer = new Tracer({ serviceName: SERVICE, captureHTTPsRequests: false });
 
 /**
  * Records the SDK calls of a DynamoDB client as X-Ray subsegments (operation, table, latency, retries;
