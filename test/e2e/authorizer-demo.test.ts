@@ -98,7 +98,9 @@ describe('GET /demo/whoami behind the authorizer', () => {
     const lines = await waitForLog((all) =>
       all.some((line) => line.message === 'authorization' && line.clientId === client.clientId),
     );
-    const decision = lines.find((line) => line.message === 'authorization' && line.clientId === client.clientId);
+    const decision = lines.find(
+      (line) => line.message === 'authorization' && line.clientId === client.clientId,
+    );
     expect(decision?.raw).toMatch(/"decision":"allow"/);
     expect(decision?.raw).toMatch(/"tokenIdPrefix":"/);
     expect(logLines().filter((line) => line.raw.includes(tokens.access_token))).toEqual([]);

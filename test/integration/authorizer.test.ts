@@ -123,7 +123,9 @@ describe('authorizer: HTTP API, payload 2.0 simple responses', () => {
     expect((await simple(httpApiEvent('GET /orders', `Bearer ${tokens.refresh_token}`))).isAuthorized).toBe(
       false,
     );
-    expect((await simple(httpApiEvent('GET /orders', `Bearer ${tokens.access_token}`))).isAuthorized).toBe(true);
+    expect((await simple(httpApiEvent('GET /orders', `Bearer ${tokens.access_token}`))).isAuthorized).toBe(
+      true,
+    );
     expect((await revoke(client, tokens.refresh_token)).status).toBe(200);
     expect((await simple(httpApiEvent('GET /orders', `Bearer ${tokens.access_token}`))).isAuthorized).toBe(
       false,

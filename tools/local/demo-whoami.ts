@@ -44,9 +44,8 @@ export async function createDemo(): Promise<
   (headers: Record<string, string>, sourceIp: string) => Promise<DemoResponse>
 > {
   const entry = functionEntry('authorizer');
-  const authorizer = (
-    (await import(`../../functions/${entry.name}/index.ts`)) as { handler: Authorizer }
-  ).handler;
+  const authorizer = ((await import(`../../functions/${entry.name}/index.ts`)) as { handler: Authorizer })
+    .handler;
   const integration = (
     (await import('../../examples/protected-api/whoami/index.ts')) as { handler: Integration }
   ).handler;
