@@ -9,7 +9,7 @@ import { clock, store } from '#commons/runtime.ts';
 const scopes = routeScopesFromEnv(process.env);
 
 function logAuthorization({ tokenId, ...entry }: AuthorizationLog): void {
-  logger.info('authorization', {
+  logger.info('authorizer decision', {
     ...entry,
     ...(tokenId !== undefined && { tokenIdPrefix: idPrefix(tokenId) }),
   });

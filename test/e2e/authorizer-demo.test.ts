@@ -96,10 +96,10 @@ describe('GET /demo/whoami behind the authorizer', () => {
     const tokens = await clientCredentials(client);
     expect((await whoami(`Bearer ${tokens.access_token}`)).status).toBe(200);
     const lines = await waitForLog((all) =>
-      all.some((line) => line.message === 'authorization' && line.clientId === client.clientId),
+      all.some((line) => line.message === 'authorizer decision' && line.clientId === client.clientId),
     );
     const decision = lines.find(
-      (line) => line.message === 'authorization' && line.clientId === client.clientId,
+      (line) => line.message === 'authorizer decision' && line.clientId === client.clientId,
     );
     expect(decision?.raw).toMatch(/"decision":"allow"/);
     expect(decision?.raw).toMatch(/"tokenIdPrefix":"/);
