@@ -143,6 +143,11 @@ export interface ServiceFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Shown in the Lambda console. */
   readonly description?: string;
+  /**
+   * Concurrency reserved for this function alone: others cannot use it up, and it cannot exceed it.
+   * @default - unreserved (the account's shared pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -183,6 +188,7 @@ export class ServiceFunction extends nodejs.NodejsFunction {
       // DynamoDB call. The construct adds xray:PutTraceSegments/PutTelemetryRecords to the role.
       tracing: lambda.Tracing.ACTIVE,
       description: props.description,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: BUNDLING,
       environment: {
         ...props.environment,

@@ -45,6 +45,31 @@ export interface TokenRevocationServiceProps {
    */
   readonly throttlingBurstLimit?: number;
   /**
+   * Steady-state rate limit of each admin route (`/admin/*`), requests per second: the admin routes'
+   * own route-level throttling on the stage, so a flood on `/oauth2/token` (which the stage limits
+   * throttle) cannot throttle an emergency revocation.
+   * @default 50
+   */
+  readonly adminThrottlingRateLimit?: number;
+  /**
+   * Burst limit of each admin route, requests.
+   * @default 100
+   */
+  readonly adminThrottlingBurstLimit?: number;
+  /**
+   * Reserved concurrency of the `POST /oauth2/revoke` function: concurrency no other function of the
+   * account can take from it (and its ceiling). Reserved concurrency comes out of the account's pool,
+   * which must keep at least 100 unreserved.
+   * @default - unreserved
+   */
+  readonly revokeReservedConcurrency?: number;
+  /**
+   * Reserved concurrency of EACH admin function (`/admin/*`), so a busy token endpoint cannot take the
+   * concurrency an operator's revocation needs. Counts once per admin function against the account's pool.
+   * @default - unreserved
+   */
+  readonly adminReservedConcurrency?: number;
+  /**
    * Topic every alarm notifies on ALARM and OK.
    * @default - alarms are created without notification actions
    */
@@ -173,7 +198,18 @@ export class TokenRevocationService extends Construct {
       },
     });
 
+    for (const [name, value] of Object.entries({
+      adminThrottlingRateLimit: props.adminThrottlingRateLimit,
+      adminThrottlingBurstLimit: props.adminThrottlingBurstLimit,
+      revokeReservedConcurrency: props.revokeReservedConcurrency,
+      adminReservedConcurrency: props.adminReservedConcurrency,
+    })) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+        throw new Error(`${name} must be a positive integer`);
+      }
+    }
     const functions = new Map<string, ServiceFunction>();
+    const adminRoutes: apigwv2.HttpRoute[] = [];
     const iamAuthorizer = new HttpIamAuthorizer();
     const names = new Set<string>();
     for (const route of HTTP_FUNCTIONS) {
@@ -202,9 +238,11 @@ export class TokenRevocationService extends Construct {
           });
         }
       }
+      if (route.trigger.auth === 'iam') adminRoutes.push(...httpRoutes);
       functions.set(routeKey(route), fn);
     }
     this.functions = functions;
+    this.isolateAdminRoutes(adminRoutes, props);
 
     this.alarms = this.createAlarms(props, [...functions.values()]);
   }
@@ -212,6 +250,26 @@ export class TokenRevocationService extends Construct {
   /** The API's base URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
   get url(): string {
     return this.stage.url;
+  }
+
+  /**
+   * Route-level throttling for every admin route: each gets its own limits instead of the stage's
+   * defaults that the OAuth routes share, so no OAuth traffic can use up an operator's requests.
+   */
+  private isolateAdminRoutes(routes: apigwv2.HttpRoute[], props: TokenRevocationServiceProps): void {
+    const cfnStage = this.stage.node.defaultChild as apigwv2.CfnStage;
+    const settings = {
+      ThrottlingRateLimit: props.adminThrottlingRateLimit ?? 50,
+      ThrottlingBurstLimit: props.adminThrottlingBurstLimit ?? 100,
+    };
+    cfnStage.routeSettings = Object.fromEntries(
+      HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'iam').map((route) => [
+        routeKey(route),
+        settings,
+      ]),
+    );
+    // CloudFormation refuses route settings for a route key the API does not have yet.
+    for (const route of routes) cfnStage.node.addDependency(route);
   }
 
   private createTable(props: TokenRevocationServiceProps, removalPolicy: RemovalPolicy): dynamodb.Table {
@@ -251,6 +309,12 @@ export class TokenRevocationService extends Construct {
       memorySize: props.memorySize,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      reservedConcurrentExecutions:
+        route.name === 'revoke'
+          ? props.revokeReservedConcurrency
+          : route.trigger.auth === 'iam'
+            ? props.adminReservedConcurrency
+            : undefined,
       environment: {
         [ENV.tableName]: this.table.tableName,
         [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),

@@ -31,7 +31,10 @@ export interface StreamTrigger {
   readonly type: 'stream';
 }
 
-/** A Lambda authorizer for other APIs. */
+/**
+ * A Lambda authorizer for other APIs (the `TokenAuthorizer` construct): invoked by API Gateway before
+ * someone else's integration, never routed to on the service's own API.
+ */
 export interface AuthorizerTrigger {
   readonly type: 'authorizer';
 }
@@ -173,6 +176,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     name: 'admin-post-delete-refresh-token',
     trigger: http('POST', '/admin/oauth2/refreshtokens/delete', 'iam'),
     ...DELETE_REFRESH_TOKEN,
+  },
+  {
+    name: 'authorizer',
+    trigger: { type: 'authorizer' },
+    // Read-only: the activity rule's one consistent read, and no client authentication.
+    tableActions: [...READ_STATE],
+    indexes: [],
   },
   {
     name: 'metadata',

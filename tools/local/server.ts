@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
 import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '#commons/manifest.ts';
+import { createDemo, DEMO_METHOD, DEMO_PATH } from './demo-whoami.ts';
 import { invocations } from './invocations.ts';
 import { type AdminCredentials, checkSigV4 } from './sigv4.ts';
 
@@ -155,6 +156,15 @@ function parseTarget(target: string): URL | undefined {
   }
 }
 
+/** Request headers as API Gateway passes them in a payload 2.0 event: lower-case names, one string each. */
+function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
 /**
  * An HTTP server that serves the route table the way API Gateway's HTTP API does: it turns each request
  * into a payload 2.0 event, checks SigV4 on `iam` routes (standing in for the IAM authorizer), invokes the
@@ -163,6 +173,7 @@ function parseTarget(target: string): URL | undefined {
  */
 export async function createLocalServer(admin: AdminCredentials): Promise<Server> {
   const routes = await loadRoutes();
+  const demo = await createDemo();
   const server = createServer(async (request, response) => {
     let route = NO_ROUTE;
     try {
@@ -189,12 +200,13 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
       const body = await readBody(request);
       if (!body)
         return refuse(response, route, 413, 'Request Entity Too Large', 'body over the 10 MiB payload limit');
+      if (!match && request.method === DEMO_METHOD && rawPath === DEMO_PATH) {
+        const answer = await demo(lowerCaseHeaders(request), request.socket.remoteAddress ?? '127.0.0.1');
+        return send(response, answer.status, answer.headers, answer.body);
+      }
       if (!match) return refuse(response, route, 404, 'Not Found', 'no route for this method and path');
 
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      }
+      const headers = lowerCaseHeaders(request);
       let authorizer: HttpApiEvent['requestContext']['authorizer'];
       if (match.route.trigger.auth === 'iam') {
         const method = request.method ?? 'GET';

@@ -1,0 +1,20 @@
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import type { AuthorizerContext } from '#commons/authorizer/events.ts';
+
+/**
+ * The example API's one integration: answers with what the TokenAuthorizer passed on, so a caller sees
+ * whose token it presented. The local server serves it as `GET /demo/whoami` behind the same authorizer.
+ */
+export async function handler(
+  event: APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const { clientId, scope, sub } = event.requestContext.authorizer.lambda;
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+    body: JSON.stringify({ clientId, scope, ...(sub !== undefined && { sub }) }),
+  };
+}
