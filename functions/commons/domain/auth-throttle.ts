@@ -1,5 +1,6 @@
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { TooManyFailedAuthentications } from './errors.ts';
+import { ExpiringMap } from './expiring-map.ts';
 import type { Clock } from './model.ts';
 import { hashSecret } from './secrets.ts';
 
@@ -16,8 +17,8 @@ export interface AuthThrottleOptions {
   readonly maxEntries?: number;
 }
 
+/** A pair's failures in its current window (the window starts when the entry was set). */
 interface Window {
-  readonly start: number;
   failures: number;
 }
 
@@ -29,68 +30,41 @@ export const DEFAULT_MAX_ENTRIES = 10_000;
  * failures within `windowMs` of the pair's first one, every attempt from the pair is refused until that
  * window passes. Refused attempts are not failures, so they never extend the window. Nothing here reads
  * or writes the table: a successful request costs nothing.
- *
- * The map is kept in the order windows started (a pair whose window passed is re-inserted at the end),
- * so expired pairs are always at its front and evicting them is cheap.
  */
 export class AuthThrottle {
-  private readonly windows = new Map<string, Window>();
+  private readonly windows: ExpiringMap<Window>;
   private readonly limit: number;
   private readonly windowMs: number;
   private readonly clock: Clock;
-  private readonly maxEntries: number;
 
   constructor(options: AuthThrottleOptions) {
     this.limit = options.limit;
     this.windowMs = options.windowMs;
     this.clock = options.clock;
-    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.windows = new ExpiringMap(options.windowMs, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
   }
 
   /** Throws `TooManyFailedAuthentications` when the pair has used up its failures in its current window. */
   check(clientId: string, sourceIp: string): void {
     const now = this.clock();
-    this.evictExpired(now);
-    const window = this.windows.get(pairKey(clientId, sourceIp));
-    if (!window || window.failures < this.limit || this.expired(window, now)) return;
-    throw new TooManyFailedAuthentications(
-      Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000)),
-    );
+    const window = this.windows.entry(pairKey(clientId, sourceIp), now);
+    if (!window || window.value.failures < this.limit) return;
+    throw new TooManyFailedAuthentications(Math.max(1, Math.ceil((window.at + this.windowMs - now) / 1000)));
   }
 
   /** Counts one failed authentication of the pair; returns the failures in its current window. */
   recordFailure(clientId: string, sourceIp: string): number {
     const now = this.clock();
-    this.evictExpired(now);
     const key = pairKey(clientId, sourceIp);
-    const window = this.windows.get(key);
-    if (window && !this.expired(window, now)) {
-      window.failures++;
-      return window.failures;
-    }
-    this.windows.delete(key);
-    this.windows.set(key, { start: now, failures: 1 });
-    for (const oldest of this.windows.keys()) {
-      if (this.windows.size <= this.maxEntries) break;
-      this.windows.delete(oldest);
-    }
+    const window = this.windows.entry(key, now);
+    if (window) return ++window.value.failures;
+    this.windows.set(key, { failures: 1 }, now);
     return 1;
   }
 
   /** Pairs currently remembered (for tests and metrics). */
   get size(): number {
     return this.windows.size;
-  }
-
-  private expired(window: Window, now: number): boolean {
-    return now >= window.start + this.windowMs;
-  }
-
-  private evictExpired(now: number): void {
-    for (const [key, window] of this.windows) {
-      if (!this.expired(window, now)) return;
-      this.windows.delete(key);
-    }
   }
 }
 

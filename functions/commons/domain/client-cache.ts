@@ -1,3 +1,4 @@
+import { ExpiringMap } from './expiring-map.ts';
 import type { Client, Clock } from './model.ts';
 
 /** Where `authenticateClient` gets client items: possibly from a cache, and always fresh on demand. */
@@ -18,11 +19,6 @@ export interface ClientCacheOptions {
   readonly maxEntries?: number;
 }
 
-interface Entry {
-  readonly client: Client;
-  readonly readAt: number;
-}
-
 export const DEFAULT_MAX_CACHED_CLIENTS = 1000;
 
 /**
@@ -30,54 +26,37 @@ export const DEFAULT_MAX_CACHED_CLIENTS = 1000;
  * client does not cost a read per request. It serves authentication only: whether a token is active is
  * always decided from a consistent read, never from here. Absent clients are not remembered (ids are
  * random, so a miss is a typo or a guess, and an authentication failure is re-read anyway).
- *
- * Entries are kept in the order they were read (a re-read moves an entry to the end), so expired ones
- * are at the front and evicting them is cheap.
  */
 export class ClientCache implements ClientLookup {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: ExpiringMap<Client>;
   private readonly read: (clientId: string) => Promise<Client | undefined>;
   private readonly clock: Clock;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
 
   constructor(options: ClientCacheOptions) {
     this.read = options.read;
     this.clock = options.clock;
     this.ttlMs = options.ttlMs;
-    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_CACHED_CLIENTS;
+    this.entries = new ExpiringMap(options.ttlMs, options.maxEntries ?? DEFAULT_MAX_CACHED_CLIENTS);
   }
 
   async lookup(clientId: string): Promise<{ client: Client | undefined; cached: boolean }> {
-    this.evictExpired(this.clock());
-    const entry = this.entries.get(clientId);
-    if (entry) return { client: entry.client, cached: true };
+    const entry = this.entries.entry(clientId, this.clock());
+    if (entry) return { client: entry.value, cached: true };
     return { client: await this.fresh(clientId), cached: false };
   }
 
   async fresh(clientId: string): Promise<Client | undefined> {
+    // The entry's age counts from before the read: what was read may already be that old.
     const readAt = this.clock();
     const client = await this.read(clientId);
     this.entries.delete(clientId);
-    if (client && this.ttlMs > 0) {
-      this.entries.set(clientId, { client, readAt });
-      for (const oldest of this.entries.keys()) {
-        if (this.entries.size <= this.maxEntries) break;
-        this.entries.delete(oldest);
-      }
-    }
+    if (client && this.ttlMs > 0) this.entries.set(clientId, client, readAt);
     return client;
   }
 
   /** Items currently held (for tests). */
   get size(): number {
     return this.entries.size;
-  }
-
-  private evictExpired(now: number): void {
-    for (const [clientId, entry] of this.entries) {
-      if (now < entry.readAt + this.ttlMs) return;
-      this.entries.delete(clientId);
-    }
   }
 }
