@@ -16,9 +16,7 @@ import type { Context } from 'aws-lambda';
 import * as esbuild from 'esbuild';
 import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
-import type { TokenRecord } from '#commons/domain/model.ts';
-import { hashSecret } from '#commons/domain/secrets.ts';
-import { formatToken } from '#commons/domain/token-format.ts';
+import { clientCredentialsGrant } from '#commons/domain/tokens.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
@@ -281,23 +279,9 @@ async function warmRevoke(bundle: string): Promise<WarmRevoke> {
     const route = HTTP_FUNCTIONS.find((r) => r.name === 'revoke');
     if (!route) throw new Error('no revoke route');
 
-    const issue = async (): Promise<string> => {
-      const raw = formatToken({ kind: 'access', clientId: client.clientId });
-      const now = Date.now();
-      const token: TokenRecord = {
-        id: hashSecret(raw),
-        kind: 'access',
-        clientId: client.clientId,
-        scope: '',
-        issuedAt: now,
-        expiresAt: Math.floor(now / 1000) + 3600,
-        grantType: 'client_credentials',
-        refreshCount: 0,
-        lastModifiedAt: now,
-      };
-      if (!(await store.putAccessToken(token))) throw new Error('token not stored');
-      return raw;
-    };
+    // A token as the token route issues it (the domain's client_credentials grant, without HTTP).
+    const issue = async (): Promise<string> =>
+      (await clientCredentialsGrant(store, Date.now, client)).response.access_token;
     const event = (raw: string): HttpApiEvent => ({
       version: '2.0',
       routeKey: routeKey(route),

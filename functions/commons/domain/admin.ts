@@ -1,11 +1,9 @@
 import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
-import { NotFound } from './errors.ts';
+import { NotFound, tokenNotFound } from './errors.ts';
 import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
 import { subjectKeyOf } from './token-format.ts';
-
-const MISSING = { access: 'access_token', refresh: 'refresh_token' } as const;
 
 /**
  * The longest any token lives (a refresh token's lifetime is at most 365 days): a subject's cut-off is
@@ -25,7 +23,7 @@ export async function adminRevoke(
 ): Promise<Revocation> {
   const state = presented.refs?.kind === kind ? await readState(store, presented) : undefined;
   const revocation = state && (await revoke(store, clock, state));
-  if (!revocation) throw new NotFound(MISSING[kind]);
+  if (!revocation) throw tokenNotFound(kind);
   return revocation;
 }
 

@@ -3,6 +3,7 @@
  * The HTTP edge (`#commons/http/errors.ts`) is the one place that turns them into responses; a stream
  * consumer or an authorizer can call the domain and handle them its own way.
  */
+import type { TokenKind } from './model.ts';
 
 /** Base of every deliberate domain outcome that is not a success. */
 export abstract class DomainError extends Error {
@@ -71,6 +72,10 @@ export class NotFound extends DomainError {
     super(description);
   }
 }
+
+/** A token of the given kind that does not exist or no longer counts. */
+export const tokenNotFound = (kind: TokenKind): NotFound =>
+  new NotFound(kind === 'access' ? 'access_token' : 'refresh_token');
 
 /** An input field breaks a rule; the message names the field. */
 export class InvalidInput extends DomainError {

@@ -32,8 +32,6 @@ export const tokenFromBody: TokenSource = (request) => {
   return token;
 };
 
-const NOT_FOUND = { access: 'access_token', refresh: 'refresh_token' } as const;
-
 /**
  * The handler of a delete-token route: revokes the token of the given kind and answers its Apigee
  * profile (a refresh token's with its grant, revoked with it, and the number of that grant's tokens
@@ -42,7 +40,7 @@ const NOT_FOUND = { access: 'access_token', refresh: 'refresh_token' } as const;
 export function apigeeTokenDeleteHandler(name: string, kind: TokenKind, source: TokenSource) {
   return httpHandler(name, { errors: 'apigee' }, async (request) => {
     const raw = source(request);
-    const revocation = await adminRevoke(store, clock, kind, apigeeToken(raw, NOT_FOUND[kind]));
+    const revocation = await adminRevoke(store, clock, kind, apigeeToken(raw, kind));
     request.log.tokenId = revocation.tokenId;
     request.log.clientId = revocation.token.clientId;
     auditRevocation(request.routeKey, request.principal ?? '', revocation);

@@ -1,5 +1,5 @@
-import { type Missing, NotFound } from '../domain/errors.ts';
-import type { PresentedToken, TokenRecord } from '../domain/model.ts';
+import { tokenNotFound } from '../domain/errors.ts';
+import type { PresentedToken, TokenKind, TokenRecord } from '../domain/model.ts';
 import { presentToken } from '../domain/token-format.ts';
 import { isWellFormedToken } from './form.ts';
 
@@ -7,8 +7,8 @@ import { isWellFormedToken } from './form.ts';
  * A token named in an Apigee-style admin path. Apigee answers a malformed token as an unknown one, and so
  * does this service, before any table read.
  */
-export function apigeeToken(raw: string, kind: Missing & `${string}_token`): PresentedToken {
-  if (!isWellFormedToken(raw)) throw new NotFound(kind);
+export function apigeeToken(raw: string, kind: TokenKind): PresentedToken {
+  if (!isWellFormedToken(raw)) throw tokenNotFound(kind);
   return presentToken(raw);
 }
 
