@@ -182,7 +182,7 @@ export async function run(): Promise<string> {
     trips.push([
       'POST /oauth2/token (refresh_token)',
       await roundTrips(() =>
-        refreshTokenGrant(store, clock, client, tripsGrant.refresh, undefined, () => {}),
+        refreshTokenGrant(store, clock, client, tripsGrant.refresh, undefined, { onReuse: () => {} }),
       ),
     ]);
     trips.push([
@@ -203,7 +203,7 @@ export async function run(): Promise<string> {
       for (let i = 0; i < GRANT_TOKENS - 2; i += 20) {
         await Promise.all(
           Array.from({ length: Math.min(20, GRANT_TOKENS - 2 - i) }, () =>
-            refreshTokenGrant(store, clock, client, g.refresh, undefined, () => {}),
+            refreshTokenGrant(store, clock, client, g.refresh, undefined, { onReuse: () => {} }),
           ),
         );
       }

@@ -1,13 +1,15 @@
 import { deleteClient, forClient } from '#commons/domain/admin.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { auditClientTokens } from '#commons/log.ts';
-import { store } from '#commons/runtime.ts';
+import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
+import { auditRevocation } from '#commons/log.ts';
+import { clock, store } from '#commons/runtime.ts';
 
-/** DELETE /admin/clients/{clientId}: the client and every token it had. */
+/**
+ * DELETE /admin/clients/{clientId}: the client and every token of it are inactive when this returns (one
+ * write); the sweeper deletes its tokens in the background.
+ */
 export const handler = httpHandler('admin-delete-client', { errors: 'admin' }, async (request) => {
   const clientId = request.pathParameters.clientId ?? '';
   request.log.clientId = clientId;
-  const revokedTokens = await forClient(clientId, (id) => deleteClient(store, id));
-  auditClientTokens(request.routeKey, request.principal ?? '', clientId, revokedTokens);
-  return jsonResult(200, { clientId, revokedTokens });
+  auditRevocation(await forClient(clientId, (id) => deleteClient(store, clock, iamRevoker(request), id)));
+  return jsonResult(200, { clientId });
 });

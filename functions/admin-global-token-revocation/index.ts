@@ -1,7 +1,7 @@
 import { revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { parseJsonObject, readGlobalRevocation } from '#commons/http/admin-json.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { auditSubjectTokens } from '#commons/log.ts';
+import { httpHandler, iamRevoker } from '#commons/http/handler.ts';
+import { auditRevocation } from '#commons/log.ts';
 import { requestIssuer } from '#commons/metadata.ts';
 import { clock, config, store } from '#commons/runtime.ts';
 
@@ -15,12 +15,7 @@ export const handler = httpHandler(
   async (request) => {
     const issuer = config.issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
     const subject = readGlobalRevocation(parseJsonObject(request.body.toString('utf8')), issuer);
-    const { subjectKey, tokensRevokedBefore, cascade } = await revokeSubjectTokens(store, clock, subject);
-    auditSubjectTokens(request.routeKey, request.principal ?? '', {
-      subjectKey,
-      tokensRevokedBefore,
-      cascade,
-    });
+    auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject));
     return { statusCode: 204 };
   },
 );

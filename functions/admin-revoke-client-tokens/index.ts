@@ -1,13 +1,16 @@
 import { forClient, revokeClientTokens } from '#commons/domain/admin.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { auditClientTokens } from '#commons/log.ts';
+import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
+import { auditRevocation } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
 
-/** DELETE /admin/clients/{clientId}/tokens: every token of the client revoked; the client stays. */
+/**
+ * DELETE /admin/clients/{clientId}/tokens: every token of the client issued up to now is inactive when
+ * this returns (one write); the sweeper deletes them in the background. The client stays.
+ */
 export const handler = httpHandler('admin-revoke-client-tokens', { errors: 'admin' }, async (request) => {
   const clientId = request.pathParameters.clientId ?? '';
   request.log.clientId = clientId;
-  const revoked = await forClient(clientId, (id) => revokeClientTokens(store, clock, id));
-  auditClientTokens(request.routeKey, request.principal ?? '', clientId, revoked.cascade);
-  return jsonResult(200, { revokedTokens: revoked.cascade });
+  const event = await forClient(clientId, (id) => revokeClientTokens(store, clock, iamRevoker(request), id));
+  auditRevocation(event);
+  return jsonResult(200, { clientId, tokensRevokedBefore: event.tokensRevokedBefore });
 });

@@ -28,6 +28,10 @@ export interface Config {
    * Set on the admin functions only.
    */
   readonly adminPrincipals: readonly ListedPrincipal[] | undefined;
+  /** The EventBridge bus revocation events go to (the publisher only); undefined: none. */
+  readonly eventBusName: string | undefined;
+  /** Locally: a URL each event is POSTed to as EventBridge hands it to targets (the publisher only). */
+  readonly eventsWebhookUrl: string | undefined;
 }
 
 /** Environment variable names, shared with the CDK stack and the local server. */
@@ -40,6 +44,8 @@ export const ENV = {
   authFailureWindowSeconds: 'AUTH_FAILURE_WINDOW_SECONDS',
   clientCacheSeconds: 'CLIENT_CACHE_SECONDS',
   adminPrincipalArns: 'ADMIN_PRINCIPAL_ARNS',
+  eventBusName: 'EVENT_BUS_NAME',
+  eventsWebhookUrl: 'EVENTS_WEBHOOK_URL',
 } as const;
 
 /** The longest client cache: a deleted client or an ended grace may be honoured this long at most. */
@@ -135,9 +141,15 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
             .map((arn) => arn.trim())
             .filter((arn) => arn !== ''),
         );
+  const eventsWebhookUrl = env[ENV.eventsWebhookUrl] || undefined;
+  if (eventsWebhookUrl !== undefined && !URL.canParse(eventsWebhookUrl)) {
+    throw new Error(`${ENV.eventsWebhookUrl} must be a URL, got ${JSON.stringify(eventsWebhookUrl)}`);
+  }
   return {
     tableName,
     dynamoDbEndpoint: endpoint,
+    eventBusName: env[ENV.eventBusName] || undefined,
+    eventsWebhookUrl,
     retryAfterSeconds,
     issuer,
     adminPrincipals,

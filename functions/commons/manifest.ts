@@ -5,6 +5,15 @@
  * and the recorded DynamoDB commands each handler really sends).
  */
 
+import {
+  ATTR,
+  CLIENT_KEY_PREFIX,
+  GRANT_KEY_PREFIX,
+  PARTITION_KEY,
+  SUBJECT_KEY_PREFIX,
+  SWEEP_KEY_PREFIX,
+} from './schema.ts';
+
 /** DynamoDB actions a function performs; the CDK construct grants exactly these. */
 export type DynamoAction =
   | 'dynamodb:GetItem'
@@ -26,9 +35,23 @@ export interface HttpTrigger {
   readonly auth: 'none' | 'iam';
 }
 
-/** The table's DynamoDB stream (new and old images), optionally filtered to the records it needs. */
+/**
+ * A Lambda event filter pattern on stream records (the subset of EventBridge pattern syntax that Lambda
+ * event filtering supports: value lists, `prefix`, `exists`).
+ */
+export type FilterPattern = { readonly [field: string]: FilterPattern | readonly FilterValue[] };
+export type FilterValue = string | { readonly prefix: string } | { readonly exists: boolean };
+
+/**
+ * The table's DynamoDB stream (new and old images). The filters (OR-ed) narrow the records that invoke
+ * the function to those that may need it; the handler still decides (store/changes.ts), so a filter too
+ * wide costs an invocation, never a wrong action.
+ */
 export interface StreamTrigger {
   readonly type: 'stream';
+  readonly filters: readonly FilterPattern[];
+  /** Records per invocation. */
+  readonly batchSize: number;
 }
 
 /**
@@ -49,6 +72,8 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
   readonly tableActions: readonly DynamoAction[];
   /** Index names the handler queries (Query on `table/index/<name>`). */
   readonly indexes: readonly string[];
+  /** `put`: the function publishes to the service's EventBridge bus (PutEvents on it, nothing else). */
+  readonly events?: 'put';
 }
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
@@ -57,15 +82,33 @@ export type HttpFunction = FunctionEntry<HttpTrigger>;
 const READ_STATE: DynamoAction[] = ['dynamodb:BatchGetItem'];
 /** Authenticating a caller reads its client item. */
 const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
-/** A grant's revocation: the mark, then the sweep of its tokens through the grant index. */
-const REVOKE_GRANT: DynamoAction[] = ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
-const SWEEP: DynamoAction[] = ['dynamodb:Query', 'dynamodb:BatchWriteItem'];
+/**
+ * Every revocation on a request path is one write: a grant's mark, an access token's tombstone, a
+ * client's or subject's cut-off (UpdateItem), a client's tombstone (PutItem). The sweeps happen on the
+ * stream (the `sweeper` entry), so no request path queries an index or batch-deletes.
+ */
+const REVOKE: DynamoAction[] = ['dynamodb:UpdateItem'];
 /** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
-const DELETE_ACCESS_TOKEN = { tableActions: [...READ_STATE, 'dynamodb:DeleteItem'], indexes: [] } as const;
-const DELETE_REFRESH_TOKEN = {
-  tableActions: [...READ_STATE, ...REVOKE_GRANT],
-  indexes: ['byGrant'],
-} as const;
+const DELETE_TOKEN = { tableActions: [...READ_STATE, ...REVOKE], indexes: [] } as const;
+
+/** Stream records of a key prefix (the table's only key attribute is `pk`). */
+const keyPrefix = (prefix: string) => ({ Keys: { [PARTITION_KEY]: { S: [{ prefix }] } } });
+/** A MODIFY that set `attribute` (a number) where the old image had none: a first revocation mark. */
+const became = (attribute: string, prefix?: string): FilterPattern => ({
+  eventName: ['MODIFY'],
+  dynamodb: {
+    ...(prefix !== undefined && keyPrefix(prefix)),
+    NewImage: { [attribute]: { N: [{ exists: true }] } },
+    OldImage: { [attribute]: { N: [{ exists: false }] } },
+  },
+});
+/** Every change of a client item (a cut-off, a deletion; also a secret rotation, which the handler skips). */
+const CLIENT_CHANGED: FilterPattern = { eventName: ['MODIFY'], dynamodb: keyPrefix(CLIENT_KEY_PREFIX) };
+/** A subject's cut-off, new or moved forward. */
+const SUBJECT_CUT_OFF: FilterPattern = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: keyPrefix(SUBJECT_KEY_PREFIX),
+};
 
 const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
   type: 'http',
@@ -80,20 +123,14 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     trigger: http('POST', '/oauth2/token', 'none'),
     // client_credentials: a put; refresh: the read, then one transaction (Update, ConditionCheck, Put);
     // reuse detection revokes the grant.
-    tableActions: [
-      ...AUTH,
-      ...READ_STATE,
-      'dynamodb:PutItem',
-      'dynamodb:ConditionCheckItem',
-      ...REVOKE_GRANT,
-    ],
-    indexes: ['byGrant'],
+    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', ...REVOKE],
+    indexes: [],
   },
   {
     name: 'revoke',
     trigger: http('POST', '/oauth2/revoke', 'none'),
-    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:DeleteItem', ...REVOKE_GRANT],
-    indexes: ['byGrant'],
+    tableActions: [...AUTH, ...READ_STATE, ...REVOKE],
+    indexes: [],
   },
   {
     name: 'introspect',
@@ -123,14 +160,15 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'invalidate',
     trigger: http('DELETE', '/oauth/token', 'none'),
-    tableActions: [...READ_STATE, 'dynamodb:DeleteItem'],
+    tableActions: [...READ_STATE, ...REVOKE],
     indexes: [],
   },
   {
     name: 'admin-delete-client',
     trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
-    tableActions: ['dynamodb:DeleteItem', ...SWEEP],
-    indexes: ['byClient'],
+    // The client's tombstone replaces it.
+    tableActions: ['dynamodb:PutItem'],
+    indexes: [],
   },
   {
     name: 'admin-rotate-client-secret',
@@ -141,41 +179,41 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-revoke-client-tokens',
     trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
-    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
-    indexes: ['byClient'],
+    tableActions: REVOKE,
+    indexes: [],
   },
   {
     name: 'admin-revoke-subject-tokens',
     trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
-    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
-    indexes: ['bySubject'],
+    tableActions: REVOKE,
+    indexes: [],
   },
   {
     name: 'admin-global-token-revocation',
     trigger: http('POST', '/admin/global-token-revocation', 'iam'),
-    tableActions: ['dynamodb:UpdateItem', ...SWEEP],
-    indexes: ['bySubject'],
+    tableActions: REVOKE,
+    indexes: [],
   },
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
-    ...DELETE_ACCESS_TOKEN,
+    ...DELETE_TOKEN,
   },
   {
     name: 'admin-delete-refresh-token',
     trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
-    ...DELETE_REFRESH_TOKEN,
+    ...DELETE_TOKEN,
   },
   // The DELETE routes' twins with the token in a JSON body, so it stays out of URLs and their logs.
   {
     name: 'admin-post-delete-access-token',
     trigger: http('POST', '/admin/oauth2/accesstokens/delete', 'iam'),
-    ...DELETE_ACCESS_TOKEN,
+    ...DELETE_TOKEN,
   },
   {
     name: 'admin-post-delete-refresh-token',
     trigger: http('POST', '/admin/oauth2/refreshtokens/delete', 'iam'),
-    ...DELETE_REFRESH_TOKEN,
+    ...DELETE_TOKEN,
   },
   {
     name: 'authorizer',
@@ -183,6 +221,36 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     // Read-only: the activity rule's one consistent read, and no client authentication.
     tableActions: [...READ_STATE],
     indexes: [],
+  },
+  {
+    name: 'sweeper',
+    // Deletes the tokens of revoked grants, cut-off clients and subjects, and deleted clients, through the
+    // matching index; its only other write is the sweep's record (a BatchWriteItem put) for the publisher.
+    trigger: {
+      type: 'stream',
+      filters: [became(ATTR.revokedAt, GRANT_KEY_PREFIX), CLIENT_CHANGED, SUBJECT_CUT_OFF],
+      // A record can mean a long sweep: few per invocation, so one slow sweep delays few others.
+      batchSize: 10,
+    },
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    indexes: ['byGrant', 'byClient', 'bySubject'],
+  },
+  {
+    name: 'publisher',
+    // Turns each revocation (and each finished sweep) into one EventBridge event; reads nothing.
+    trigger: {
+      type: 'stream',
+      filters: [
+        became(ATTR.revokedAt),
+        CLIENT_CHANGED,
+        SUBJECT_CUT_OFF,
+        { eventName: ['INSERT'], dynamodb: keyPrefix(SWEEP_KEY_PREFIX) },
+      ],
+      batchSize: 100,
+    },
+    tableActions: [],
+    indexes: [],
+    events: 'put',
   },
   {
     name: 'metadata',
@@ -195,6 +263,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
 export function isHttp(entry: FunctionEntry): entry is HttpFunction {
   return entry.trigger.type === 'http';
 }
+
+export function isStream(entry: FunctionEntry): entry is FunctionEntry<StreamTrigger> {
+  return entry.trigger.type === 'stream';
+}
+
+/** The stream consumers (event source mappings on AWS, in-process stream readers locally). */
+export const STREAM_FUNCTIONS: readonly FunctionEntry<StreamTrigger>[] = FUNCTIONS.filter(isStream);
 
 /** The entries API Gateway routes to. */
 export const HTTP_FUNCTIONS: readonly HttpFunction[] = FUNCTIONS.filter(isHttp);

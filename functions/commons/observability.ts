@@ -146,9 +146,9 @@ function count(name: string, dimensions: Record<string, string>): void {
 }
 
 /**
- * Counts revoked tokens (`Revocations`, dimensions `kind` and `route`).
+ * Counts revocations (`Revocations`, dimensions `kind` and `route`).
  *
- * @param kind - `access`, `refresh`, or `all` for every token of a client.
+ * @param kind - The revocation's event type (`token.revoked`, `grant.revoked`, `refresh_token.reuse_detected`...).
  * @param route - Route key the revocation came through (`POST /oauth2/revoke`).
  */
 export function countRevocation(kind: string, route: string): void {
@@ -163,4 +163,20 @@ export function countFailedClientAuthentication(route: string): void {
 /** Counts a request answered 503 because DynamoDB was unavailable (`StoreUnavailable`, dimension `route`). */
 export function countStoreUnavailable(route: string): void {
   count('StoreUnavailable', { route });
+}
+
+/**
+ * A finished sweep: `SweptTokens` (tokens deleted) and `SweepLag` (milliseconds from the revocation to
+ * the sweep's end), dimension `kind` (the revocation's event type).
+ */
+export function countSweep(kind: string, count: number, lagMs: number): void {
+  const single = metrics.singleMetric();
+  single.addDimensions({ kind });
+  single.addMetric('SweptTokens', MetricUnit.Count, count);
+  single.addMetric('SweepLag', MetricUnit.Milliseconds, lagMs);
+}
+
+/** Revocation events published (`EventsPublished`, dimension `type`). */
+export function countEventPublished(type: string): void {
+  count('EventsPublished', { type });
 }

@@ -11,6 +11,12 @@
  * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
  * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
  *   TTL 24 hours after the create.
+ * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
+ *   (the publisher turns it into `sweep.completed`), removed by TTL a day later.
+ *
+ * Revocations write who made them onto the item they change (`revokedBy`, `revokedRoute`), so the
+ * table's stream carries the actor to the publisher. A revoked token and a deleted client are kept as
+ * tombstones (`revokedAt`, `deletedAt`) that every read treats as absent and TTL removes.
  */
 
 /** Every attribute name the table uses. */
@@ -37,7 +43,16 @@ export const ATTR = {
   grantSubjectKey: 'grantSubjectKey',
   currentRefreshTokenId: 'currentRefreshTokenId',
   refreshExpiresAt: 'refreshExpiresAt',
+  /** Grants and tokens: epoch ms of the revocation (a token with it is a tombstone: absent to reads). */
   revokedAt: 'revokedAt',
+  /** Grants: `revoked`, or `reuse_detected` when a consumed refresh token came back. */
+  revokedReason: 'revokedReason',
+  /** Grants: the refresh token (its id) whose revocation or reuse revoked the grant. */
+  revokedTokenId: 'revokedTokenId',
+  /** Every revoking write: `{type, id}` of who made it. */
+  revokedBy: 'revokedBy',
+  /** Every revoking write: the route key it came through. */
+  revokedRoute: 'revokedRoute',
   // Clients (their id lives in the key only, so client items stay out of the client index)
   name: 'name',
   public: 'public',
@@ -53,10 +68,17 @@ export const ATTR = {
   refreshTokenReuseGraceSeconds: 'refreshTokenReuseGraceSeconds',
   /** Clients and subjects: every token issued at or before it is revoked. */
   tokensRevokedBefore: 'tokensRevokedBefore',
+  /** Clients: epoch ms of the deletion (a tombstone: absent to every read, removed by TTL). */
+  deletedAt: 'deletedAt',
   // Idempotency records. The created client's id has its own attribute, not `clientId`, so these items
   // stay out of the client index (a sweep of the client's tokens must not delete them).
   requestHash: 'requestHash',
   createdClientId: 'createdClientId',
+  // Sweep records: named apart from the tokens' attributes, so they stay out of every index.
+  sweepClientId: 'sweepClientId',
+  sweepGrantId: 'sweepGrantId',
+  sweepCount: 'sweepCount',
+  sweptAt: 'sweptAt',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -69,6 +91,9 @@ export const TTL_ATTRIBUTE = ATTR.expiresAt;
 export const CLIENT_KEY_PREFIX = 'client#';
 export const GRANT_KEY_PREFIX = 'grant#';
 export const SUBJECT_KEY_PREFIX = 'subject#';
+
+/** Prefix of sweep record keys. */
+export const SWEEP_KEY_PREFIX = 'sweep#';
 
 /** Prefix of idempotency record keys (`POST /admin/clients` with an `Idempotency-Key`). */
 export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
@@ -111,6 +136,8 @@ export function createTableInput(tableName: string) {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
+    // The sweeper and the publisher read both images: the old one tells a new revocation from a repeat.
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
     AttributeDefinitions: attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
     KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' as const }],
     GlobalSecondaryIndexes: INDEXES.map((index) => ({

@@ -15,9 +15,11 @@ export const handler = httpHandler('invalidate', { errors: 'bearer' }, async (re
   const token =
     presented.refs?.kind === 'access' ? await findActiveToken(store, clock, presented) : undefined;
   // Of two concurrent calls the conditional delete lets one win; the other finds nothing to delete.
-  const revocation = token && (await revokeAccessToken(store, clock, token.id));
+  const revoker =
+    token && ({ actor: { type: 'bearer', id: token.clientId }, route: request.routeKey } as const);
+  const revocation = token && revoker && (await revokeAccessToken(store, clock, revoker, token.id));
   if (!revocation) throw new NotFound('access_token');
   request.log.clientId = revocation.token.clientId;
-  auditRevocation(request.routeKey, revocation.token.clientId, revocation);
+  auditRevocation(revocation.event, 'access');
   return emptyResult();
 });

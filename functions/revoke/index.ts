@@ -16,7 +16,7 @@ export const handler = httpHandler('revoke', { errors: 'oauth' }, async (request
   const { client } = await authenticateCaller(clientAuth, request, params);
   request.log.clientId = client.clientId;
   request.log.tokenId = presented.id;
-  const revocation = await revokeForClient(store, clock, client, presented);
-  if (revocation) auditRevocation(request.routeKey, client.clientId, revocation);
+  const revocation = await revokeForClient(store, clock, client, presented, request.routeKey);
+  if (revocation) auditRevocation(revocation.event, revocation.token.kind);
   return emptyResult();
 });

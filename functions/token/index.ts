@@ -4,7 +4,7 @@ import { clientCredentialsGrant, refreshTokenGrant } from '#commons/domain/token
 import { authenticateCaller } from '#commons/http/client-auth.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { auditReuse } from '#commons/log.ts';
+import { auditRevocation } from '#commons/log.ts';
 import { clientAuth, clock, store } from '#commons/runtime.ts';
 
 /** POST /oauth2/token (RFC 6749): client_credentials and refresh_token grants. */
@@ -27,8 +27,9 @@ export const handler = httpHandler('token', { errors: 'oauth' }, async (request)
     return jsonResult(200, issued.response);
   }
   request.log.tokenId = refreshToken.id;
-  const issued = await refreshTokenGrant(store, clock, client, refreshToken, scope, (reuse) =>
-    auditReuse(request.routeKey, reuse),
-  );
+  const issued = await refreshTokenGrant(store, clock, client, refreshToken, scope, {
+    route: request.routeKey,
+    onReuse: (event) => auditRevocation(event, 'refresh'),
+  });
   return jsonResult(200, issued.response);
 });

@@ -1,6 +1,7 @@
 import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { NotFound, tokenNotFound } from './errors.ts';
+import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
 import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
 import { subjectKeyOf } from './token-format.ts';
@@ -18,60 +19,75 @@ const LONGEST_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
 export async function adminRevoke(
   store: Store,
   clock: Clock,
+  revoker: Revoker,
   kind: TokenKind,
   presented: PresentedToken,
 ): Promise<Revocation> {
   const state = presented.refs?.kind === kind ? await readState(store, presented) : undefined;
-  const revocation = state && (await revoke(store, clock, state));
+  const revocation = state && (await revoke(store, clock, revoker, state));
   if (!revocation) throw tokenNotFound(kind);
   return revocation;
 }
 
 /**
- * Revokes every token of a client issued up to now; the client stays and can get new tokens at once.
- * The cut-off written first makes those tokens inactive at once, whatever the index has caught up with;
- * the sweep then deletes them (and only them). Undefined when the client does not exist.
+ * Revokes every token of a client issued up to now, in one write: the cut-off makes them inactive at
+ * once; the sweeper deletes them (and only them) in the background. The client stays and can get new
+ * tokens at once. Undefined when the client does not exist.
  */
 export async function revokeClientTokens(
   store: Store,
   clock: Clock,
+  revoker: Revoker,
   clientId: string,
-): Promise<{ tokensRevokedBefore: number; cascade: number } | undefined> {
-  const at = clock();
-  if (!(await store.revokeClientTokensBefore(clientId, at))) return undefined;
-  return { tokensRevokedBefore: at, cascade: await store.deleteTokensOfClient(clientId, at) };
+): Promise<RevocationEvent | undefined> {
+  const mark = { ...revoker, at: clock() };
+  if (!(await store.revokeClientTokensBefore(clientId, mark))) return undefined;
+  return revocationEvent('client.tokens_revoked', clientId, mark, { clientId, tokensRevokedBefore: mark.at });
 }
 
 /**
  * Revokes every token, of every client, that carries this subject and was issued up to now: one cut-off
- * item (kept as long as any token lives), then the sweep. Idempotent; a subject without tokens is fine.
+ * item (kept as long as any token lives); the sweeper deletes the tokens. Idempotent; a subject without
+ * tokens is fine.
  */
 export async function revokeSubjectTokens(
   store: Store,
   clock: Clock,
+  revoker: Revoker,
   subject: string,
-): Promise<{ subject: string; subjectKey: string; tokensRevokedBefore: number; cascade: number }> {
-  const at = clock();
+): Promise<RevocationEvent> {
+  const mark = { ...revoker, at: clock() };
   const subjectKey = subjectKeyOf(subject);
-  await store.cutOffSubject({
+  await store.cutOffSubject(
+    {
+      subjectKey,
+      subject,
+      tokensRevokedBefore: mark.at,
+      expiresAt: Math.floor(mark.at / 1000) + LONGEST_TOKEN_LIFETIME_SECONDS,
+    },
+    mark,
+  );
+  return revocationEvent('subject.tokens_revoked', subjectKey, mark, {
+    subject,
     subjectKey,
-    tokensRevokedBefore: at,
-    expiresAt: Math.floor(at / 1000) + LONGEST_TOKEN_LIFETIME_SECONDS,
+    tokensRevokedBefore: mark.at,
   });
-  const cascade = await store.deleteTokensOfSubject(subjectKey, at);
-  return { subject, subjectKey, tokensRevokedBefore: at, cascade };
 }
 
 /**
- * Deletes a client and all its tokens. The client goes first, so it can neither authenticate nor have a
- * token minted while the sweep runs, and its tokens are inactive from that moment. If the sweep fails,
- * the same call retried finds the client gone but still sweeps what is left. Undefined when there was
- * neither a client nor any token of it.
+ * Deletes a client in one write: from then on it can neither authenticate nor have a token minted, and
+ * every token of it is inactive (the activity rule reads the client with the token); the sweeper deletes
+ * its tokens in the background. Undefined when there was no such client.
  */
-export async function deleteClient(store: Store, clientId: string): Promise<number | undefined> {
-  const existed = await store.deleteClient(clientId);
-  const swept = await store.deleteTokensOfClient(clientId);
-  return existed || swept > 0 ? swept : undefined;
+export async function deleteClient(
+  store: Store,
+  clock: Clock,
+  revoker: Revoker,
+  clientId: string,
+): Promise<RevocationEvent | undefined> {
+  const mark = { ...revoker, at: clock() };
+  if (!(await store.deleteClient(clientId, mark))) return undefined;
+  return revocationEvent('client.deleted', clientId, mark, { clientId });
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Domain records and the store port. Nothing here knows about DynamoDB or HTTP. */
+import type { RevocationMark, SweepRecord } from './events.ts';
 
 export type GrantType = 'client_credentials' | 'refresh_token';
 export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'refresh_token'];
@@ -81,6 +82,8 @@ export interface GrantRecord {
 /** Revocation of every token of a subject issued at or before an instant. */
 export interface SubjectCutoff {
   readonly subjectKey: string;
+  /** The subject itself, for the revocation's event (the key alone cannot be reversed). */
+  readonly subject?: string;
   /** Epoch milliseconds. */
   readonly tokensRevokedBefore: number;
   /** Epoch seconds (TTL): no token issued before the cut-off outlives it. */
@@ -140,15 +143,19 @@ export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
   /** Creates a client; false when the id is taken. */
   createClient(client: Client): Promise<boolean>;
-  /** Deletes a client item; false when it did not exist. */
-  deleteClient(clientId: string): Promise<boolean>;
+  /**
+   * Deletes a client: one conditional write that leaves a tombstone recording who deleted it (so the
+   * stream carries the actor); every read treats it as absent from then on, and TTL removes it. False
+   * when there was no such client.
+   */
+  deleteClient(clientId: string, mark: RevocationMark): Promise<boolean>;
   /**
    * Replaces a confidential client's secret hash in one conditional write; with `previous`, the old hash
    * stays accepted until then. What refused it when it did not happen.
    */
   rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome>;
-  /** Sets `tokensRevokedBefore`; false when the client does not exist. */
-  revokeClientTokensBefore(clientId: string, at: number): Promise<boolean>;
+  /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
+  revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
 
   /** The token, its client, its grant and its subject's cut-off, in one consistent read. */
   readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
@@ -163,18 +170,33 @@ export interface Store {
    */
   refresh(write: RefreshWrite): Promise<boolean>;
   /**
-   * Deletes a token; returns what was deleted, undefined when it was already gone (or, with `unexpiredAt`
-   * (epoch ms), had expired by then).
+   * Revokes one token in one conditional write: from then on every read treats it as absent (and TTL
+   * removes it). Returns the token as it was; undefined when it was already revoked, gone or expired at
+   * `mark.at`, so of two concurrent calls exactly one gets it.
    */
-  deleteToken(id: string, unexpiredAt?: number): Promise<TokenRecord | undefined>;
-  /** Marks a grant revoked; the grant as it was before, undefined when there is no such grant. */
-  revokeGrant(grantId: string, at: number): Promise<GrantRecord | undefined>;
+  revokeToken(id: string, mark: RevocationMark): Promise<TokenRecord | undefined>;
+  /**
+   * Marks a grant revoked, recording who and why; the grant as it was, undefined when there is no such
+   * grant or it was revoked already (so only the first revocation is reported, and written).
+   */
+  revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
   /** Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. */
-  cutOffSubject(cutoff: SubjectCutoff): Promise<void>;
+  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void>;
+
+  // The sweeps (the stream's sweeper; never on a request path).
   /** Deletes every token of a grant (index, every page); returns the count. */
   deleteTokensOfGrant(grantId: string): Promise<number>;
   /** Deletes every token of a client, or those issued up to an instant (index, every page); the count. */
   deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number>;
   /** Deletes the tokens of a subject issued up to an instant (index, every page); the count. */
   deleteTokensOfSubject(subjectKey: string, issuedUpTo: number): Promise<number>;
+  /** Records a finished sweep (the publisher turns the record into `sweep.completed`). */
+  recordSweep(record: SweepRecord): Promise<void>;
+}
+
+/** A grant's revocation: by a caller, or by the service on detecting a consumed refresh token's reuse. */
+export interface GrantRevocation extends RevocationMark {
+  readonly reason: 'revoked' | 'reuse_detected';
+  /** The refresh token presented, when one was. */
+  readonly tokenId?: string;
 }

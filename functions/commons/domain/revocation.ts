@@ -1,63 +1,83 @@
 import { isActive } from './activity.ts';
 import { NotTokenOwner } from './errors.ts';
-import type { Client, Clock, PresentedToken, Store, TokenKind, TokenRecord, TokenState } from './model.ts';
+import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
+import type {
+  Client,
+  Clock,
+  GrantRevocation,
+  PresentedToken,
+  Store,
+  TokenRecord,
+  TokenState,
+} from './model.ts';
 
-/** What a revocation did, for the audit log. */
+/** What revoking one token did: its event (audit line, metric) and the token as it was (admin profile). */
 export interface Revocation {
-  readonly tokenId: string;
-  readonly kind: TokenKind;
-  /** The token as it was (for the admin profile). */
+  readonly event: RevocationEvent;
   readonly token: TokenRecord;
-  /** Refresh tokens: the grant revoked with it. */
-  readonly grantId?: string;
-  /** Tokens of the grant deleted with it. */
-  readonly cascade: number;
 }
 
 /**
- * Revokes a grant: marks it revoked (from that write on, every token of it is inactive everywhere), then
- * deletes its tokens through the grant index. Of concurrent revocations only the one whose mark came first
- * reports it (undefined for the others, and when there is no such grant), so it is audited once; each
- * still sweeps, so a retry finishes a sweep that failed part way.
+ * Revokes a grant with one write, its revocation mark: from that write on, every token of the grant is
+ * inactive everywhere; the sweeper deletes them later, from the table's stream. Of concurrent revocations
+ * only the first writes, so only it gets the event (undefined for the others, and when there is no such
+ * grant), and the grant is revoked, audited and published once.
  */
 export async function revokeGrantOf(
   store: Store,
-  clock: Clock,
   grantId: string,
-): Promise<{ cascade: number } | undefined> {
-  const before = await store.revokeGrant(grantId, clock());
-  const cascade = await store.deleteTokensOfGrant(grantId);
-  return before && before.revokedAt === undefined ? { cascade } : undefined;
+  mark: GrantRevocation,
+): Promise<RevocationEvent | undefined> {
+  const before = await store.revokeGrant(grantId, mark);
+  if (!before) return undefined;
+  const type = mark.reason === 'reuse_detected' ? 'refresh_token.reuse_detected' : 'grant.revoked';
+  return revocationEvent(type, grantId, mark, {
+    clientId: before.clientId,
+    grantId,
+    ...(before.subject !== undefined && { subject: before.subject, subjectKey: before.subjectKey }),
+    ...(mark.tokenId !== undefined && { tokenId: mark.tokenId }),
+  });
 }
 
-/** Revokes a refresh token (current or consumed): its whole grant. */
+/** Revokes a refresh token (current or consumed): its whole grant, in one write. */
 async function revokeRefreshToken(
   store: Store,
   clock: Clock,
+  revoker: Revoker,
   token: TokenRecord,
 ): Promise<Revocation | undefined> {
   if (token.grantId === undefined) return undefined;
-  const revoked = await revokeGrantOf(store, clock, token.grantId);
-  return (
-    revoked && { tokenId: token.id, kind: 'refresh', token, grantId: token.grantId, cascade: revoked.cascade }
-  );
+  const mark = { ...revoker, at: clock(), reason: 'revoked', tokenId: token.id } as const;
+  const event = await revokeGrantOf(store, token.grantId, mark);
+  return event && { event, token };
 }
 
-/** Deletes one access token; undefined when it was already gone (of two concurrent calls, one wins). */
+/**
+ * Revokes one access token with one conditional write; undefined when it was already revoked, gone or
+ * expired (of two concurrent calls, one wins). An expired token is left to the TTL: revoking it would
+ * record a revocation of nothing alive.
+ */
 export async function revokeAccessToken(
   store: Store,
   clock: Clock,
+  revoker: Revoker,
   tokenId: string,
 ): Promise<Revocation | undefined> {
-  // An expired token is left to the TTL: revoking it would record a revocation of nothing alive.
-  const deleted = await store.deleteToken(tokenId, clock());
-  return deleted && { tokenId, kind: 'access', token: deleted, cascade: 0 };
+  const mark = { ...revoker, at: clock() };
+  const token = await store.revokeToken(tokenId, mark);
+  if (!token) return undefined;
+  const event = revocationEvent('token.revoked', tokenId, mark, {
+    tokenId,
+    clientId: token.clientId,
+    ...(token.grantId !== undefined && { grantId: token.grantId }),
+    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
+  });
+  return { event, token };
 }
 
 /**
  * Whether a token counts as existing for revocation: an active token, or a refresh token that is still
- * there unexpired (consumed by rotation, or in a grant already being revoked: revoking it again is how a
- * retry finishes the job).
+ * there unexpired and consumed by rotation (revoking it revokes its grant, as RFC 9700 asks).
  */
 function isRevocable(state: TokenState, now: number): state is TokenState & { token: TokenRecord } {
   const { token } = state;
@@ -66,16 +86,21 @@ function isRevocable(state: TokenState, now: number): state is TokenState & { to
 }
 
 /** Revokes whichever kind the token is, if it counts as existing; undefined otherwise. */
-export async function revoke(store: Store, clock: Clock, state: TokenState): Promise<Revocation | undefined> {
+export async function revoke(
+  store: Store,
+  clock: Clock,
+  revoker: Revoker,
+  state: TokenState,
+): Promise<Revocation | undefined> {
   if (!isRevocable(state, clock())) return undefined;
   return state.token.kind === 'refresh'
-    ? revokeRefreshToken(store, clock, state.token)
-    : revokeAccessToken(store, clock, state.token.id);
+    ? revokeRefreshToken(store, clock, revoker, state.token)
+    : revokeAccessToken(store, clock, revoker, state.token.id);
 }
 
 /**
  * RFC 7009 2.1. The token's format names its client, so ownership is known before any read, and an access
- * token of the caller is revoked by one conditional delete (one round trip). Unknown, malformed, expired
+ * token of the caller is revoked by one conditional write (one round trip). Unknown, malformed, expired
  * and already revoked tokens are a successful no-op. Another client's token is refused for a confidential
  * caller (RFC 7009 2.1 "the authorization server ... verifies whether the token was issued to the client")
  * and a silent no-op for a public caller, which proved no identity worth an error; either way only once a
@@ -86,16 +111,21 @@ export async function revokeForClient(
   clock: Clock,
   caller: Client,
   presented: PresentedToken,
+  route?: string,
 ): Promise<Revocation | undefined> {
   const { refs } = presented;
   if (!refs) return undefined;
+  const revoker: Revoker = {
+    actor: { type: 'client', id: caller.clientId },
+    ...(route !== undefined && { route }),
+  };
   if (refs.clientId === caller.clientId && refs.kind === 'access') {
-    return revokeAccessToken(store, clock, presented.id);
+    return revokeAccessToken(store, clock, revoker, presented.id);
   }
   const state = await store.readTokenState(presented.id, refs);
   if (refs.clientId !== caller.clientId) {
     if (isRevocable(state, clock()) && !caller.public) throw new NotTokenOwner();
     return undefined;
   }
-  return revoke(store, clock, state);
+  return revoke(store, clock, revoker, state);
 }

@@ -1,5 +1,6 @@
 import { isActive, readState } from './activity.ts';
 import { InvalidGrant, InvalidScope, UnauthorizedClient } from './errors.ts';
+import { REUSE_DETECTION, type RevocationEvent } from './events.ts';
 import type {
   Client,
   Clock,
@@ -182,15 +183,6 @@ export async function clientCredentialsGrant(
 
 const INVALID_GRANT = 'refresh token is invalid, expired or revoked';
 
-/** What a refresh grant found out about reuse, for the audit line (and, with events, the event). */
-export interface ReuseDetected {
-  readonly grantId: string;
-  readonly clientId: string;
-  readonly tokenId: string;
-  /** The grant's tokens deleted with it. */
-  readonly cascade: number;
-}
-
 /**
  * RFC 6749 6 with RFC 9700 4.14.2: a new access token from an active refresh token of the same client,
  * optionally narrower; with rotation also a new refresh token, the presented one consumed in the same
@@ -204,7 +196,7 @@ export async function refreshTokenGrant(
   client: Client,
   presented: PresentedToken,
   scope: string | undefined,
-  onReuse: (reuse: ReuseDetected) => void,
+  reuse: { readonly route?: string; readonly onReuse: (event: RevocationEvent) => void },
 ): Promise<Issued> {
   requireGrant(client, 'refresh_token');
   const state = await readState(store, presented);
@@ -219,15 +211,14 @@ export async function refreshTokenGrant(
     state.grant?.revokedAt === undefined
   ) {
     if (now - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
-      const revoked = await revokeGrantOf(store, clock, parent.grantId);
-      if (revoked) {
-        onReuse({
-          grantId: parent.grantId,
-          clientId: client.clientId,
-          tokenId: parent.id,
-          cascade: revoked.cascade,
-        });
-      }
+      const event = await revokeGrantOf(store, parent.grantId, {
+        actor: REUSE_DETECTION,
+        ...(reuse.route !== undefined && { route: reuse.route }),
+        at: now,
+        reason: 'reuse_detected',
+        tokenId: parent.id,
+      });
+      if (event) reuse.onReuse(event);
     }
     throw new InvalidGrant(INVALID_GRANT);
   }

@@ -11,7 +11,7 @@ import { auditRevocation } from '../log.ts';
 import { clock, store } from '../runtime.ts';
 import { parseJsonObject } from './admin-json.ts';
 import { apigeeProfile, apigeeToken } from './apigee.ts';
-import { type HttpRequest, httpHandler, jsonResult } from './handler.ts';
+import { type HttpRequest, httpHandler, iamRevoker, jsonResult } from './handler.ts';
 
 /** Where a route finds the raw token. */
 export type TokenSource = (request: HttpRequest) => string;
@@ -33,23 +33,24 @@ export const tokenFromBody: TokenSource = (request) => {
 };
 
 /**
- * The handler of a delete-token route: revokes the token of the given kind and answers its Apigee
- * profile (a refresh token's with its grant, revoked with it, and the number of that grant's tokens
- * deleted).
+ * The handler of a delete-token route: revokes the token of the given kind (a refresh token: its whole
+ * grant, in one write; the sweeper deletes the grant's tokens later) and answers its Apigee profile, a
+ * refresh token's with its grant.
  */
 export function apigeeTokenDeleteHandler(name: string, kind: TokenKind, source: TokenSource) {
   return httpHandler(name, { errors: 'apigee' }, async (request) => {
     const raw = source(request);
-    const revocation = await adminRevoke(store, clock, kind, apigeeToken(raw, kind));
-    request.log.tokenId = revocation.tokenId;
-    request.log.clientId = revocation.token.clientId;
-    auditRevocation(request.routeKey, request.principal ?? '', revocation);
-    const profile = apigeeProfile(revocation.token, raw);
-    return jsonResult(
-      200,
-      kind === 'refresh'
-        ? { ...profile, grantId: revocation.grantId, revokedAccessTokens: revocation.cascade }
-        : profile,
+    const { event, token } = await adminRevoke(
+      store,
+      clock,
+      iamRevoker(request),
+      kind,
+      apigeeToken(raw, kind),
     );
+    request.log.tokenId = token.id;
+    request.log.clientId = token.clientId;
+    auditRevocation(event, kind);
+    const profile = apigeeProfile(token, raw);
+    return jsonResult(200, kind === 'refresh' ? { ...profile, grantId: token.grantId } : profile);
   });
 }

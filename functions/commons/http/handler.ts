@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { readConfig } from '../config.ts';
 import { Forbidden } from '../domain/errors.ts';
+import type { Revoker } from '../domain/events.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
@@ -37,6 +38,11 @@ export interface HttpRequest {
   /** `requestContext.http.sourceIp`: the caller's address as API Gateway saw it. */
   readonly sourceIp: string;
   readonly log: LogFields;
+}
+
+/** An admin route's revocations are made by its verified IAM principal. */
+export function iamRevoker(request: HttpRequest): Revoker {
+  return { actor: { type: 'iam', id: request.principal ?? '' }, route: request.routeKey };
 }
 
 export interface HttpResult {

@@ -6,7 +6,6 @@ import {
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -15,10 +14,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import type { RevocationMark, SweepRecord } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
   GrantRecord,
+  GrantRevocation,
   RefreshWrite,
   RotationOutcome,
   SecretRotation,
@@ -38,7 +39,6 @@ import {
 } from '../schema.ts';
 import { DEADLINES } from './client.ts';
 import {
-  clientFromItem,
   clientKey,
   clientToItem,
   grantFromItem,
@@ -48,8 +48,12 @@ import {
   idempotencyFromItem,
   idempotencyKey,
   idempotencyToItem,
+  liveClientFromItem,
+  liveTokenFromItem,
+  markAttributes,
   subjectCutoffFromItem,
   subjectKey,
+  sweepToItem,
   tokenFromItem,
   tokenKey,
   tokenToItem,
@@ -66,14 +70,18 @@ export interface DynamoStoreOptions {
 }
 
 /** Conditions on the item a command targets. */
-const ITEM_EXISTS = {
-  ConditionExpression: 'attribute_exists(#pk)',
-  ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-};
 const ITEM_IS_NEW = {
   ConditionExpression: 'attribute_not_exists(#pk)',
   ExpressionAttributeNames: { '#pk': PARTITION_KEY },
 };
+/** A client that exists and is not a deleted client's tombstone. */
+const CLIENT_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
+const CLIENT_LIVE_NAMES = { '#pk': PARTITION_KEY, '#deleted': ATTR.deletedAt };
+const CLIENT_EXISTS = { ConditionExpression: CLIENT_LIVE, ExpressionAttributeNames: CLIENT_LIVE_NAMES };
+/** How long a sweep's record stays for the stream (TTL); only its INSERT matters. */
+const SWEEP_RECORD_SECONDS = 24 * 3600;
+/** Concurrent BatchWriteItem calls of one sweep: DynamoDB answers each in a few ms, so a sweep is latency-bound. */
+const SWEEP_CONCURRENCY = 8;
 
 /** Error names that mean "DynamoDB is unavailable or throttling": the caller should retry later. */
 const UNAVAILABLE = new Set([
@@ -169,7 +177,7 @@ export class DynamoStore implements Store {
         o,
       ),
     );
-    return Item && clientFromItem(Item);
+    return liveClientFromItem(Item);
   }
 
   createClient(client: Client): Promise<boolean> {
@@ -253,10 +261,23 @@ export class DynamoStore implements Store {
     return Item && idempotencyFromItem(Item);
   }
 
-  deleteClient(clientId: string): Promise<boolean> {
+  /**
+   * Replaces the client with a tombstone (no secret, nothing a read would take for a client) recording who
+   * deleted it: a DeleteItem could not carry the actor to the stream. TTL removes it at once.
+   */
+  deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
     return this.conditional((o) =>
       this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: clientKey(clientId), ...ITEM_EXISTS }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...clientKey(clientId),
+            [ATTR.deletedAt]: mark.at,
+            ...markAttributes(mark),
+            [ATTR.expiresAt]: Math.floor(mark.at / 1000),
+          },
+          ...CLIENT_EXISTS,
+        }),
         o,
       ),
     );
@@ -279,9 +300,9 @@ export class DynamoStore implements Store {
             UpdateExpression: keep
               ? 'SET #prev = #hash, #prevExp = :prevExp, #hash = :hash'
               : 'SET #hash = :hash REMOVE #prev, #prevExp',
-            ConditionExpression: 'attribute_exists(#pk) AND #public = :false AND attribute_exists(#hash)',
+            ConditionExpression: `${CLIENT_LIVE} AND #public = :false AND attribute_exists(#hash)`,
             ExpressionAttributeNames: {
-              '#pk': PARTITION_KEY,
+              ...CLIENT_LIVE_NAMES,
               '#public': ATTR.public,
               '#hash': ATTR.secretHash,
               '#prev': ATTR.previousSecretHash,
@@ -299,21 +320,28 @@ export class DynamoStore implements Store {
       );
       return 'rotated';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'public' : 'missing';
+      if (error instanceof ConditionalCheckFailedException) {
+        return error.Item && error.Item[ATTR.deletedAt] === undefined ? 'public' : 'missing';
+      }
       throw error;
     }
   }
 
-  revokeClientTokensBefore(clientId: string, at: number): Promise<boolean> {
+  revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean> {
+    const who = markAttributes(mark);
     return this.conditional((o) =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: clientKey(clientId),
-          UpdateExpression: 'SET #before = :at',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#before': ATTR.tokensRevokedBefore },
-          ExpressionAttributeValues: { ':at': at },
+          UpdateExpression: `SET #before = :at, ${setClause(who)}`,
+          ConditionExpression: CLIENT_LIVE,
+          ExpressionAttributeNames: {
+            ...CLIENT_LIVE_NAMES,
+            '#before': ATTR.tokensRevokedBefore,
+            ...setNames(who),
+          },
+          ExpressionAttributeValues: { ':at': mark.at, ...setValues(who) },
         }),
         o,
       ),
@@ -328,7 +356,7 @@ export class DynamoStore implements Store {
         o,
       ),
     );
-    return Item && tokenFromItem(Item);
+    return liveTokenFromItem(Item);
   }
 
   async readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState> {
@@ -362,8 +390,8 @@ export class DynamoStore implements Store {
     const grant = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
     const cutoff = refs.subjectKey === undefined ? undefined : at(subjectKey(refs.subjectKey));
     return {
-      token: token && tokenFromItem(token),
-      client: client && clientFromItem(client),
+      token: liveTokenFromItem(token),
+      client: liveClientFromItem(client),
       grant: grant && grantFromItem(grant),
       subjectCutoff: cutoff && subjectCutoffFromItem(cutoff),
     };
@@ -384,7 +412,9 @@ export class DynamoStore implements Store {
         new TransactWriteCommand({
           TransactItems: [
             // A grant only for a client that still exists: a refresh token lives long.
-            { ConditionCheck: { TableName: this.tableName, Key: clientKey(grant.clientId), ...ITEM_EXISTS } },
+            {
+              ConditionCheck: { TableName: this.tableName, Key: clientKey(grant.clientId), ...CLIENT_EXISTS },
+            },
             { Put: { TableName: this.tableName, Item: grantToItem(grant), ...ITEM_IS_NEW } },
             ...tokens.map((token) => ({
               Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
@@ -465,8 +495,8 @@ export class DynamoStore implements Store {
                 TableName: this.tableName,
                 Key: clientKey(parent.clientId),
                 ...notCutOff,
-                ConditionExpression: `attribute_exists(#pk) AND (${notCutOff.ConditionExpression})`,
-                ExpressionAttributeNames: { ...notCutOff.ExpressionAttributeNames, '#pk': PARTITION_KEY },
+                ConditionExpression: `${CLIENT_LIVE} AND (${notCutOff.ConditionExpression})`,
+                ExpressionAttributeNames: { ...notCutOff.ExpressionAttributeNames, ...CLIENT_LIVE_NAMES },
               },
             },
             ...subjectCheck,
@@ -481,25 +511,31 @@ export class DynamoStore implements Store {
   }
 
   /**
-   * Conditional on the item existing, so of two concurrent deletes of one token exactly one gets the
-   * deleted record: DynamoDB checks the condition and deletes atomically.
+   * One conditional UpdateItem turns the token into a tombstone: `revokedAt` and who revoked it (a
+   * DeleteItem could not carry them to the stream), and `expiresAt` set to now, so TTL removes it and even
+   * a reader unaware of tombstones finds it expired. DynamoDB checks the condition and writes atomically,
+   * so of two concurrent revocations exactly one gets the token back. It also costs less than a delete:
+   * no projected attribute changes, so no index is written.
    */
-  async deleteToken(id: string, unexpiredAt?: number): Promise<TokenRecord | undefined> {
-    const condition =
-      unexpiredAt === undefined
-        ? ITEM_EXISTS
-        : {
-            ConditionExpression: 'attribute_exists(#pk) AND #exp > :nowSeconds',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
-            ExpressionAttributeValues: { ':nowSeconds': Math.floor(unexpiredAt / 1000) },
-          };
+  async revokeToken(id: string, mark: RevocationMark): Promise<TokenRecord | undefined> {
+    const who = markAttributes(mark);
+    const nowSeconds = Math.floor(mark.at / 1000);
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
-          new DeleteCommand({
+          new UpdateCommand({
             TableName: this.tableName,
             Key: tokenKey(id),
-            ...condition,
+            UpdateExpression: `SET #revoked = :at, #exp = :nowSeconds, ${setClause(who)}`,
+            ConditionExpression:
+              'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #exp > :nowSeconds',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#revoked': ATTR.revokedAt,
+              '#exp': ATTR.expiresAt,
+              ...setNames(who),
+            },
+            ExpressionAttributeValues: { ':at': mark.at, ':nowSeconds': nowSeconds, ...setValues(who) },
             ReturnValues: 'ALL_OLD',
           }),
           o,
@@ -512,18 +548,23 @@ export class DynamoStore implements Store {
     }
   }
 
-  async revokeGrant(grantId: string, at: number): Promise<GrantRecord | undefined> {
+  /** Only the first revocation writes (and so reaches the stream); a later one changes nothing. */
+  async revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined> {
+    const who = {
+      ...markAttributes(mark),
+      [ATTR.revokedReason]: mark.reason,
+      ...(mark.tokenId !== undefined && { [ATTR.revokedTokenId]: mark.tokenId }),
+    };
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: grantKey(grantId),
-            // The first revocation's instant stays: a later one changes nothing.
-            UpdateExpression: 'SET #revoked = if_not_exists(#revoked, :at)',
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt },
-            ExpressionAttributeValues: { ':at': at },
+            UpdateExpression: `SET #revoked = :at, ${setClause(who)}`,
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt, ...setNames(who) },
+            ExpressionAttributeValues: { ':at': mark.at, ...setValues(who) },
             ReturnValues: 'ALL_OLD',
           }),
           o,
@@ -536,23 +577,41 @@ export class DynamoStore implements Store {
     }
   }
 
-  async cutOffSubject(cutoff: SubjectCutoff): Promise<void> {
+  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void> {
+    const who = {
+      ...markAttributes(mark),
+      ...(cutoff.subject !== undefined && { [ATTR.subject]: cutoff.subject }),
+    };
     await this.call((o) =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: subjectKey(cutoff.subjectKey),
           // Never move a cut-off back, nor shorten how long it is kept.
-          UpdateExpression: 'SET #before = :before, #exp = :exp',
+          UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(who)}`,
           ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
-          ExpressionAttributeNames: { '#before': ATTR.tokensRevokedBefore, '#exp': ATTR.expiresAt },
-          ExpressionAttributeValues: { ':before': cutoff.tokensRevokedBefore, ':exp': cutoff.expiresAt },
+          ExpressionAttributeNames: {
+            '#before': ATTR.tokensRevokedBefore,
+            '#exp': ATTR.expiresAt,
+            ...setNames(who),
+          },
+          ExpressionAttributeValues: {
+            ':before': cutoff.tokensRevokedBefore,
+            ':exp': cutoff.expiresAt,
+            ...setValues(who),
+          },
         }),
         o,
       ),
     ).catch((error: unknown) => {
       if (!conditionFailed(error)) throw error;
     });
+  }
+
+  /** A BatchWriteItem put (the sweeper may write nothing else); keyed by the revocation, so a retry overwrites. */
+  async recordSweep(record: SweepRecord): Promise<void> {
+    const item = sweepToItem(record, Math.floor(record.completedAt / 1000) + SWEEP_RECORD_SECONDS);
+    await this.batchWrite([{ PutRequest: { Item: item } }]);
   }
 
   deleteTokensOfGrant(grantId: string): Promise<number> {
@@ -599,18 +658,23 @@ export class DynamoStore implements Store {
         ),
       );
       const keys = (page.Items ?? []).map((item) => tokenKey(String(item[PARTITION_KEY])));
-      for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
-        await this.batchDelete(keys.slice(i, i + BATCH_WRITE_LIMIT));
-      }
+      const batches: Item[][] = [];
+      for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT)
+        batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
+      await mapConcurrently(batches, SWEEP_CONCURRENCY, (batch) =>
+        this.batchWrite(batch.map((Key) => ({ DeleteRequest: { Key } }))),
+      );
       deleted += keys.length;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return deleted;
   }
 
-  /** BatchWriteItem deletes, retrying UnprocessedItems with exponential backoff, then StoreUnavailable. */
-  private async batchDelete(keys: Item[]): Promise<void> {
-    let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+  /** One BatchWriteItem, retrying UnprocessedItems with exponential backoff, then StoreUnavailable. */
+  private async batchWrite(
+    writes: ({ DeleteRequest: { Key: Item } } | { PutRequest: { Item: Item } })[],
+  ): Promise<void> {
+    let requests = writes;
     for (let attempt = 0; requests.length > 0; attempt++) {
       if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
       if (attempt > 0) await sleep(backoff(attempt));
@@ -621,6 +685,28 @@ export class DynamoStore implements Store {
       requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
+async function mapConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** `SET` clause parts for a map of attributes (names `#s0..`, values `:s0..`). */
+function setClause(attributes: Item): string {
+  return Object.keys(attributes)
+    .map((_, i) => `#s${i} = :s${i}`)
+    .join(', ');
+}
+function setNames(attributes: Item): Record<string, string> {
+  return Object.fromEntries(Object.keys(attributes).map((name, i) => [`#s${i}`, name]));
+}
+function setValues(attributes: Item): Item {
+  return Object.fromEntries(Object.values(attributes).map((value, i) => [`:s${i}`, value]));
 }
 
 /** Full-jitter exponential backoff: up to 25 ms, 50 ms, 100 ms, ... capped at 1 s. */

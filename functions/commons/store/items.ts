@@ -3,6 +3,7 @@
  * does not have the shape the service writes (hand-edited, or from a version that wrote differently) is a
  * `CorruptItem`, never a record with holes in it.
  */
+import type { Actor, ActorType, RevocationMark, SweepRecord } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import {
   type Client,
@@ -21,6 +22,7 @@ import {
   IDEMPOTENCY_KEY_PREFIX,
   PARTITION_KEY,
   SUBJECT_KEY_PREFIX,
+  SWEEP_KEY_PREFIX,
 } from '../schema.ts';
 
 export type Item = Record<string, unknown>;
@@ -37,6 +39,9 @@ export const clientKey = (clientId: string): Item => ({ [PARTITION_KEY]: `${CLIE
 export const tokenKey = (id: string): Item => ({ [PARTITION_KEY]: id });
 export const grantKey = (grantId: string): Item => ({ [PARTITION_KEY]: `${GRANT_KEY_PREFIX}${grantId}` });
 export const subjectKey = (key: string): Item => ({ [PARTITION_KEY]: `${SUBJECT_KEY_PREFIX}${key}` });
+export const sweepKey = (revocationId: string): Item => ({
+  [PARTITION_KEY]: `${SWEEP_KEY_PREFIX}${revocationId}`,
+});
 export const idempotencyKey = (keyHash: string): Item => ({
   [PARTITION_KEY]: `${IDEMPOTENCY_KEY_PREFIX}${keyHash}`,
 });
@@ -214,18 +219,76 @@ export function grantToItem(grant: GrantRecord): Item {
 export function subjectCutoffFromItem(item: Item): SubjectCutoff {
   const read = reader(item);
   if (!read.key.startsWith(SUBJECT_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  const subject = read.optionalString(ATTR.subject);
   return {
     subjectKey: read.key.slice(SUBJECT_KEY_PREFIX.length),
+    ...(subject !== undefined && { subject }),
     tokensRevokedBefore: read.number(ATTR.tokensRevokedBefore),
     expiresAt: read.number(ATTR.expiresAt),
   };
 }
 
-export function subjectCutoffToItem(cutoff: SubjectCutoff): Item {
+/** A token as reads see it: a revoked token's tombstone is absent. */
+export function liveTokenFromItem(item: Item | undefined): TokenRecord | undefined {
+  return item && item[ATTR.revokedAt] === undefined ? tokenFromItem(item) : undefined;
+}
+
+/** A client as reads see it: a deleted client's tombstone is absent. */
+export function liveClientFromItem(item: Item | undefined): Client | undefined {
+  return item && item[ATTR.deletedAt] === undefined ? clientFromItem(item) : undefined;
+}
+
+/** The attributes every revoking write sets besides its instant: who made it and through which route. */
+export function markAttributes(mark: RevocationMark): Item {
   return {
-    ...subjectKey(cutoff.subjectKey),
-    [ATTR.tokensRevokedBefore]: cutoff.tokensRevokedBefore,
-    [ATTR.expiresAt]: cutoff.expiresAt,
+    [ATTR.revokedBy]: { type: mark.actor.type, id: mark.actor.id },
+    ...(mark.route !== undefined && { [ATTR.revokedRoute]: mark.route }),
+  };
+}
+
+const ACTOR_TYPES: readonly ActorType[] = ['client', 'bearer', 'iam', 'service'];
+
+/** Who made the revocation an item records, and through which route. */
+export function revokerFromItem(item: Item): { actor: Actor; route?: string } {
+  const read = reader(item);
+  const by = item[ATTR.revokedBy] as { type?: unknown; id?: unknown } | undefined;
+  if (
+    typeof by !== 'object' ||
+    by === null ||
+    !ACTOR_TYPES.includes(by.type as ActorType) ||
+    typeof by.id !== 'string'
+  ) {
+    throw new CorruptItem(read.key, ATTR.revokedBy);
+  }
+  const route = read.optionalString(ATTR.revokedRoute);
+  return { actor: { type: by.type as ActorType, id: by.id }, ...(route !== undefined && { route }) };
+}
+
+export function sweepToItem(record: SweepRecord, expiresAt: number): Item {
+  return {
+    ...sweepKey(record.revocationId),
+    [ATTR.sweepClientId]: record.clientId,
+    [ATTR.sweepGrantId]: record.grantId,
+    [ATTR.subject]: record.subject,
+    [ATTR.sweepCount]: record.count,
+    [ATTR.sweptAt]: record.completedAt,
+    [ATTR.expiresAt]: expiresAt,
+  };
+}
+
+export function sweepFromItem(item: Item): SweepRecord {
+  const read = reader(item);
+  if (!read.key.startsWith(SWEEP_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
+  const clientId = read.optionalString(ATTR.sweepClientId);
+  const grantId = read.optionalString(ATTR.sweepGrantId);
+  const subject = read.optionalString(ATTR.subject);
+  return {
+    revocationId: read.key.slice(SWEEP_KEY_PREFIX.length),
+    ...(clientId !== undefined && { clientId }),
+    ...(grantId !== undefined && { grantId }),
+    ...(subject !== undefined && { subject }),
+    count: read.number(ATTR.sweepCount),
+    completedAt: read.number(ATTR.sweptAt),
   };
 }
 

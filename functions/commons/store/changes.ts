@@ -1,0 +1,103 @@
+/**
+ * What a change of the table (a stream record's images) means: the one place that reads revocations back
+ * from the items their writes changed. The sweeper and the publisher both start here, so they agree on
+ * what is a revocation; the event filters on their event source mappings (manifest) only narrow what
+ * reaches them, this decides.
+ */
+import { type RevocationEvent, revocationEvent, SWEEPER, sweepEventId } from '../domain/events.ts';
+import {
+  ATTR,
+  CLIENT_KEY_PREFIX,
+  GRANT_KEY_PREFIX,
+  PARTITION_KEY,
+  SUBJECT_KEY_PREFIX,
+  SWEEP_KEY_PREFIX,
+} from '../schema.ts';
+import {
+  clientFromItem,
+  grantFromItem,
+  type Item,
+  revokerFromItem,
+  subjectCutoffFromItem,
+  sweepFromItem,
+  tokenFromItem,
+} from './items.ts';
+
+export interface ItemChange {
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly oldImage?: Item | undefined;
+  readonly newImage?: Item | undefined;
+}
+
+/**
+ * The revocation a change records, if any. Removals never are: a revocation is always a write that
+ * records who made it, and the removals are sweeps and TTL expiry (expiry is not an event).
+ */
+export function revocationOf(change: ItemChange): RevocationEvent | undefined {
+  const { newImage, oldImage } = change;
+  if (change.eventName === 'REMOVE' || !newImage) return undefined;
+  const key = String(newImage[PARTITION_KEY]);
+  const became = (attribute: string) =>
+    newImage[attribute] !== undefined && oldImage?.[attribute] === undefined;
+  const mark = (at: number) => ({ at, ...revokerFromItem(newImage) });
+
+  if (key.startsWith(SWEEP_KEY_PREFIX)) {
+    if (change.eventName !== 'INSERT') return undefined;
+    const sweep = sweepFromItem(newImage);
+    return {
+      type: 'sweep.completed',
+      id: sweepEventId(sweep.revocationId),
+      time: sweep.completedAt,
+      actor: SWEEPER,
+      ...(sweep.clientId !== undefined && { clientId: sweep.clientId }),
+      ...(sweep.grantId !== undefined && { grantId: sweep.grantId }),
+      ...(sweep.subject !== undefined && { subject: sweep.subject }),
+      count: sweep.count,
+    };
+  }
+  if (key.startsWith(GRANT_KEY_PREFIX)) {
+    if (!became(ATTR.revokedAt)) return undefined;
+    const grant = grantFromItem(newImage);
+    const reuse = newImage[ATTR.revokedReason] === 'reuse_detected';
+    const tokenId = newImage[ATTR.revokedTokenId];
+    const type = reuse ? 'refresh_token.reuse_detected' : 'grant.revoked';
+    return revocationEvent(type, grant.grantId, mark(grant.revokedAt ?? 0), {
+      clientId: grant.clientId,
+      grantId: grant.grantId,
+      ...(grant.subject !== undefined && { subject: grant.subject, subjectKey: grant.subjectKey }),
+      ...(typeof tokenId === 'string' && { tokenId }),
+    });
+  }
+  if (key.startsWith(CLIENT_KEY_PREFIX)) {
+    const clientId = key.slice(CLIENT_KEY_PREFIX.length);
+    if (became(ATTR.deletedAt)) {
+      return revocationEvent('client.deleted', clientId, mark(Number(newImage[ATTR.deletedAt])), {
+        clientId,
+      });
+    }
+    if (newImage[ATTR.deletedAt] !== undefined) return undefined;
+    const before = clientFromItem(newImage).tokensRevokedBefore;
+    if (before === undefined || before === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
+    return revocationEvent('client.tokens_revoked', clientId, mark(before), {
+      clientId,
+      tokensRevokedBefore: before,
+    });
+  }
+  if (key.startsWith(SUBJECT_KEY_PREFIX)) {
+    const cutoff = subjectCutoffFromItem(newImage);
+    if (cutoff.tokensRevokedBefore === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
+    return revocationEvent('subject.tokens_revoked', cutoff.subjectKey, mark(cutoff.tokensRevokedBefore), {
+      ...(cutoff.subject !== undefined && { subject: cutoff.subject }),
+      subjectKey: cutoff.subjectKey,
+      tokensRevokedBefore: cutoff.tokensRevokedBefore,
+    });
+  }
+  if (key.includes('#') || !became(ATTR.revokedAt)) return undefined;
+  const token = tokenFromItem(newImage);
+  return revocationEvent('token.revoked', token.id, mark(Number(newImage[ATTR.revokedAt])), {
+    tokenId: token.id,
+    clientId: token.clientId,
+    ...(token.grantId !== undefined && { grantId: token.grantId }),
+    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
+  });
+}
