@@ -175,7 +175,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete',
     summary: 'delete a client and every token it holds',
     description:
-      'Deletes a client and all its tokens (DELETE /admin/clients/{clientId}); it can no longer authenticate. Prints {"clientId","revokedTokens"}.',
+      'Deletes a client (DELETE /admin/clients/{clientId}): it can no longer authenticate and all its tokens are inactive at once; the sweeper deletes them in the background. Prints {"clientId"}.',
     args: ['CLIENT_ID'],
     options: {},
     examples: ['clients delete 3q2-7wQ9mXo1Bv0cYt5LZg'],
@@ -210,7 +210,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'revoke-tokens',
     summary: 'revoke every token of a client; the client stays',
     description:
-      'Revokes every access and refresh token of a client (DELETE /admin/clients/{clientId}/tokens); the client stays registered. Prints {"revokedTokens"}.',
+      'Revokes every access and refresh token of a client issued up to now (DELETE /admin/clients/{clientId}/tokens); the client stays registered. Prints {"clientId","tokensRevokedBefore"}.',
     args: ['CLIENT_ID'],
     options: {},
     examples: ['clients revoke-tokens 3q2-7wQ9mXo1Bv0cYt5LZg'],
@@ -281,7 +281,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'delete-refresh',
     summary: "revoke a refresh token's whole grant, showing what the token was",
     description:
-      "Revokes the grant of a refresh token (current or consumed by rotation): every refresh and access token of the grant; prints the refresh token's profile with grantId and revokedAccessTokens (the grant's token items deleted). Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.",
+      "Revokes the grant of a refresh token (current or consumed by rotation): every refresh and access token of the grant; prints the refresh token's profile with grantId (the sweeper deletes the grant's tokens in the background). Sends the token in the JSON body (POST /admin/oauth2/refreshtokens/delete), never in the URL.",
     args: ['REFRESH_TOKEN'],
     secretArgs: true,
     options: {},
