@@ -4,21 +4,27 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { run as coldStart } from './cold-start.ts';
 import { run as revocation } from './revocation.ts';
+import { run as revocationScale } from './revocation-scale.ts';
 
+// The machine may be shared: its load before and after says how far to trust absolute times.
+const loadBefore = loadavg()[0] ?? 0;
+const started = performance.now();
 const sections: string[] = [];
 for (const [name, bench] of [
   ['revocation', revocation],
+  ['revocation at scale', revocationScale],
   ['cold start', coldStart],
 ] as const) {
   console.error(`running ${name} benchmark...`);
   sections.push(await bench());
 }
+const minutes = (performance.now() - started) / 60_000;
 const header = `# Benchmarks
 
-Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}.
+Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${minutes.toFixed(1)} minutes; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end.
 Every ratio compares two variants measured side by side in the same run.
 `;
 const report = [header, ...sections].join('\n');
