@@ -180,9 +180,11 @@ describe('alarms', () => {
 describe('stack outputs', () => {
   const { template } = synthesize();
 
-  it('are the API URL and the table name', () => {
+  it('are the API URL, the table name and the event bus name', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'TableName']);
+    const busId = Object.keys(resourcesOfType(template, 'AWS::Events::EventBus'))[0];
+    expect(outputs.EventBusName?.Value).toEqual({ Ref: busId });
     const apiId = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Api'))[0];
     expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain(`{"Ref":"${apiId}"}`);
     expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain(`.execute-api.${TEST_ENV.region}.`);
