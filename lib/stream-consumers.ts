@@ -85,7 +85,8 @@ export class StreamConsumers extends Construct {
       retentionPeriod: FAILURE_RETENTION,
       removalPolicy: props.removalPolicy,
     });
-    Validations.of(this.failureQueue).acknowledge({
+    // On the queue resource only, not on its SSL-only policy beside it.
+    Validations.of(this.failureQueue.node.defaultChild ?? this.failureQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
         'This queue is itself a dead-letter destination: the on-failure destination of the table stream ' +
