@@ -184,6 +184,10 @@ export class ServiceFunction extends nodejs.NodejsFunction {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // Lambda's own START/END/REPORT lines are INFO-level system logs: three lines per invocation that
+      // the Duration metric and X-Ray already cover, and a large share of the log bytes a request pays
+      // for. Failed invocations still count in the Errors metric, which every function has an alarm on.
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       // X-Ray: Lambda records the invocation segment, the Powertools tracer adds the handler and each
       // DynamoDB call. The construct adds xray:PutTraceSegments/PutTelemetryRecords to the role.
       tracing: lambda.Tracing.ACTIVE,

@@ -61,7 +61,7 @@ export function serviceContext(scope: Construct): TokenRevocationServiceProps {
   };
 }
 
-/** The deployable stack: the service construct and the two outputs a caller needs. */
+/** The deployable stack: the service construct and the outputs a caller needs (API, table, event bus). */
 export class TokenRevocationStack extends Stack {
   readonly service: TokenRevocationService;
 
@@ -80,6 +80,10 @@ export class TokenRevocationStack extends Stack {
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table holding clients and token hashes',
       value: this.service.table.tableName,
+    });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'EventBridge bus of the revocation events (source token-revocation), for your rules',
+      value: this.service.eventBus.eventBusName,
     });
   }
 }

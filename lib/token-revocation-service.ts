@@ -6,14 +6,24 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { checkAdminPrincipalArns, checkIssuer, ENV } from '#commons/config.ts';
-import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
+import {
+  type FunctionEntry,
+  HTTP_FUNCTIONS,
+  isHttp,
+  routeKey,
+  STREAM_FUNCTIONS,
+  type StreamTrigger,
+} from '#commons/manifest.ts';
 import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
+import { STREAM_FUNCTION_SETTINGS, STREAM_VIEW_TYPE, StreamConsumers } from './stream-consumers.ts';
 import { keyActions, tableAccessStatements } from './table-access.ts';
 
 export interface TokenRevocationServiceProps {
@@ -70,6 +80,30 @@ export interface TokenRevocationServiceProps {
    */
   readonly adminReservedConcurrency?: number;
   /**
+   * Reserved concurrency of the sweeper (the stream consumer that deletes the tokens of revoked grants,
+   * cut-off clients and subjects): a ceiling, so a burst of big sweeps cannot take the concurrency the
+   * request path needs, and a floor no other function can take. Lambda runs at most one sweeper
+   * invocation per stream shard at a time; below the shard count, sweeps are throttled and wait.
+   * @default - unreserved
+   */
+  readonly sweeperReservedConcurrency?: number;
+  /**
+   * Memory in MB of the sweeper.
+   * @default 512
+   */
+  readonly sweeperMemorySize?: number;
+  /**
+   * Memory in MB of the publisher (stream -> EventBridge).
+   * @default 256
+   */
+  readonly publisherMemorySize?: number;
+  /**
+   * The EventBridge bus revocation events are put on (`token-revocation` source; docs/events.md). Only the
+   * publisher may put events, and only on this bus.
+   * @default - a bus the construct creates
+   */
+  readonly eventBus?: events.IEventBus;
+  /**
    * Topic every alarm notifies on ALARM and OK.
    * @default - alarms are created without notification actions
    */
@@ -80,7 +114,8 @@ export interface TokenRevocationServiceProps {
    */
   readonly serverErrorRateThresholdPercent?: number;
   /**
-   * Lambda memory in MB, for every function.
+   * Lambda memory in MB, for every request-path function (the routes); the stream consumers have their
+   * own (`sweeperMemorySize`, `publisherMemorySize`).
    * @default 512
    */
   readonly memorySize?: number;
@@ -140,6 +175,14 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   integrationRequestId: '$context.integration.requestId',
 };
 
+/**
+ * A function's description in the console and the template: its route key (`POST /oauth2/revoke`), or what
+ * a stream consumer is (`sweeper: table stream consumer`).
+ */
+export function functionDescription(entry: FunctionEntry): string {
+  return isHttp(entry) ? routeKey(entry) : `${entry.name}: table stream consumer`;
+}
+
 /** `admin-create-client` -> `AdminCreateClient`: construct ids that read like the handler folders. */
 function pascalCase(handler: string): string {
   return handler
@@ -161,6 +204,17 @@ export class TokenRevocationService extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** Functions by route key (`POST /oauth2/revoke`). */
   readonly functions: ReadonlyMap<string, ServiceFunction>;
+  /** The table stream's consumers by manifest name (`sweeper`, `publisher`). */
+  readonly streamFunctions: ReadonlyMap<string, ServiceFunction>;
+  /** The bus revocation events go to: the `eventBus` prop, or the one the construct created. */
+  readonly eventBus: events.IEventBus;
+  /** Where the stream consumers' event source mappings send the records they gave up on. */
+  readonly streamFailureQueue: sqs.Queue;
+  /** Fires when `streamFailureQueue` holds a message. Also in `alarms`. */
+  readonly streamFailureAlarm: cloudwatch.Alarm;
+  /** Per stream consumer (manifest name): its IteratorAge alarm. Also in `alarms`. */
+  readonly iteratorAgeAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** Every alarm: add your own actions to them, or pass `alarmTopic`. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: TokenRevocationServiceProps = {}) {
@@ -177,6 +231,12 @@ export class TokenRevocationService extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.table = this.createTable(props, removalPolicy);
+    // Before the functions: an entry with `events: 'put'` gets this bus's name and PutEvents on it.
+    this.eventBus =
+      props.eventBus ??
+      new events.EventBus(this, 'EventBus', {
+        description: 'Revocation events of the token revocation service (source token-revocation)',
+      });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigwv2.HttpApi(this, 'Api', {
@@ -203,6 +263,9 @@ export class TokenRevocationService extends Construct {
       adminThrottlingBurstLimit: props.adminThrottlingBurstLimit,
       revokeReservedConcurrency: props.revokeReservedConcurrency,
       adminReservedConcurrency: props.adminReservedConcurrency,
+      sweeperReservedConcurrency: props.sweeperReservedConcurrency,
+      sweeperMemorySize: props.sweeperMemorySize,
+      publisherMemorySize: props.publisherMemorySize,
     })) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
         throw new Error(`${name} must be a positive integer`);
@@ -244,7 +307,26 @@ export class TokenRevocationService extends Construct {
     this.functions = functions;
     this.isolateAdminRoutes(adminRoutes, props);
 
-    this.alarms = this.createAlarms(props, [...functions.values()]);
+    const consumers = new Map<string, { entry: FunctionEntry<StreamTrigger>; fn: ServiceFunction }>();
+    for (const entry of STREAM_FUNCTIONS) {
+      if (names.has(entry.name)) throw new Error(`function "${entry.name}" is in the manifest twice`);
+      names.add(entry.name);
+      consumers.set(entry.name, {
+        entry,
+        fn: this.createFunction(entry, props, removalPolicy, logRetention),
+      });
+    }
+    this.streamFunctions = new Map([...consumers].map(([name, { fn }]) => [name, fn]));
+    const streams = new StreamConsumers(this, 'Stream', { table: this.table, consumers, removalPolicy });
+    this.streamFailureQueue = streams.failureQueue;
+    this.streamFailureAlarm = streams.failureAlarm;
+    this.iteratorAgeAlarms = streams.iteratorAgeAlarms;
+
+    this.alarms = this.createAlarms(
+      props,
+      [...functions.values(), ...this.streamFunctions.values()],
+      [...streams.iteratorAgeAlarms.values(), streams.failureAlarm],
+    );
   }
 
   /** The API's base URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
@@ -280,6 +362,7 @@ export class TokenRevocationService extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
+      stream: dynamodb.StreamViewType[STREAM_VIEW_TYPE],
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
@@ -296,40 +379,63 @@ export class TokenRevocationService extends Construct {
     return table;
   }
 
+  /**
+   * One function of the manifest, with exactly the table (and key) rights its entry lists and, when the
+   * entry says `events: 'put'`, PutEvents on the service's bus and nothing else of EventBridge.
+   */
   private createFunction(
-    route: HttpFunction,
+    route: FunctionEntry,
     props: TokenRevocationServiceProps,
     removalPolicy: RemovalPolicy,
     logRetention: logs.RetentionDays,
   ): ServiceFunction {
     const id = pascalCase(route.name);
+    const http = isHttp(route) ? route : undefined;
+    const stream = route.trigger.type === 'stream' ? STREAM_FUNCTION_SETTINGS[route.name] : undefined;
+    if (route.trigger.type === 'stream' && !stream) {
+      throw new Error(`stream function "${route.name}" has no memory and timeout settings`);
+    }
+    const memoryProps: Record<string, number | undefined> = {
+      sweeper: props.sweeperMemorySize,
+      publisher: props.publisherMemorySize,
+    };
+    const memorySize = http ? props.memorySize : (memoryProps[route.name] ?? stream?.memorySize);
     const fn = new ServiceFunction(this, id, {
       handler: route.name,
-      description: routeKey(route),
-      memorySize: props.memorySize,
+      description: functionDescription(route),
+      memorySize,
+      timeout: stream?.timeout,
       logRetention,
       logRemovalPolicy: removalPolicy,
       reservedConcurrentExecutions:
         route.name === 'revoke'
           ? props.revokeReservedConcurrency
-          : route.trigger.auth === 'iam'
-            ? props.adminReservedConcurrency
-            : undefined,
+          : route.name === 'sweeper'
+            ? props.sweeperReservedConcurrency
+            : http?.trigger.auth === 'iam'
+              ? props.adminReservedConcurrency
+              : undefined,
       environment: {
         [ENV.tableName]: this.table.tableName,
-        [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1),
-        ...(props.issuer !== undefined && { [ENV.issuer]: props.issuer }),
-        ...(route.trigger.auth === 'iam' &&
+        ...(http && { [ENV.retryAfterSeconds]: String(props.retryAfterSeconds ?? 1) }),
+        ...(http && props.issuer !== undefined && { [ENV.issuer]: props.issuer }),
+        ...(http?.trigger.auth === 'iam' &&
           props.adminPrincipalArns !== undefined && {
             [ENV.adminPrincipalArns]: props.adminPrincipalArns.join(','),
           }),
+        ...(route.events === 'put' && { [ENV.eventBusName]: this.eventBus.eventBusName }),
       },
     });
+    if (route.events === 'put') this.eventBus.grantPutEventsTo(fn.executionRole);
     Validations.of(fn.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords, added by the Lambda construct, ' +
-        'support no resource-level permissions, so X-Ray only accepts them on "*".',
+        'support no resource-level permissions, so X-Ray only accepts them on "*".' +
+        (stream
+          ? ' The table stream event source adds dynamodb:ListStreams, which takes no resource-level ' +
+            'permission either; the stream reads themselves are granted on the table stream ARN only.'
+          : ''),
     });
     for (const statement of tableAccessStatements(route, this.table.tableArn)) {
       fn.executionRole.addToPrincipalPolicy(statement);
@@ -348,9 +454,13 @@ export class TokenRevocationService extends Construct {
     return fn;
   }
 
-  private createAlarms(props: TokenRevocationServiceProps, functions: ServiceFunction[]): cloudwatch.Alarm[] {
+  private createAlarms(
+    props: TokenRevocationServiceProps,
+    functions: ServiceFunction[],
+    created: cloudwatch.Alarm[],
+  ): cloudwatch.Alarm[] {
     const period = Duration.minutes(5);
-    const alarms: cloudwatch.Alarm[] = [];
+    const alarms: cloudwatch.Alarm[] = [...created];
     const threshold = props.serverErrorRateThresholdPercent ?? 1;
 
     alarms.push(

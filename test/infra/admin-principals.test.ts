@@ -1,7 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
-import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
+import { HTTP_FUNCTIONS, routeKey, STREAM_FUNCTIONS } from '#commons/manifest.ts';
+import { functionDescription } from '#lib/token-revocation-service.ts';
 import { type CfnResource, resourcesOfType, synthesize, synthesizeConstruct } from './support.ts';
 
 const variablesOf = (fn: CfnResource) =>
@@ -18,7 +19,11 @@ function allowListByRoute(functions: Record<string, CfnResource>): Map<string, u
 }
 
 const ADMIN_ROUTES = HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'iam').map(routeKey);
-const OTHER_ROUTES = HTTP_FUNCTIONS.filter((route) => route.trigger.auth !== 'iam').map(routeKey);
+/** Every other function: the OAuth routes, the metadata route and the stream consumers. */
+const OTHER_ROUTES = [
+  ...HTTP_FUNCTIONS.filter((route) => route.trigger.auth !== 'iam').map(routeKey),
+  ...STREAM_FUNCTIONS.map(functionDescription),
+];
 const LIST = ['arn:aws:iam::123456789012:role/ops/Operators', 'arn:aws:iam::123456789012:user/break-glass'];
 
 describe('adminPrincipalArns (the admin principal allow-list)', () => {
@@ -36,7 +41,7 @@ describe('adminPrincipalArns (the admin principal allow-list)', () => {
 
   it('leaves every function without it by default', () => {
     const byRoute = allowListByRoute(resourcesOfType(synthesize().template, 'AWS::Lambda::Function'));
-    expect(byRoute.size).toBe(HTTP_FUNCTIONS.length);
+    expect(byRoute.size).toBe(HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length);
     for (const value of byRoute.values()) expect(value).toBeUndefined();
   });
 

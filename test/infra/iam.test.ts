@@ -2,8 +2,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, type HttpFunction, routeKey } from '#commons/manifest.ts';
+import { FUNCTIONS, type FunctionEntry, HTTP_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { tableAccess } from '#lib/table-access.ts';
+import { functionDescription } from '#lib/token-revocation-service.ts';
 import { resourcesOfType, synthesize, synthesizeConstruct, TEST_ENV } from './support.ts';
 
 interface Statement {
@@ -27,11 +28,15 @@ function normalize(statement: Statement) {
   };
 }
 
-/** Logical ids of a route's function, its role and its log group. */
-function functionOf(template: Template, route: HttpFunction) {
+/** The functions the construct creates: every route and every stream consumer (not the authorizer). */
+const SERVICE_FUNCTIONS: readonly FunctionEntry[] = [...HTTP_FUNCTIONS, ...STREAM_FUNCTIONS];
+
+/** Logical ids of an entry's function, its role and its log group. */
+function functionOf(template: Template, route: FunctionEntry) {
   const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-  const entry = Object.entries(functions).find(([, fn]) => fn.Properties.Description === routeKey(route));
-  if (!entry) throw new Error(`no function for ${routeKey(route)}`);
+  const description = functionDescription(route);
+  const entry = Object.entries(functions).find(([, fn]) => fn.Properties.Description === description);
+  if (!entry) throw new Error(`no function for ${description}`);
   const [id, fn] = entry;
   const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
   const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -68,7 +73,7 @@ const tableArnOf = (template: Template) => ({
  * What the route table entitles a function to, written out independently of lib/table-access.ts: its
  * table actions on the table ARN, except Query, which goes to the named indexes' ARNs when it has any.
  */
-function expectedTableStatements(template: Template, route: HttpFunction): Statement[] {
+function expectedTableStatements(template: Template, route: FunctionEntry): Statement[] {
   const tableArn = tableArnOf(template);
   const onIndexes = route.indexes.length > 0;
   const tableActions = route.tableActions.filter((a) => !(onIndexes && a === 'dynamodb:Query'));
@@ -84,10 +89,27 @@ function expectedTableStatements(template: Template, route: HttpFunction): State
   return statements;
 }
 
+/** A policy as the set of (action, resource) pairs it allows: exact, whatever way CDK merged statements. */
+function grants(statements: Statement[]): string[] {
+  return statements
+    .flatMap((s) =>
+      list(s.Action).flatMap((action) =>
+        list(s.Resource).map((r) => `${s.Effect} ${action} ${JSON.stringify(r)}${s.Condition ? ' if' : ''}`),
+      ),
+    )
+    .sort();
+}
+
+const onlyIdOf = (template: Template, type: string) => {
+  const ids = Object.keys(template.findResources(type));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+
 describe('least privilege', () => {
   const { template } = synthesize();
 
-  it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
+  it.each(HTTP_FUNCTIONS.map((route) => [functionDescription(route), route] as const))(
     '%s: the role may write its own log group, send traces and perform exactly its route-table actions',
     (_key, route) => {
       const { roleId, logGroupId } = functionOf(template, route);
@@ -105,13 +127,99 @@ describe('least privilege', () => {
     },
   );
 
-  it('never grants a wildcard action or resource, or Query on index/*, beyond the X-Ray writes', () => {
+  it.each(STREAM_FUNCTIONS.map((entry) => [entry.name, entry] as const))(
+    '%s: its log group, traces, its manifest table actions, the stream, the on-failure queue and nothing else',
+    (_name, entry) => {
+      const { roleId, logGroupId } = functionOf(template, entry);
+      const tableId = onlyIdOf(template, 'AWS::DynamoDB::Table');
+      const queueArn = { 'Fn::GetAtt': [onlyIdOf(template, 'AWS::SQS::Queue'), 'Arn'] };
+      const busArn = { 'Fn::GetAtt': [onlyIdOf(template, 'AWS::Events::EventBus'), 'Arn'] };
+      const expected: Statement[] = [
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        XRAY_STATEMENT,
+        ...expectedTableStatements(template, entry),
+        // What DynamoEventSource grants the poller: the stream's records, and ListStreams (no resource level).
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+        },
+        { Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
+        // The on-failure destination: Lambda sends with the function's role.
+        {
+          Effect: 'Allow',
+          Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+          Resource: queueArn,
+        },
+        ...(entry.events === 'put'
+          ? [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }]
+          : []),
+      ];
+      expect(grants(statementsOf(template, roleId))).toEqual(grants(expected));
+    },
+  );
+
+  it('gives the sweeper exactly Query on the three indexes and BatchWriteItem on the table', () => {
+    const sweeper = STREAM_FUNCTIONS.find((entry) => entry.name === 'sweeper');
+    if (!sweeper) throw new Error('no sweeper in the manifest');
+    const table = onlyIdOf(template, 'AWS::DynamoDB::Table');
+    const tableArn = { 'Fn::GetAtt': [table, 'Arn'] };
+    const dynamo = grants(statementsOf(template, functionOf(template, sweeper).roleId)).filter(
+      (grant) =>
+        grant.includes('dynamodb:') && !grant.includes('StreamArn') && !grant.includes('ListStreams'),
+    );
+    expect(dynamo).toEqual(
+      grants([
+        { Effect: 'Allow', Action: 'dynamodb:BatchWriteItem', Resource: tableArn },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: ['byClient', 'byGrant', 'bySubject'].map((name) => ({
+            'Fn::Join': ['', [tableArn, `/index/${name}`]],
+          })),
+        },
+      ]),
+    );
+  });
+
+  it('gives the publisher no table action: only the stream and PutEvents on the bus', () => {
+    const publisher = STREAM_FUNCTIONS.find((entry) => entry.name === 'publisher');
+    if (!publisher) throw new Error('no publisher in the manifest');
+    const table = onlyIdOf(template, 'AWS::DynamoDB::Table');
+    const onTable = grants(statementsOf(template, functionOf(template, publisher).roleId)).filter((grant) =>
+      grant.includes(`["${table}","Arn"]`),
+    );
+    expect(onTable).toEqual([]);
+  });
+
+  it('lets only the stream consumers read the stream, and only `events: put` entries put events', () => {
+    for (const entry of SERVICE_FUNCTIONS) {
+      const allowed = grants(statementsOf(template, functionOf(template, entry).roleId)).join('\n');
+      expect(allowed.includes('dynamodb:GetRecords')).toBe(entry.trigger.type === 'stream');
+      expect(allowed.includes('dynamodb:ListStreams')).toBe(entry.trigger.type === 'stream');
+      expect(allowed.includes('events:')).toBe(entry.events === 'put');
+    }
+    expect(FUNCTIONS.filter((entry) => entry.events === 'put').map((entry) => entry.name)).toEqual([
+      'publisher',
+    ]);
+  });
+
+  it('never grants a wildcard action or resource, or Query on index/*, beyond X-Ray and ListStreams', () => {
     const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap(
       (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
     );
-    const xray = JSON.stringify(normalize(XRAY_STATEMENT));
-    const others = statements.filter((statement) => JSON.stringify(normalize(statement)) !== xray);
-    expect(statements.length - others.length).toBe(HTTP_FUNCTIONS.length);
+    // Neither X-Ray's writes nor dynamodb:ListStreams take a resource-level permission.
+    const unscoped = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+    const onStar = statements.filter((statement) => JSON.stringify(statement.Resource) === '"*"');
+    expect(onStar).toHaveLength(SERVICE_FUNCTIONS.length);
+    for (const statement of onStar) {
+      expect(list(statement.Action).filter((action) => !unscoped.has(action))).toEqual([]);
+    }
+    const others = statements.filter((statement) => !onStar.includes(statement));
     expect(JSON.stringify(others)).not.toMatch(
       /"Action":\s*"[^"]*\*"|"dynamodb:\*"|"xray:|"Resource":\s*"\*"|\/index\/\*/,
     );
@@ -125,7 +233,7 @@ describe('least privilege', () => {
 
   it('gives each function a role of its own, assumable by Lambda only', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(HTTP_FUNCTIONS.length);
+    expect(Object.keys(roles)).toHaveLength(SERVICE_FUNCTIONS.length);
     for (const role of Object.values(roles)) {
       const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
       expect(trust).toEqual([
@@ -139,7 +247,7 @@ describe('least privilege', () => {
   });
 
   it('refuses a route that names an index the schema does not have', () => {
-    const route = { ...HTTP_FUNCTIONS[0], indexes: ['byNothing'] } as HttpFunction;
+    const route = { ...HTTP_FUNCTIONS[0], indexes: ['byNothing'] } as FunctionEntry;
     expect(() => tableAccess(route)).toThrow(/unknown index "byNothing"/);
   });
 });
@@ -156,7 +264,7 @@ describe('least privilege with a customer managed key', () => {
     'dynamodb:BatchWriteItem',
   ];
 
-  it.each(HTTP_FUNCTIONS.map((route) => [routeKey(route), route] as const))(
+  it.each(SERVICE_FUNCTIONS.map((route) => [functionDescription(route), route] as const))(
     '%s: may use the table key for exactly what its table actions need',
     (_key, route) => {
       const { roleId } = functionOf(template, route);

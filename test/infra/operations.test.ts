@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS } from '#commons/manifest.ts';
+import { HTTP_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { type CfnResource, resource, resourcesOfType, synthesize, TEST_ENV } from './support.ts';
 
 function onlyStage(template: Template): CfnResource {
@@ -110,6 +110,11 @@ describe('API stage', () => {
   });
 });
 
+/** Functions the construct creates (routes and stream consumers), each with an errors + throttles alarm. */
+const FUNCTION_COUNT = HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length;
+/** API 5xx, table throttles, table system errors, on-failure queue, one IteratorAge per stream consumer. */
+const OTHER_ALARMS = 3 + 1 + STREAM_FUNCTIONS.length;
+
 describe('alarms', () => {
   const { template } = synthesize();
   const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
@@ -128,7 +133,7 @@ describe('alarms', () => {
   it('watch errors and throttles of every function, one alarm each', () => {
     const functionIds = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'));
     const lambdaAlarms = withMetric('AWS/Lambda/Errors');
-    expect(lambdaAlarms).toHaveLength(HTTP_FUNCTIONS.length);
+    expect(lambdaAlarms).toHaveLength(FUNCTION_COUNT);
     const watched = lambdaAlarms.map((alarm) => {
       expect(metricNames(alarm).sort()).toEqual(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles']);
       const dimensions = metricsOf(alarm).flatMap((m) => m.MetricStat?.Metric.Dimensions ?? []);
@@ -154,7 +159,7 @@ describe('alarms', () => {
   });
 
   it('are exactly these, and notify nobody unless a topic is given', () => {
-    expect(alarms).toHaveLength(HTTP_FUNCTIONS.length + 3);
+    expect(alarms).toHaveLength(FUNCTION_COUNT + OTHER_ALARMS);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toBeUndefined();
   });
 
@@ -164,7 +169,7 @@ describe('alarms', () => {
       synthesize({}, { alarmTopicArn: topicArn }).template,
       'AWS::CloudWatch::Alarm',
     );
-    expect(Object.keys(notifying)).toHaveLength(HTTP_FUNCTIONS.length + 3);
+    expect(Object.keys(notifying)).toHaveLength(FUNCTION_COUNT + OTHER_ALARMS);
     for (const alarm of Object.values(notifying)) {
       expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
       expect(alarm.Properties.OKActions).toEqual([topicArn]);
@@ -175,9 +180,11 @@ describe('alarms', () => {
 describe('stack outputs', () => {
   const { template } = synthesize();
 
-  it('are the API URL and the table name', () => {
+  it('are the API URL, the table name and the event bus name', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'TableName']);
+    const busId = Object.keys(resourcesOfType(template, 'AWS::Events::EventBus'))[0];
+    expect(outputs.EventBusName?.Value).toEqual({ Ref: busId });
     const apiId = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Api'))[0];
     expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain(`{"Ref":"${apiId}"}`);
     expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain(`.execute-api.${TEST_ENV.region}.`);

@@ -1,14 +1,25 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import { resource, resourcesOfType, synthesize } from './support.ts';
+import { type CfnResource, resource, resourcesOfType, synthesize } from './support.ts';
+
+/** The route functions of a template (described by their route key); stream consumers: streams.test.ts. */
+function routeFunctionsOf(template: Template): Record<string, CfnResource> {
+  const keys = new Set(HTTP_FUNCTIONS.map(routeKey));
+  return Object.fromEntries(
+    Object.entries(resourcesOfType(template, 'AWS::Lambda::Function')).filter(([, fn]) =>
+      keys.has(fn.Properties.Description as string),
+    ),
+  );
+}
 
 const { template } = synthesize();
 const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
 const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
-const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+const functions = routeFunctionsOf(template);
 
 /** Logical id of the function an API route invokes, followed through its integration. */
 function functionOfRoute(routeLogicalId: string): string {
@@ -128,7 +139,7 @@ describe('Lambda functions', () => {
   it('get ISSUER only when the issuer prop (or -c issuer) names one, checked at synth', () => {
     const issuer = 'https://auth.example.com';
     for (const synthesized of [synthesize({ service: { issuer } }), synthesize({}, { issuer })]) {
-      const fns = Object.values(resourcesOfType(synthesized.template, 'AWS::Lambda::Function'));
+      const fns = Object.values(routeFunctionsOf(synthesized.template));
       expect(fns).toHaveLength(HTTP_FUNCTIONS.length);
       for (const fn of fns) {
         const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -149,7 +160,8 @@ describe('Lambda functions', () => {
     const custom = synthesize({
       service: { memorySize: 1024, logRetention: RetentionDays.ONE_WEEK, retryAfterSeconds: 5 },
     }).template;
-    const fns = Object.values(resourcesOfType(custom, 'AWS::Lambda::Function'));
+    const fns = Object.values(routeFunctionsOf(custom));
+    expect(fns).toHaveLength(HTTP_FUNCTIONS.length);
     const groups = resourcesOfType(custom, 'AWS::Logs::LogGroup');
     for (const fn of fns) {
       expect(fn.Properties.MemorySize).toBe(1024);

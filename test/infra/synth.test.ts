@@ -4,8 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
+import { HTTP_FUNCTIONS, routeKey, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '#lib/service-function.ts';
+import { functionDescription } from '#lib/token-revocation-service.ts';
 
 const CDK_CLI = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 /**
@@ -95,11 +96,14 @@ describe('cdk synth of the real app', () => {
         .map(routeKey)
         .sort(),
     );
+    // SQS3 (no DLQ behind a queue) only on the stream's on-failure queue, which is itself the DLQ.
+    const sqs3 = acknowledged.filter((rule) => rule.id === 'AwsSolutions-SQS3').map((rule) => rule.resource);
+    expect(sqs3.map((r) => r.Type)).toEqual(['AWS::SQS::Queue']);
   });
 
   it('bundles every function into an ESM file with a source map of our own sources, within budget', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(HTTP_FUNCTIONS.length);
+    expect(functions).toHaveLength(HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length);
     for (const fn of functions) {
       const assetDir = path.join(outdir, String(fn.Metadata?.['aws:asset:path']));
       const code = fs.readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
@@ -117,9 +121,12 @@ describe('cdk synth of the real app', () => {
 
   it("bundles only the environment credential provider: none of the default chain's other sources", () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // A function that never touches the table (RFC 8414 metadata) loads no AWS SDK client at all.
+    // A function that calls no AWS service (RFC 8414 metadata) loads no AWS SDK client at all; the
+    // publisher calls EventBridge only.
     const touching = new Set(
-      HTTP_FUNCTIONS.filter((entry) => entry.tableActions.length > 0).map((entry) => routeKey(entry)),
+      [...HTTP_FUNCTIONS, ...STREAM_FUNCTIONS]
+        .filter((entry) => entry.tableActions.length > 0 || entry.events === 'put')
+        .map(functionDescription),
     );
     expect(functions.filter((fn) => touching.has(String(fn.Properties?.Description)))).toHaveLength(
       touching.size,

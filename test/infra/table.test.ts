@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
+import { createTableInput, INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { resourcesOfType, synthesize } from './support.ts';
 
 function onlyTable(props: Parameters<typeof synthesize>[0] = {}, context: Record<string, unknown> = {}) {
@@ -38,6 +38,14 @@ describe('DynamoDB table', () => {
         })),
       ),
     );
+  });
+
+  it('has a stream with new and old images, as the schema module gives DynamoDB Local', () => {
+    expect(createTableInput('any').StreamSpecification).toEqual({
+      StreamEnabled: true,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    });
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
   it('bills on demand', () => {
