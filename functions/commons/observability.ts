@@ -176,7 +176,10 @@ export function countSweep(kind: string, count: number, lagMs: number): void {
   single.addMetric('SweepLag', MetricUnit.Milliseconds, lagMs);
 }
 
-/** Revocation events published (`EventsPublished`, dimension `type`). */
-export function countEventPublished(type: string): void {
-  count('EventsPublished', { type });
+/**
+ * Counts a published revocation event (`EventsPublished`). Stored, not a record of its own: the batch's
+ * counts leave as one embedded-metric record when the invocation ends, not one per event (log bytes).
+ */
+export function countEventPublished(): void {
+  metrics.addMetric('EventsPublished', MetricUnit.Count, 1);
 }
