@@ -260,3 +260,15 @@ export async function eventuallyGone(rawTokens: readonly string[], timeoutMs = 1
     { timeoutMs },
   );
 }
+
+/** The IAM principal the local server verifies the default admin credentials as. */
+export const LOCAL_ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
+
+/** Runs `action` and returns its result with the epoch-ms instants just before it started and after it ended. */
+export async function timed<T>(
+  action: () => Promise<T>,
+): Promise<{ result: T; before: number; after: number }> {
+  const before = Date.now();
+  const result = await action();
+  return { result, before, after: Date.now() };
+}
