@@ -12,8 +12,9 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createTableInput } from '#commons/schema.ts';
+import { createTableInput, PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { dynamoEndpoint } from './helpers.ts';
@@ -128,6 +129,17 @@ export interface StreamTable {
   readonly tableName: string;
   readonly store: DynamoStore;
   readonly stream: TableStream;
+  /** An item as stored, whatever it holds (tombstones included); undefined when there is none. */
+  item(key: string): Promise<Record<string, unknown> | undefined>;
+  /** Puts an item as given, bypassing the store (markers, items the service would never write). */
+  put(item: Record<string, unknown>): Promise<void>;
+  /**
+   * The stream records `write` made: the stream is read up to a first marker item, `write` runs, then
+   * a second marker is put and the stream is read up to its record. Nothing else writes to the table, so what lies before the marker is the
+   * write's, and a write that changed nothing shows as no record, without waiting for one that never
+   * comes.
+   */
+  recordsOf(write: () => Promise<unknown>): Promise<DynamoDBRecord[]>;
   /** Deletes the table and closes its clients. */
   drop(): Promise<void>;
 }
@@ -141,10 +153,36 @@ export async function streamTable(prefix: string): Promise<StreamTable> {
   const streamArn = Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${tableName} has no stream`);
   const stream = new TableStream(streamArn, dynamoEndpoint);
+  const doc = DynamoDBDocumentClient.from(dynamo);
+  const put = async (item: Record<string, unknown>) => {
+    await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+  };
   return {
     tableName,
     store: new DynamoStore({ tableName, client: dynamo }),
     stream,
+    async item(key) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
+      );
+      return Item;
+    },
+    put,
+    async recordsOf(write) {
+      const upToMarker = async () => {
+        const marker = `marker#${randomUUID()}`;
+        await put({ [PARTITION_KEY]: marker });
+        const records = await stream.until((read) => read.some((r) => keyOf(r) === marker));
+        return records.slice(
+          0,
+          records.findIndex((r) => keyOf(r) === marker),
+        );
+      };
+      // Whatever was written before is not the write's.
+      await upToMarker();
+      await write();
+      return upToMarker();
+    },
     async drop() {
       stream.close();
       await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
