@@ -9,8 +9,10 @@ import {
   baseUrl,
   call,
   clientCredentials,
+  eventuallyGone,
   grantTokens,
   introspect,
+  LOCAL_ADMIN_PRINCIPAL,
   postForm,
   type RegisteredClient,
   recordSecrets,
@@ -18,6 +20,8 @@ import {
   registerClient,
   type Tokens,
   testStore,
+  timed,
+  tokenItem,
 } from '#test/support/helpers.ts';
 
 const FORBIDDEN = { message: 'Forbidden' };
@@ -589,7 +593,7 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
     expect((profile.expiresAt as number) % 1000).toBe(0);
   });
 
-  it('deletes the token: inactive at introspection, gone from the table, refused by invalidate', async () => {
+  it('deletes the token: inactive at introspection, absent to every read, refused by invalidate', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const sibling = await refreshed(client, tokens.refresh_token);
@@ -598,6 +602,14 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
 
     expect(await introspect(resourceServer, tokens.access_token)).toEqual({ active: false });
     expect(await testStore().getToken(hashSecret(tokens.access_token))).toBeUndefined();
+    // One write: the item became a tombstone that records who revoked it and through which route, and
+    // that expires now, so TTL removes it.
+    expect(await tokenItem(tokens.access_token)).toMatchObject({
+      revokedAt: expect.any(Number),
+      revokedBy: { type: 'iam', id: LOCAL_ADMIN_PRINCIPAL },
+      revokedRoute: 'DELETE /admin/oauth2/accesstokens/{access_token}',
+      expiresAt: expect.any(Number),
+    });
     const invalidate = await call('DELETE', '/oauth/token', {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
@@ -683,7 +695,7 @@ describe('DELETE /admin/oauth2/accesstokens/{access_token}', () => {
 });
 
 describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
-  it('revokes the whole grant: the refresh token and every access token of it, counting the swept tokens exactly', async () => {
+  it('revokes the whole grant: the refresh token and every access token of it inactive at once, then swept', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client, { scope: 'read' });
     const accessTokens = [tokens.access_token];
@@ -695,7 +707,7 @@ describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
 
     expect(response.status).toBe(200);
     const profile = response.json as Record<string, unknown>;
-    expect(Object.keys(profile).sort()).toEqual([...PROFILE_FIELDS, 'grantId', 'revokedAccessTokens'].sort());
+    expect(Object.keys(profile).sort()).toEqual([...PROFILE_FIELDS, 'grantId'].sort());
     expect(profile).toMatchObject({
       clientId: client.clientId,
       attributes: [],
@@ -705,20 +717,20 @@ describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
       status: 'revoked',
       token: tokens.refresh_token,
       grantId: grantIdOf(tokens.refresh_token),
-      // Every token item of the grant the sweep deleted: its access tokens and the refresh token itself.
-      revokedAccessTokens: accessTokens.length + 1,
     });
     for (const field of ['createdAt', 'issuedAt', 'expiresAt', 'lastModifiedAt']) {
       expect(profile[field]).toBeGreaterThan(1e12);
     }
-    const store = testStore();
-    for (const token of [...accessTokens, tokens.refresh_token]) {
-      expect(await isActive(token)).toBe(false);
-      expect(await store.getToken(hashSecret(token))).toBeUndefined();
-    }
+    // Inactive as soon as the 200 is in: the grant's mark decides, before any sweep.
+    for (const token of [...accessTokens, tokens.refresh_token]) expect(await isActive(token)).toBe(false);
     const again = await refresh(client, tokens.refresh_token);
     expect(again.status).toBe(400);
     expect(again.json).toMatchObject({ error: 'invalid_grant' });
+    // Then the sweeper deletes every token item of the grant, and nothing else.
+    await eventuallyGone([...accessTokens, tokens.refresh_token]);
+    for (const token of [unrelated.access_token, unrelated.refresh_token, standalone.access_token]) {
+      expect(await tokenItem(token)).toBeDefined();
+    }
     // Another grant of the same client, and a token outside any grant, are untouched.
     expect(await isActive(unrelated.access_token)).toBe(true);
     expect(await isActive(unrelated.refresh_token)).toBe(true);
@@ -749,16 +761,13 @@ describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
       token: consumed,
       refreshCount: 1,
       grantId: grantIdOf(first.refresh_token),
-      revokedAccessTokens: accessTokens.length + refreshTokens.length,
     });
-    const store = testStore();
-    for (const token of [...accessTokens, ...refreshTokens]) {
-      expect(await isActive(token)).toBe(false);
-      expect(await store.getToken(hashSecret(token))).toBeUndefined();
-    }
+    expect(response.json).not.toHaveProperty('revokedAccessTokens');
+    for (const token of [...accessTokens, ...refreshTokens]) expect(await isActive(token)).toBe(false);
     const again = await refresh(client, current ?? '');
     expect(again.status).toBe(400);
     expect(again.json).toMatchObject({ error: 'invalid_grant' });
+    await eventuallyGone([...accessTokens, ...refreshTokens]);
   });
 
   it('answers the Apigee 404 "Invalid Refresh Token" for a token already deleted', async () => {
@@ -791,32 +800,34 @@ describe('DELETE /admin/oauth2/refreshtokens/{refresh_token}', () => {
     }
   });
 
-  it('finishes a revocation that stopped after its one write: the grant inactive at once, a retry sweeps it', async () => {
+  it('answers 404 for a grant revoked already, whose tokens are inactive at once and swept without it', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const second = await refreshed(client, tokens.refresh_token);
     const grant = [tokens.access_token, tokens.refresh_token, second];
-    const store = testStore();
-    // The grant's revocation mark, without the sweep through the grant index that follows it.
-    await store.revokeGrant(grantIdOf(tokens.refresh_token), Date.now());
+    // The grant's revocation is its mark alone, as any revoking route writes it.
+    const revoked = await testStore().revokeGrant(grantIdOf(tokens.refresh_token), {
+      actor: { type: 'iam', id: LOCAL_ADMIN_PRINCIPAL },
+      at: Date.now(),
+      reason: 'revoked',
+    });
+    expect(revoked?.grantId).toBe(grantIdOf(tokens.refresh_token));
 
-    for (const token of grant) {
-      expect(await isActive(token)).toBe(false);
-      expect(await store.getToken(hashSecret(token))).toBeDefined();
-    }
+    for (const token of grant) expect(await isActive(token)).toBe(false);
     expect((await refresh(client, tokens.refresh_token)).status).toBe(400);
 
     const response = await admin('DELETE', `/admin/oauth2/refreshtokens/${tokens.refresh_token}`);
 
-    // The grant was already revoked, so this call revoked nothing new (Apigee's 404), yet it swept.
+    // The grant was revoked already, so this call revokes nothing new: Apigee's 404.
     expect(response.status).toBe(404);
     expect(response.json).toEqual(APIGEE_NOT_FOUND('Invalid Refresh Token'));
-    for (const token of grant) expect(await store.getToken(hashSecret(token))).toBeUndefined();
+    // The sweep follows the mark, not the route that wrote it.
+    await eventuallyGone(grant);
   });
 });
 
 describe('DELETE /admin/clients/{clientId}/tokens', () => {
-  it('revokes every token of the client, counting them exactly; the client stays and gets new tokens', async () => {
+  it('revokes every token of the client issued up to now, in one write; the client stays and gets new tokens', async () => {
     const client = await registerClient();
     const granted = [await clientCredentials(client), await clientCredentials(client)];
     const grants = [await grantTokens(client), await grantTokens(client, { subject: 'user-7' })];
@@ -833,12 +844,23 @@ describe('DELETE /admin/clients/{clientId}/tokens', () => {
     const other = await registerClient();
     const othersTokens = await grantTokens(other);
 
-    const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
+    const {
+      result: response,
+      before,
+      after,
+    } = await timed(() => admin('DELETE', `/admin/clients/${client.clientId}/tokens`));
 
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ revokedTokens: all.length });
+    expect(response.json).toEqual({ clientId: client.clientId, tokensRevokedBefore: expect.any(Number) });
+    const { tokensRevokedBefore } = response.json as { tokensRevokedBefore: number };
+    expect(tokensRevokedBefore).toBeGreaterThanOrEqual(before);
+    expect(tokensRevokedBefore).toBeLessThanOrEqual(after);
     for (const token of all) expect(await isActive(token)).toBe(false);
-    for (const grant of grants) expect((await refresh(client, grant.refresh_token)).status).toBe(400);
+    for (const grant of grants) {
+      const again = await refresh(client, grant.refresh_token);
+      expect(again.status).toBe(400);
+      expect(again.json).toMatchObject({ error: 'invalid_grant' });
+    }
     // The client itself stays registered and working.
     expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(200);
     const fresh = await clientCredentials(client);
@@ -850,21 +872,30 @@ describe('DELETE /admin/clients/{clientId}/tokens', () => {
     // Nobody else's tokens.
     expect(await isActive(othersTokens.access_token)).toBe(true);
     expect(await isActive(othersTokens.refresh_token)).toBe(true);
+    // The sweeper deletes the tokens issued up to the cut-off, and only those.
+    await eventuallyGone(all);
+    for (const token of [fresh.access_token, freshGrant.access_token, freshGrant.refresh_token]) {
+      expect(await tokenItem(token)).toBeDefined();
+    }
   });
 
-  it('answers revokedTokens 0 when the client has no tokens left', async () => {
+  it('moves the cut-off forward when called again: a token issued in between is revoked by the second call', async () => {
     const client = await registerClient();
     await clientCredentials(client);
-    await grantTokens(client);
-    // One client_credentials access token (no refresh token, RFC 6749 4.4.3) and a grant's two tokens.
-    expect((await admin('DELETE', `/admin/clients/${client.clientId}/tokens`)).json).toEqual({
-      revokedTokens: 3,
-    });
+    const first = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
+    const between = await clientCredentials(client);
+    expect(await isActive(between.access_token)).toBe(true);
 
     const again = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
 
     expect(again.status).toBe(200);
-    expect(again.json).toEqual({ revokedTokens: 0 });
+    const cutOffs = [first, again].map(
+      (r) => (r.json as { tokensRevokedBefore: number }).tokensRevokedBefore,
+    );
+    expect(again.json).toEqual({ clientId: client.clientId, tokensRevokedBefore: cutOffs[1] });
+    expect(cutOffs[1]).toBeGreaterThanOrEqual(cutOffs[0] ?? Number.POSITIVE_INFINITY);
+    expect(await isActive(between.access_token)).toBe(false);
+    await eventuallyGone([between.access_token]);
   });
 
   it('answers 404 for an unknown client', async () => {
@@ -883,17 +914,15 @@ describe('DELETE /admin/clients/{clientId}/tokens', () => {
     const response = await admin('DELETE', `/admin/clients/${client.clientId}/tokens`);
 
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ revokedTokens: 130 });
-    const store = testStore();
-    const left = await Promise.all(all.map((token) => store.getToken(hashSecret(token))));
-    expect(left.filter((item) => item !== undefined)).toEqual([]);
-    // The first and last grants minted, as a resource server sees them.
+    expect(response.json).toEqual({ clientId: client.clientId, tokensRevokedBefore: expect.any(Number) });
+    // The first and last grants minted, as a resource server sees them, at once.
     for (const token of [all[0], all[all.length - 1]]) expect(await isActive(token ?? '')).toBe(false);
+    await eventuallyGone(all, 20_000);
   });
 });
 
 describe('DELETE /admin/clients/{clientId}', () => {
-  it('deletes the client and all its tokens: it gets no token any more, GET is 404', async () => {
+  it('deletes the client in one write, every token of it inactive at once: it gets no token any more, GET is 404', async () => {
     const client = await registerClient();
     const granted = await clientCredentials(client);
     const grant = await grantTokens(client);
@@ -912,8 +941,14 @@ describe('DELETE /admin/clients/{clientId}', () => {
     const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
 
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ clientId: client.clientId, revokedTokens: all.length });
+    expect(response.json).toEqual({ clientId: client.clientId });
     for (const token of all) expect(await isActive(token)).toBe(false);
+    // A warm client cache may still authenticate it (see below); its refresh token is dead either way.
+    const again = await refresh(client, grant.refresh_token);
+    expect(again.json).toMatchObject(
+      again.status === 401 ? { error: 'invalid_client' } : { error: 'invalid_grant' },
+    );
+    expect([400, 401]).toContain(again.status);
     expect((await admin('GET', `/admin/clients/${client.clientId}`)).status).toBe(404);
     const auth = [client.clientId, client.clientSecret] as const;
     const attempts = [
@@ -948,6 +983,8 @@ describe('DELETE /admin/clients/{clientId}', () => {
     expect((await admin('POST', '/admin/tokens', { clientId: client.clientId })).status).toBe(404);
     expect(await isActive(othersTokens.access_token)).toBe(true);
     expect(await isActive(othersTokens.refresh_token)).toBe(true);
+    await eventuallyGone(all);
+    expect(await tokenItem(othersTokens.access_token)).toBeDefined();
   });
 
   it('stops a deleted public client from revoking with its client_id', async () => {
@@ -955,7 +992,6 @@ describe('DELETE /admin/clients/{clientId}', () => {
     const tokens = await mint(client.clientId, { refreshToken: true });
     expect((await admin('DELETE', `/admin/clients/${client.clientId}`)).json).toEqual({
       clientId: client.clientId,
-      revokedTokens: 2,
     });
 
     const response = await postForm('/oauth2/revoke', {
@@ -985,9 +1021,8 @@ describe('DELETE /admin/clients/{clientId}', () => {
 
     const response = await admin('DELETE', `/admin/clients/${client.clientId}`);
 
-    expect(response.json).toEqual({ clientId: client.clientId, revokedTokens: 106 });
-    const store = testStore();
-    const left = await Promise.all(all.map((token) => store.getToken(hashSecret(token))));
-    expect(left.filter((item) => item !== undefined)).toEqual([]);
+    expect(response.json).toEqual({ clientId: client.clientId });
+    for (const token of [all[0], all[all.length - 1]]) expect(await isActive(token ?? '')).toBe(false);
+    await eventuallyGone(all, 20_000);
   });
 });

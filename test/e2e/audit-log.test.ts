@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { type RevocationType, revocationId } from '#commons/domain/events.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
+import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import {
   admin,
   call,
   clientCredentials,
   grantTokens,
+  LOCAL_ADMIN_PRINCIPAL,
   type LogLine,
   logLines,
   postForm,
@@ -16,7 +19,7 @@ import {
 } from '#test/support/helpers.ts';
 
 /** Who the local server says signed an admin call (its stand-in for the IAM authorizer's identity). */
-const ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
+const ADMIN_PRINCIPAL = LOCAL_ADMIN_PRINCIPAL;
 
 /**
  * The audit lines about a client's tokens, read once the server has logged `requests` request lines for
@@ -39,22 +42,25 @@ const prefixOf = (token: string) => hashSecret(token).slice(0, 8);
 const grantIdOf = (token: string) => token.slice(7).split('.')[1];
 
 /**
- * Checks the one audit line of a revocation: its fields, when it was written, and that it carries no raw
- * token and no secret.
+ * Checks the one audit line of a revocation: its fields, when it was written, its id (the revocation
+ * event's, so the line joins the event the publisher sends: made from the type, what was revoked and the
+ * instant), and that it carries no raw token and no secret.
  */
 function expectAudit(
   lines: LogLine[],
-  expected: Record<string, unknown>,
+  expected: { action: RevocationType; revoked: string } & Record<string, unknown>,
   window: { before: number; after: number },
   secrets: string[],
 ) {
   expect(lines).toHaveLength(1);
   const [line] = lines;
+  const { revoked, ...fields } = expected;
   expect(line).toMatchObject({ level: 'INFO', message: 'token revoked', service: 'token-revocation' });
-  expect(line?.audit).toEqual({ action: 'revoke', ...expected, at: expect.any(String) });
+  expect(line?.audit).toEqual({ ...fields, id: expect.any(String), at: expect.any(String) });
   const at = Date.parse(String(line?.audit?.at));
   expect(at).toBeGreaterThanOrEqual(window.before);
   expect(at).toBeLessThanOrEqual(window.after);
+  expect(line?.audit?.id).toBe(revocationId(expected.action, revoked, at));
   for (const secret of secrets) expect(line?.raw).not.toContain(secret);
   expect(line?.raw).not.toMatch(/authorization|Basic |Bearer |AWS4-HMAC/i);
 }
@@ -79,7 +85,7 @@ async function refreshedAccessToken(client: RegisteredClient, refreshToken: stri
 }
 
 describe('audit log: one "token revoked" line per revocation', () => {
-  it('RFC 7009 revoke of an access token: the client, its token id prefix, no cascade', async () => {
+  it('RFC 7009 revoke of an access token: token.revoked by the client, its token id prefix', async () => {
     const client = await registerClient();
     const tokens = await clientCredentials(client);
 
@@ -89,19 +95,21 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expectAudit(
       await auditLines(client.clientId, 'POST /oauth2/revoke'),
       {
+        action: 'token.revoked',
+        revoked: hashSecret(tokens.access_token),
         route: 'POST /oauth2/revoke',
         who: client.clientId,
+        actorType: 'client',
         clientId: client.clientId,
         tokenKind: 'access',
         tokenIdPrefix: prefixOf(tokens.access_token),
-        cascade: 0,
       },
       window,
       [tokens.access_token, client.clientSecret],
     );
   });
 
-  it('RFC 7009 revoke of a refresh token: its grant, and the cascade counts every token of the grant', async () => {
+  it('RFC 7009 revoke of a refresh token: grant.revoked, the grant and the refresh token presented', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const refreshToken = tokens.refresh_token;
@@ -113,14 +121,15 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expectAudit(
       await auditLines(client.clientId, 'POST /oauth2/revoke'),
       {
+        action: 'grant.revoked',
+        revoked: grantIdOf(refreshToken) ?? '',
         route: 'POST /oauth2/revoke',
         who: client.clientId,
+        actorType: 'client',
         clientId: client.clientId,
         tokenKind: 'refresh',
         tokenIdPrefix: prefixOf(refreshToken),
         grantId: grantIdOf(refreshToken),
-        // The refresh token itself and the grant's three access tokens.
-        cascade: 4,
       },
       window,
       [refreshToken, ...children, client.clientSecret],
@@ -139,12 +148,14 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expectAudit(
       await auditLines(client.clientId, 'DELETE /oauth/token'),
       {
+        action: 'token.revoked',
+        revoked: hashSecret(tokens.access_token),
         route: 'DELETE /oauth/token',
         who: client.clientId,
+        actorType: 'bearer',
         clientId: client.clientId,
         tokenKind: 'access',
         tokenIdPrefix: prefixOf(tokens.access_token),
-        cascade: 0,
       },
       window,
       [tokens.access_token],
@@ -164,19 +175,21 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expectAudit(
       await auditLines(client.clientId, route),
       {
+        action: 'token.revoked',
+        revoked: hashSecret(tokens.access_token),
         route,
         who: ADMIN_PRINCIPAL,
+        actorType: 'iam',
         clientId: client.clientId,
         tokenKind: 'access',
         tokenIdPrefix: prefixOf(tokens.access_token),
-        cascade: 0,
       },
       window,
       [tokens.access_token],
     );
   });
 
-  it('admin refresh token delete: the IAM principal, the grant and the cascade', async () => {
+  it('admin refresh token delete: grant.revoked by the IAM principal, the grant', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const refreshToken = tokens.refresh_token;
@@ -191,21 +204,22 @@ describe('audit log: one "token revoked" line per revocation', () => {
     expectAudit(
       await auditLines(client.clientId, route),
       {
+        action: 'grant.revoked',
+        revoked: grantIdOf(refreshToken) ?? '',
         route,
         who: ADMIN_PRINCIPAL,
+        actorType: 'iam',
         clientId: client.clientId,
         tokenKind: 'refresh',
         tokenIdPrefix: prefixOf(refreshToken),
         grantId: grantIdOf(refreshToken),
-        // The refresh token itself and the grant's two access tokens.
-        cascade: 3,
       },
       window,
       [refreshToken, tokens.access_token, child],
     );
   });
 
-  it('admin revoke of all tokens of a client: kind "all", the count as cascade', async () => {
+  it('admin revoke of all tokens of a client: client.tokens_revoked, its cut-off', async () => {
     const client = await registerClient();
     // A client_credentials access token (no refresh token) and a grant's access and refresh tokens.
     const standalone = await clientCredentials(client);
@@ -214,28 +228,76 @@ describe('audit log: one "token revoked" line per revocation', () => {
 
     const { result, window } = await timed(() => admin('DELETE', `/admin/clients/${client.clientId}/tokens`));
 
-    expect(result.json).toEqual({ revokedTokens: 3 });
+    const { tokensRevokedBefore } = result.json as { tokensRevokedBefore: number };
+    expect(result.json).toEqual({ clientId: client.clientId, tokensRevokedBefore });
     expectAudit(
       await auditLines(client.clientId, route),
-      { route, who: ADMIN_PRINCIPAL, clientId: client.clientId, tokenKind: 'all', cascade: 3 },
+      {
+        action: 'client.tokens_revoked',
+        revoked: client.clientId,
+        route,
+        who: ADMIN_PRINCIPAL,
+        actorType: 'iam',
+        clientId: client.clientId,
+        tokensRevokedBefore,
+      },
       window,
       [standalone.access_token, grant.access_token, grant.refresh_token],
     );
   });
 
-  it('admin client delete: kind "all", the count as cascade', async () => {
+  it('admin client delete: client.deleted by the IAM principal', async () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const route = 'DELETE /admin/clients/{clientId}';
 
     const { result, window } = await timed(() => admin('DELETE', `/admin/clients/${client.clientId}`));
 
-    expect(result.json).toEqual({ clientId: client.clientId, revokedTokens: 2 });
+    expect(result.json).toEqual({ clientId: client.clientId });
     expectAudit(
       await auditLines(client.clientId, route),
-      { route, who: ADMIN_PRINCIPAL, clientId: client.clientId, tokenKind: 'all', cascade: 2 },
+      {
+        action: 'client.deleted',
+        revoked: client.clientId,
+        route,
+        who: ADMIN_PRINCIPAL,
+        actorType: 'iam',
+        clientId: client.clientId,
+      },
       window,
       [tokens.access_token, tokens.refresh_token, client.clientSecret],
+    );
+  });
+
+  it("admin revoke of a subject's tokens: subject.tokens_revoked with the subject's key, never the subject", async () => {
+    const subject = `audit-subject-${crypto.randomUUID()}`;
+    const client = await registerClient();
+    const tokens = await grantTokens(client, { subject });
+    const route = 'DELETE /admin/subjects/{subject}/tokens';
+    const subjectKey = subjectKeyOf(subject);
+
+    const { result, window } = await timed(() =>
+      admin('DELETE', `/admin/subjects/${encodeURIComponent(subject)}/tokens`),
+    );
+
+    expect(result.status).toBe(200);
+    const { tokensRevokedBefore } = result.json as { tokensRevokedBefore: number };
+    const lines = await waitForLog((all) => all.some((l) => l.audit?.subjectKey === subjectKey));
+    const mine = lines.filter((l) => l.message === 'token revoked' && l.audit?.subjectKey === subjectKey);
+    expectAudit(
+      mine,
+      {
+        action: 'subject.tokens_revoked',
+        revoked: subjectKey,
+        route,
+        who: ADMIN_PRINCIPAL,
+        actorType: 'iam',
+        subjectKey,
+        tokensRevokedBefore,
+      },
+      window,
+      // The subject may be personal data: the line names it by its key only.
+      [subject, tokens.access_token, tokens.refresh_token],
     );
   });
 

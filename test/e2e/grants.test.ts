@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '#commons/domain/secrets.ts';
 import { commandRecord, startServer } from '#test/support/global-setup.ts';
 import {
   admin,
@@ -195,8 +196,14 @@ describe('refresh token rotation (RFC 9700 4.14.2)', () => {
     const audit = lines.find(
       (l) => l.audit?.action === 'refresh_token.reuse_detected' && l.audit?.clientId === spa.clientId,
     );
+    // The service revoked the grant on its own rule: its actor, the route the reuse came through, and
+    // the consumed refresh token presented again (by its id's prefix).
     expect(audit?.audit).toMatchObject({
+      who: 'reuse-detection',
+      actorType: 'service',
+      route: 'POST /oauth2/token',
       tokenKind: 'refresh',
+      tokenIdPrefix: hashSecret(first.refresh_token).slice(0, 8),
       grantId: first.refresh_token.slice(7).split('.')[1],
     });
     expect(audit?.raw).not.toContain(first.refresh_token);

@@ -5,6 +5,7 @@ import {
   admin,
   call,
   clientCredentials,
+  eventuallyGone,
   grantTokens,
   introspect,
   postForm,
@@ -12,6 +13,7 @@ import {
   refresh,
   registerClient,
   testStore,
+  tokenItem,
 } from '#test/support/helpers.ts';
 
 /** DELETE /oauth/token: the bearer invalidates its own access token. */
@@ -36,7 +38,7 @@ beforeAll(async () => {
 });
 
 describe('DELETE /oauth/token', () => {
-  it('invalidates the presented access token: 200, empty body, no-store, and the token is gone', async () => {
+  it('invalidates the presented access token: 200, empty body, no-store, and the token is gone to every read', async () => {
     const client = await registerClient();
     const tokens = await clientCredentials(client);
     expect(await introspect(resourceServer, tokens.access_token)).toMatchObject({ active: true });
@@ -49,6 +51,12 @@ describe('DELETE /oauth/token', () => {
     expect(response.headers.get('pragma')).toBe('no-cache');
     expect(await introspect(resourceServer, tokens.access_token)).toEqual({ active: false });
     expect(await testStore().getToken(hashSecret(tokens.access_token))).toBeUndefined();
+    // What is left until TTL removes it is a tombstone: the bearer (named by its client) and the route.
+    expect(await tokenItem(tokens.access_token)).toMatchObject({
+      revokedAt: expect.any(Number),
+      revokedBy: { type: 'bearer', id: client.clientId },
+      revokedRoute: 'DELETE /oauth/token',
+    });
   });
 
   it('refuses a second invalidation of the same token with 403 invalid_token', async () => {
@@ -159,23 +167,28 @@ describe('DELETE /oauth/token', () => {
     const client = await registerClient();
     const tokens = await grantTokens(client);
     const store = testStore();
-    // A revocation interrupted after its one write: the grant is marked, its tokens not yet swept.
-    expect(await store.revokeGrant(grantIdOf(tokens.refresh_token), Date.now())).toBeDefined();
-    expect(await store.getToken(hashSecret(tokens.access_token))).toBeDefined();
+    // A grant's revocation is its mark alone; its tokens stay until the sweeper deletes them.
+    const mark = {
+      actor: { type: 'client', id: client.clientId },
+      at: Date.now(),
+      reason: 'revoked',
+    } as const;
+    expect(await store.revokeGrant(grantIdOf(tokens.refresh_token), mark)).toBeDefined();
 
     const response = await invalidate(tokens.access_token);
 
     expect(response.status).toBe(403);
     expect(response.json).toEqual(GONE);
-    // Retrying the revocation finishes the sweep.
+    // A revoke of the grant's refresh token finds it revoked already: still the RFC 7009 200.
     const retried = await postForm(
       '/oauth2/revoke',
       { token: tokens.refresh_token },
       { auth: [client.clientId, client.clientSecret] },
     );
     expect(retried.status).toBe(200);
-    expect(await store.getToken(hashSecret(tokens.access_token))).toBeUndefined();
-    expect(await store.getToken(hashSecret(tokens.refresh_token))).toBeUndefined();
+    expect((await invalidate(tokens.access_token)).status).toBe(403);
+    // The sweep follows the mark.
+    await eventuallyGone([tokens.access_token, tokens.refresh_token]);
   });
 
   it('refuses an access token of a client whose tokens were all revoked', async () => {

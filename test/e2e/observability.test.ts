@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  admin,
   clientCredentials,
+  grantTokens,
   type LogLine,
   postForm,
   registerClient,
@@ -50,7 +52,7 @@ describe('observability', () => {
     expect(line?.correlation_id).toBe(line?.function_request_id);
   });
 
-  it('counts a revocation in embedded metric format, by token kind and route', async () => {
+  it('counts a revocation in embedded metric format, by its event type and route', async () => {
     const client = await registerClient();
     const tokens = await clientCredentials(client);
     const answer = await postForm(
@@ -59,7 +61,7 @@ describe('observability', () => {
       { auth: [client.clientId, client.clientSecret] },
     );
     expect(answer.status).toBe(200);
-    const dimensions = { kind: 'access', route: 'POST /oauth2/revoke' };
+    const dimensions = { kind: 'token.revoked', route: 'POST /oauth2/revoke' };
     const lines = await waitForLog((all) => records(all, 'Revocations', dimensions).length > 0);
     const [record] = records(lines, 'Revocations', dimensions);
     expect(record).toMatchObject({ service: 'token-revocation', Revocations: 1 });
@@ -71,6 +73,31 @@ describe('observability', () => {
       },
     ]);
     expect(record?.raw).not.toContain(tokens.access_token);
+  });
+
+  it('logs each sweep of the stream with its count and lag, and counts it in embedded metric format', async () => {
+    const client = await registerClient();
+    const tokens = [await clientCredentials(client), await grantTokens(client)];
+    expect((await admin('DELETE', `/admin/clients/${client.clientId}/tokens`)).status).toBe(200);
+    const sweepOf = (l: LogLine) =>
+      (l as LogLine & { sweep?: Record<string, unknown> }).sweep?.clientId === client.clientId
+        ? (l as LogLine & { sweep: Record<string, unknown> }).sweep
+        : undefined;
+    // The sweeper runs in the background, so its line comes some time after the 200.
+    const lines = await waitForLog((all) => all.some((l) => l.message === 'sweep completed' && sweepOf(l)));
+    const swept = lines.filter((l) => l.message === 'sweep completed' && sweepOf(l));
+    expect(swept).toHaveLength(1);
+    // The client_credentials token and the grant's two.
+    expect(sweepOf(swept[0] as LogLine)).toMatchObject({
+      of: 'client.tokens_revoked',
+      count: 3,
+      durationMs: expect.any(Number),
+      lagMs: expect.any(Number),
+    });
+    expect(records(lines, 'SweptTokens', { kind: 'client.tokens_revoked' }).length).toBeGreaterThan(0);
+    for (const raw of tokens.flatMap((t) => [t.access_token, t.refresh_token ?? t.access_token])) {
+      expect(swept[0]?.raw).not.toContain(raw);
+    }
   });
 
   it('counts a failed client authentication by route, and keeps the secret out of the log', async () => {

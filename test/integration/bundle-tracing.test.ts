@@ -249,9 +249,9 @@ describe('bundled handlers traced as on Lambda', () => {
     expect(stderr).not.toMatch(/not bundled/);
 
     for (const [i, { traceHeader: header }] of invocations.entries()) {
-      // Authenticate the client (read once, then from the client cache), delete the token: its format
-      // names its client, so the caller's own access token needs no read.
-      const operations = i === 0 ? ['GetItem', 'DeleteItem'] : ['DeleteItem'];
+      // Authenticate the client (read once, then from the client cache), then the token's tombstone, one
+      // conditional UpdateItem: its format names its client, so the caller's own access token needs no read.
+      const operations = i === 0 ? ['GetItem', 'UpdateItem'] : ['UpdateItem'];
       const { documents, handler, dynamo } = await traceOf(header, operations.length + 1);
       expect(handler).toMatchObject({ type: 'subsegment', parent_id: field(header, 'Parent') });
       expect(dynamo.map((d) => d.aws?.operation)).toEqual(operations);

@@ -10,6 +10,7 @@ import { hashSecret } from '#commons/domain/secrets.ts';
 import { testStore } from '#test/support/helpers.ts';
 
 const store = testStore();
+const OPERATOR = { type: 'iam', id: 'arn:aws:iam::000000000000:user/idempotency-test' } as const;
 const REGISTRATION = { name: 'idempotency test' };
 const keyOf = (body: unknown) => ({
   keyHash: hashSecret(`key-${crypto.randomUUID()}`),
@@ -88,7 +89,7 @@ describe('idempotent client registration (domain against DynamoDB Local)', () =>
     const t0 = Date.now();
     const key = keyOf({ name: 'e' });
     const first = await createClientIdempotently(store, at(t0), REGISTRATION, key);
-    await store.deleteClient(first.client.clientId);
+    await store.deleteClient(first.client.clientId, { actor: OPERATOR, at: Date.now() });
     await expect(createClientIdempotently(store, at(t0), REGISTRATION, key)).rejects.toBeInstanceOf(NotFound);
   });
 });

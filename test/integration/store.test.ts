@@ -5,7 +5,7 @@ import {
   createServer as createNetServer,
   type Socket,
 } from 'node:net';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { findActiveToken } from '#commons/domain/activity.ts';
 import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
@@ -13,6 +13,7 @@ import { InvalidInput, StoreUnavailable } from '#commons/domain/errors.ts';
 import type { Client, PresentedToken, Store, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
+import { sweep } from '#commons/domain/sweep.ts';
 import { presentToken } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR } from '#commons/schema.ts';
@@ -71,9 +72,15 @@ async function active(presented: PresentedToken): Promise<boolean> {
   return (await findActiveToken(store, clock, presented)) !== undefined;
 }
 
-const noReuse = () => {
-  throw new Error('no reuse expected');
+const noReuse = {
+  onReuse: () => {
+    throw new Error('no reuse expected');
+  },
 };
+
+/** Who the store tests revoke as: an operator through the admin API. */
+const OPERATOR = { type: 'iam', id: 'arn:aws:iam::000000000000:user/store-test' } as const;
+const mark = (at = Date.now()) => ({ actor: OPERATOR, route: 'DELETE /admin/test', at });
 
 describe('DynamoDB store (against DynamoDB Local)', () => {
   it('creates a client once: another client under the same id is refused', async () => {
@@ -88,7 +95,10 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const refs = grant.access.refs;
     if (!refs) throw new Error('unparsed');
     expect(refs).toMatchObject({ kind: 'access', clientId: client.clientId, grantId: grant.grantId });
-    await store.cutOffSubject({ subjectKey: refs.subjectKey ?? '', tokensRevokedBefore: 1, expiresAt: 4e9 });
+    await store.cutOffSubject(
+      { subjectKey: refs.subjectKey ?? '', tokensRevokedBefore: 1, expiresAt: 4e9 },
+      mark(1),
+    );
     const state = await store.readTokenState(grant.access.id, refs);
     expect(state.token?.id).toBe(grant.access.id);
     expect(state.client).toEqual(client);
@@ -130,12 +140,18 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
   });
 
   it.each([
-    ['its grant revoked', (s: Store, g: { grantId: string }) => s.revokeGrant(g.grantId, Date.now())],
+    [
+      'its grant revoked',
+      (s: Store, g: { grantId: string }) => s.revokeGrant(g.grantId, { ...mark(), reason: 'revoked' }),
+    ],
     [
       'revoked with all of its client',
-      (s: Store, _g: unknown, c: Client) => s.revokeClientTokensBefore(c.clientId, Date.now()),
+      (s: Store, _g: unknown, c: Client) => s.revokeClientTokensBefore(c.clientId, mark()),
     ],
-    ['orphaned by its deleted client', (s: Store, _g: unknown, c: Client) => s.deleteClient(c.clientId)],
+    [
+      'orphaned by its deleted client',
+      (s: Store, _g: unknown, c: Client) => s.deleteClient(c.clientId, mark()),
+    ],
   ])('mints no token from a refresh token whose state changed after the read: %s', async (_name, kill) => {
     const client = await aClient();
     const grant = await aGrant(client);
@@ -157,7 +173,10 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     if (!refs?.subjectKey) throw new Error('unparsed');
     const state = await store.readTokenState(grant.refresh.id, refs);
     if (!state.token || !state.grant) throw new Error('no state');
-    await store.cutOffSubject({ subjectKey: refs.subjectKey, tokensRevokedBefore: clock(), expiresAt: 4e9 });
+    await store.cutOffSubject(
+      { subjectKey: refs.subjectKey, tokensRevokedBefore: clock(), expiresAt: 4e9 },
+      mark(),
+    );
     const child = token(client, 'access', { grantId: grant.grantId });
     expect(
       await store.refresh({ parent: state.token, grant: state.grant, access: child, now: clock() }),
@@ -191,7 +210,7 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     expect(await paged.deleteTokensOfClient(client.clientId)).toBe(1);
   });
 
-  it('finishes a grant revocation whose sweep failed part way when the revoke is retried', async () => {
+  it('revokes a grant with its mark alone: every token inactive at once and kept until the sweep deletes them', async () => {
     const client = await aClient();
     const grant = await aGrant(client);
     const refreshed = [];
@@ -199,25 +218,28 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
       const issued = await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
       refreshed.push(presentToken(issued.response.access_token));
     }
-    // The sweep fails as it would when DynamoDB throttles past the SDK's retries.
-    const failing: Store = Object.create(store, {
-      deleteTokensOfGrant: { value: () => Promise.reject(new StoreUnavailable()) },
-    });
-    await expect(revokeForClient(failing, clock, client, grant.refresh)).rejects.toBeInstanceOf(
-      StoreUnavailable,
-    );
+    const all = [grant.refresh, grant.access, ...refreshed];
+    const revocation = await revokeForClient(store, clock, client, grant.refresh, 'POST /oauth2/revoke');
+    expect(revocation?.event).toMatchObject({ type: 'grant.revoked', grantId: grant.grantId });
 
-    // Already dead everywhere, though nothing was swept yet.
-    for (const t of [grant.refresh, grant.access, ...refreshed]) expect(await active(t)).toBe(false);
+    // Dead everywhere at once, though no token item was touched: the grant's mark decides.
+    for (const t of all) expect(await active(t)).toBe(false);
     await expect(refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse)).rejects.toThrow(
       /invalid/,
     );
-    expect(await store.getToken(grant.refresh.id)).toBeDefined();
+    const raw = DynamoDBDocumentClient.from(localClient());
+    for (const t of all) {
+      const { Item } = await raw.send(new GetCommand({ TableName: tableName, Key: { [ATTR.pk]: t.id } }));
+      expect(Item?.[ATTR.revokedAt]).toBeUndefined();
+    }
+    // A second revocation of the grant writes nothing and reports nothing.
+    expect(await revokeForClient(store, clock, client, grant.refresh)).toBeUndefined();
 
-    // The retried revoke still finds the refresh token and completes the sweep.
-    await revokeForClient(store, clock, client, grant.refresh);
-    for (const t of [grant.refresh, grant.access, ...refreshed])
-      expect(await store.getToken(t.id)).toBeUndefined();
+    // The sweep (the stream's sweeper runs this) deletes them all; run again, it finds none left.
+    if (!revocation) throw new Error('not revoked');
+    expect(await sweep(store, clock, revocation.event)).toBe(all.length);
+    for (const t of all) expect(await store.getToken(t.id)).toBeUndefined();
+    expect(await sweep(store, clock, revocation.event)).toBe(0);
   });
 });
 
@@ -330,14 +352,17 @@ describe('a write whose answer was lost', () => {
   });
 });
 
-describe('conditional deletes and input DynamoDB refuses', () => {
-  it('gives the deleted token to exactly one of two concurrent deletes', async () => {
+describe('conditional revocations and input DynamoDB refuses', () => {
+  it('gives the revoked token to exactly one of two concurrent revocations', async () => {
     const client = await aClient();
     for (let round = 0; round < 20; round++) {
       const access = token(client, 'access');
       await store.putAccessToken(access);
-      const results = await Promise.all([store.deleteToken(access.id), store.deleteToken(access.id)]);
-      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      const results = await Promise.all([
+        store.revokeToken(access.id, mark()),
+        store.revokeToken(access.id, mark()),
+      ]);
+      expect(results.filter((r) => r !== undefined)).toEqual([access]);
     }
   });
 

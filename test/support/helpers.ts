@@ -1,6 +1,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { hashSecret } from '#commons/domain/secrets.ts';
+import { PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { type AdminResponse, adminRequest, parseJsonBody } from '#tools/admin-client.ts';
@@ -203,4 +206,69 @@ export async function waitForLog(done: (lines: LogLine[]) => boolean, file = ser
     if (Date.now() > deadline) throw new Error(`the expected lines never reached ${file}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Polls `check` until it resolves without throwing, and returns what it returned; after `timeoutMs`,
+ * throws its last error. For what the service does in the background (the stream's sweeper deleting
+ * revoked tokens): asserting it at once would race it, and a fixed sleep would be both slow and flaky.
+ */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
+
+/** The token's item as stored, whatever it holds (a tombstone included); undefined once it is gone. */
+export async function tokenItem(rawToken: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await DynamoDBDocumentClient.from(rawDynamo()).send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { [PARTITION_KEY]: hashSecret(rawToken) },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+let raw: ReturnType<typeof createDynamoClient> | undefined;
+const rawDynamo = () => {
+  raw ??= createDynamoClient({ endpoint: dynamoEndpoint });
+  return raw;
+};
+
+/**
+ * Waits for the sweeper to delete every one of these tokens' items from the table (tombstones
+ * included): a revocation makes them inactive at once, and the sweep removes them in the background.
+ */
+export async function eventuallyGone(rawTokens: readonly string[], timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    async () => {
+      const left = (await Promise.all(rawTokens.map(tokenItem))).filter((item) => item !== undefined);
+      if (left.length > 0)
+        throw new Error(`${left.length} of ${rawTokens.length} token items are still stored`);
+    },
+    { timeoutMs },
+  );
+}
+
+/** The IAM principal the local server verifies the default admin credentials as. */
+export const LOCAL_ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
+
+/** Runs `action` and returns its result with the epoch-ms instants just before it started and after it ended. */
+export async function timed<T>(
+  action: () => Promise<T>,
+): Promise<{ result: T; before: number; after: number }> {
+  const before = Date.now();
+  const result = await action();
+  return { result, before, after: Date.now() };
 }
