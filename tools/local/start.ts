@@ -45,6 +45,9 @@ export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): 
   };
 }
 
+/** `off`: this server runs no stream readers (no sweeps, no events), for a second server on one table. */
+export const STREAM_READERS_SWITCH = 'LOCAL_STREAM_READERS';
+
 /** The AWS SDK's own switch for its multi-line notice about the Node versions it will support. */
 export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 /** The oldest Node major that AWS SDK releases after early January 2027 support. */
@@ -113,8 +116,12 @@ export async function main(): Promise<void> {
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   const server = await createLocalServer(settings.admin);
-  // Before listening: a revocation answered 200 must already be on the readers' way.
-  const readers: StreamReaders = await startStreamReaders({ endpoint, tableName: settings.tableName });
+  // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
+  // the same table turns them off, as one table has one sweeper and one publisher on AWS.
+  const readers: StreamReaders | undefined =
+    process.env[STREAM_READERS_SWITCH] === 'off'
+      ? undefined
+      : await startStreamReaders({ endpoint, tableName: settings.tableName });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);
@@ -128,7 +135,7 @@ export async function main(): Promise<void> {
     stopping = true;
     server.closeAllConnections();
     server.close();
-    await readers.stop();
+    await readers?.stop();
     await dynamo?.stop();
     process.exit(0);
   };
