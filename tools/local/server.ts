@@ -75,7 +75,8 @@ function isTextual(contentType: string | undefined): boolean {
   return type.startsWith('text/') || type === 'application/json';
 }
 
-function lambdaContext(route: Route, requestId: string): Context {
+/** The Lambda context of one local invocation of a manifest function (HTTP routes and stream readers). */
+export function lambdaContext(route: { readonly name: string }, requestId: string): Context {
   const deadline = Date.now() + 30_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -3,6 +3,7 @@ import { ENV } from '#commons/config.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
+import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
 
 /** Settings of `npm start`, from the environment and the command line. */
 export interface LocalSettings {
@@ -43,6 +44,9 @@ export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): 
     },
   };
 }
+
+/** `off`: this server runs no stream readers (no sweeps, no events), for a second server on one table. */
+export const STREAM_READERS_SWITCH = 'LOCAL_STREAM_READERS';
 
 /** The AWS SDK's own switch for its multi-line notice about the Node versions it will support. */
 export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
@@ -85,8 +89,9 @@ Press Ctrl-C to stop.`;
 }
 
 /**
- * `npm start`: DynamoDB Local (unless DYNAMODB_ENDPOINT names a running DynamoDB), the table, and every
- * route on one HTTP server. Ctrl-C and SIGTERM stop DynamoDB Local too.
+ * `npm start`: DynamoDB Local (unless DYNAMODB_ENDPOINT names a running DynamoDB), the table, every
+ * route on one HTTP server, and the stream functions (sweeper, publisher) reading the table's stream in
+ * the same process (EVENTS_WEBHOOK_URL, when set, receives each event). Ctrl-C and SIGTERM stop them all.
  */
 export async function main(): Promise<void> {
   const settings = localSettings(process.env, process.argv.slice(2));
@@ -111,6 +116,12 @@ export async function main(): Promise<void> {
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   const server = await createLocalServer(settings.admin);
+  // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
+  // the same table turns them off, as one table has one sweeper and one publisher on AWS.
+  const readers: StreamReaders | undefined =
+    process.env[STREAM_READERS_SWITCH] === 'off'
+      ? undefined
+      : await startStreamReaders({ endpoint, tableName: settings.tableName });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);
@@ -124,6 +135,7 @@ export async function main(): Promise<void> {
     stopping = true;
     server.closeAllConnections();
     server.close();
+    await readers?.stop();
     await dynamo?.stop();
     process.exit(0);
   };
