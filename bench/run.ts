@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { run as coldStart } from './cold-start.ts';
+import { run as eventLatency } from './event-latency.ts';
 import { run as revocation } from './revocation.ts';
 import { run as revocationScale } from './revocation-scale.ts';
 
@@ -16,6 +17,7 @@ const sections: string[] = [];
 for (const [name, bench] of [
   ['revocation', revocation],
   ['revocation at scale', revocationScale],
+  ['event latency', eventLatency],
   ['cold start', coldStart],
 ] as const) {
   console.error(`running ${name} benchmark...`);
