@@ -235,9 +235,13 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     // A second revocation of the grant writes nothing and reports nothing.
     expect(await revokeForClient(store, clock, client, grant.refresh)).toBeUndefined();
 
-    // The sweep (the stream's sweeper runs this) deletes them all; run again, it finds none left.
+    // The sweep deletes them all; run again, it finds none left. This table is the local server's, whose
+    // own stream sweeper races this call for the same tokens, so only the sum is known: exact counts are
+    // checked on a table of their own (sweeper.test.ts).
     if (!revocation) throw new Error('not revoked');
-    expect(await sweep(store, clock, revocation.event)).toBe(all.length);
+    const swept = await sweep(store, clock, revocation.event);
+    expect(swept).toBeGreaterThanOrEqual(0);
+    expect(swept).toBeLessThanOrEqual(all.length);
     for (const t of all) expect(await store.getToken(t.id)).toBeUndefined();
     expect(await sweep(store, clock, revocation.event)).toBe(0);
   });
