@@ -26,11 +26,11 @@ import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient, revokeGrantOf } from '#commons/domain/revocation.ts';
 import { sweep } from '#commons/domain/sweep.ts';
 import { formatToken, presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
-import { issueTokens } from '#commons/domain/tokens.ts';
 import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, SUBJECT_INDEX } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 const SIZES = (process.env.BENCH_N_SIZES ?? '0,100,1000,10000').split(',').map(Number);
@@ -208,18 +208,8 @@ export async function run(): Promise<string> {
     );
     await store.createClient(client);
     const grant = async (owner: Client, subject?: string) => {
-      const issued = await issueTokens(store, clock, owner, {
-        scope: undefined,
-        withRefreshToken: true,
-        grantType: 'external',
-        ...(subject !== undefined && { subject }),
-      });
-      if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-      return {
-        grantId: issued.grantId,
-        access: issued.response.access_token,
-        refresh: presentToken(issued.response.refresh_token),
-      };
+      const issued = await issueGrant(store, clock, owner, subject);
+      return { grantId: issued.grantId, access: issued.accessRaw, refresh: issued.refresh };
     };
     const caller: Revoker = { actor: { type: 'client', id: client.clientId }, route: REVOKE_ROUTE };
 

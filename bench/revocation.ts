@@ -23,11 +23,12 @@ import { introspect } from '#commons/domain/introspection.ts';
 import type { PresentedToken } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { formatToken, presentToken } from '#commons/domain/token-format.ts';
-import { clientCredentialsGrant, issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
+import { clientCredentialsGrant, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR, GRANT_INDEX, PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 const GRANT_TOKENS = Number(process.env.BENCH_CASCADE_CHILDREN ?? 100);
@@ -77,20 +78,7 @@ export async function run(): Promise<string> {
       clock(),
     );
     await store.createClient(client);
-    const grant = async (subject?: string) => {
-      const issued = await issueTokens(store, clock, client, {
-        scope: undefined,
-        withRefreshToken: true,
-        grantType: 'external',
-        ...(subject !== undefined && { subject }),
-      });
-      if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-      return {
-        grantId: issued.grantId,
-        access: presentToken(issued.response.access_token),
-        refresh: presentToken(issued.response.refresh_token),
-      };
-    };
+    const grant = (subject?: string) => issueGrant(store, clock, client, subject);
     /** An access token of the client, written as a raw item (for the raw side of a comparison). */
     const rawAccessItem = () => {
       const presented = presentToken(formatToken({ kind: 'access', clientId: client.clientId }));

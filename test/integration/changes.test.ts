@@ -15,10 +15,11 @@ import type { Client, Store } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { sweep } from '#commons/domain/sweep.ts';
-import { presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
+import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { revocationOf } from '#commons/store/changes.ts';
 import { changeOf } from '#commons/stream/handler.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { recordSecrets } from '#test/support/helpers.ts';
 import { keyOf, type StreamTable, streamTable } from '#test/support/table-stream.ts';
 
@@ -67,21 +68,9 @@ async function aClient(registration: Partial<ClientRegistration> = {}): Promise<
 }
 
 async function aGrant(client: Client, subject?: string) {
-  const issued = await issueTokens(store, clock, client, {
-    scope: undefined,
-    withRefreshToken: true,
-    grantType: 'external',
-    ...(subject !== undefined && { subject }),
-  });
-  if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-  recordSecrets(issued.response);
-  return {
-    grantId: issued.grantId,
-    accessRaw: issued.response.access_token,
-    refreshRaw: issued.response.refresh_token,
-    access: presentToken(issued.response.access_token),
-    refresh: presentToken(issued.response.refresh_token),
-  };
+  const grant = await issueGrant(store, clock, client, subject);
+  recordSecrets({ access_token: grant.accessRaw, refresh_token: grant.refreshRaw });
+  return grant;
 }
 
 const noReuse = {

@@ -5,10 +5,11 @@ import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
 import type { RevocationMark } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
+import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR, CLIENT_INDEX, GRANT_INDEX, PARTITION_KEY, SUBJECT_INDEX } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets, tableName, testStore } from '#test/support/helpers.ts';
 
 /** Each revoking write of the store, read back from the table as stored and through the store's reads. */
@@ -39,19 +40,9 @@ async function aClient(registration: Partial<ClientRegistration> = {}): Promise<
 }
 
 async function aGrant(client: Client) {
-  const issued = await issueTokens(store, clock, client, {
-    scope: undefined,
-    withRefreshToken: true,
-    grantType: 'external',
-  });
-  if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-  recordSecrets(issued.response);
-  return {
-    grantId: issued.grantId,
-    accessRaw: issued.response.access_token,
-    access: presentToken(issued.response.access_token),
-    refresh: presentToken(issued.response.refresh_token),
-  };
+  const grant = await issueGrant(store, clock, client);
+  recordSecrets({ access_token: grant.accessRaw, refresh_token: grant.refreshRaw });
+  return grant;
 }
 
 function accessToken(client: Client, extra: Partial<TokenRecord> = {}): TokenRecord {

@@ -20,6 +20,7 @@ import { ATTR } from '#commons/schema.ts';
 import { createDynamoClient, DEADLINES } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { CorruptItem } from '#commons/store/items.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { dynamoEndpoint, tableName, testStore } from '#test/support/helpers.ts';
 
 const localClient = () => createDynamoClient({ endpoint: dynamoEndpoint });
@@ -54,18 +55,7 @@ function token(client: Client, kind: TokenRecord['kind'], extra: Partial<TokenRe
 
 /** A new grant through the domain, as the admin mint route makes one: its raw tokens, presented. */
 async function aGrant(client: Client, subject?: string) {
-  const issued = await issueTokens(store, clock, client, {
-    scope: undefined,
-    withRefreshToken: true,
-    grantType: 'external',
-    ...(subject !== undefined && { subject }),
-  });
-  if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-  return {
-    grantId: issued.grantId,
-    access: presentToken(issued.response.access_token),
-    refresh: presentToken(issued.response.refresh_token),
-  };
+  return issueGrant(store, clock, client, subject);
 }
 
 async function active(presented: PresentedToken): Promise<boolean> {

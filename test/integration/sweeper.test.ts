@@ -9,9 +9,9 @@ import { type Revoker, sweepEventId } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
-import { issueTokens } from '#commons/domain/tokens.ts';
+import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY, SWEEP_KEY_PREFIX } from '#commons/schema.ts';
+import { issueGrant } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
 import { keyOf, type StreamTable, streamEvent, streamTable } from '#test/support/table-stream.ts';
 
@@ -70,18 +70,12 @@ async function aClient(): Promise<Client> {
 
 /** A grant through the domain; its raw tokens and their ids. */
 async function aGrant(client: Client, subject?: string) {
-  const issued = await issueTokens(table.store, clock, client, {
-    scope: undefined,
-    withRefreshToken: true,
-    grantType: 'external',
-    ...(subject !== undefined && { subject }),
-  });
-  if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
-  recordSecrets(issued.response);
-  const raws = [issued.response.access_token, issued.response.refresh_token];
+  const grant = await issueGrant(table.store, clock, client, subject);
+  recordSecrets({ access_token: grant.accessRaw, refresh_token: grant.refreshRaw });
+  const raws = [grant.accessRaw, grant.refreshRaw];
   return {
-    grantId: issued.grantId,
-    refresh: presentToken(issued.response.refresh_token),
+    grantId: grant.grantId,
+    refresh: grant.refresh,
     raws,
     ids: raws.map(hashSecret),
   };
