@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRevoke, deleteClient, revokeClientTokens, revokeSubjectTokens } from '#commons/domain/admin.ts';
-import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
+import type { ClientRegistration } from '#commons/domain/clients.ts';
 import { InvalidGrant } from '#commons/domain/errors.ts';
 import {
   type RevocationEvent,
@@ -19,7 +19,7 @@ import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { revocationOf } from '#commons/store/changes.ts';
 import { changeOf } from '#commons/stream/handler.ts';
-import { issueGrant } from '#test/support/grants.ts';
+import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { recordSecrets } from '#test/support/helpers.ts';
 import { keyOf, type StreamTable, streamTable } from '#test/support/table-stream.ts';
 
@@ -59,12 +59,7 @@ async function oneRevocation(write: () => Promise<unknown>) {
 }
 
 async function aClient(registration: Partial<ClientRegistration> = {}): Promise<Client> {
-  const { client } = newClient(
-    { name: 'changes test', grantTypes: ['client_credentials', 'refresh_token'], ...registration },
-    clock(),
-  );
-  expect(await store.createClient(client)).toBe(true);
-  return client;
+  return storedClient(store, clock, 'changes test', registration);
 }
 
 async function aGrant(client: Client, subject?: string) {

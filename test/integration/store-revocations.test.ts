@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
+import type { ClientRegistration } from '#commons/domain/clients.ts';
 import type { RevocationMark } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
@@ -9,7 +9,7 @@ import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR, CLIENT_INDEX, GRANT_INDEX, PARTITION_KEY, SUBJECT_INDEX } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
-import { issueGrant } from '#test/support/grants.ts';
+import { issueGrant, storedClient, tokenRecord } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets, tableName, testStore } from '#test/support/helpers.ts';
 
 /** Each revoking write of the store, read back from the table as stored and through the store's reads. */
@@ -31,12 +31,7 @@ async function itemOf(key: string): Promise<Record<string, unknown> | undefined>
 }
 
 async function aClient(registration: Partial<ClientRegistration> = {}): Promise<Client> {
-  const { client } = newClient(
-    { name: 'store revocations', grantTypes: ['client_credentials', 'refresh_token'], ...registration },
-    clock(),
-  );
-  expect(await store.createClient(client)).toBe(true);
-  return client;
+  return storedClient(store, clock, 'store revocations', registration);
 }
 
 async function aGrant(client: Client) {
@@ -46,19 +41,7 @@ async function aGrant(client: Client) {
 }
 
 function accessToken(client: Client, extra: Partial<TokenRecord> = {}): TokenRecord {
-  const now = clock();
-  return {
-    id: hashSecret(mintSecret()),
-    kind: 'access',
-    clientId: client.clientId,
-    scope: 'read',
-    issuedAt: now,
-    expiresAt: Math.floor(now / 1000) + 3600,
-    grantType: 'client_credentials',
-    refreshCount: 0,
-    lastModifiedAt: now,
-    ...extra,
-  };
+  return tokenRecord(client, clock, 'access', extra);
 }
 
 const noReuse = {

@@ -20,7 +20,7 @@ import { ATTR } from '#commons/schema.ts';
 import { createDynamoClient, DEADLINES } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { CorruptItem } from '#commons/store/items.ts';
-import { issueGrant } from '#test/support/grants.ts';
+import { issueGrant, storedClient, tokenRecord } from '#test/support/grants.ts';
 import { dynamoEndpoint, tableName, testStore } from '#test/support/helpers.ts';
 
 const localClient = () => createDynamoClient({ endpoint: dynamoEndpoint });
@@ -28,29 +28,12 @@ const store = testStore();
 const clock = () => Date.now();
 
 async function aClient(registration: Partial<ClientRegistration> = {}): Promise<Client> {
-  const { client } = newClient(
-    { name: 'store test', grantTypes: ['client_credentials', 'refresh_token'], ...registration },
-    clock(),
-  );
-  expect(await store.createClient(client)).toBe(true);
-  return client;
+  return storedClient(store, clock, 'store test', registration);
 }
 
-/** A bare access token record of a client, without a grant. */
+/** A bare token record of a client, without a grant. */
 function token(client: Client, kind: TokenRecord['kind'], extra: Partial<TokenRecord> = {}): TokenRecord {
-  const now = clock();
-  return {
-    id: hashSecret(mintSecret()),
-    kind,
-    clientId: client.clientId,
-    scope: 'read',
-    issuedAt: now,
-    expiresAt: Math.floor(now / 1000) + 3600,
-    grantType: 'client_credentials',
-    refreshCount: 0,
-    lastModifiedAt: now,
-    ...extra,
-  };
+  return tokenRecord(client, clock, kind, extra);
 }
 
 /** A new grant through the domain, as the admin mint route makes one: its raw tokens, presented. */

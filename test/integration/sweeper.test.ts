@@ -4,14 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deleteClient, revokeClientTokens, revokeSubjectTokens } from '#commons/domain/admin.ts';
-import { newClient } from '#commons/domain/clients.ts';
 import { type Revoker, sweepEventId } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
 import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY, SWEEP_KEY_PREFIX } from '#commons/schema.ts';
-import { issueGrant } from '#test/support/grants.ts';
+import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
 import { keyOf, type StreamTable, streamEvent, streamTable } from '#test/support/table-stream.ts';
 
@@ -60,12 +59,7 @@ afterAll(async () => {
 });
 
 async function aClient(): Promise<Client> {
-  const { client } = newClient(
-    { name: 'sweeper test', grantTypes: ['client_credentials', 'refresh_token'] },
-    clock(),
-  );
-  expect(await table.store.createClient(client)).toBe(true);
-  return client;
+  return storedClient(table.store, clock, 'sweeper test');
 }
 
 /** A grant through the domain; its raw tokens and their ids. */

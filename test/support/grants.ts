@@ -1,10 +1,49 @@
 /**
- * A grant made through the domain, as the admin mint route makes one: the one fixture the store, stream
- * and sweeper tests and the benches share.
+ * Clients, token records and grants made through the domain: the fixtures the store, stream and sweeper
+ * tests and the benches share.
  */
-import type { Client, Clock, PresentedToken, Store } from '#commons/domain/model.ts';
+import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
+import type { Client, Clock, PresentedToken, Store, TokenKind, TokenRecord } from '#commons/domain/model.ts';
+import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
 import { presentToken } from '#commons/domain/token-format.ts';
 import { issueTokens } from '#commons/domain/tokens.ts';
+
+/** A new client that may use both grants, stored; throws if the store refused it. */
+export async function storedClient(
+  store: Store,
+  clock: Clock,
+  name: string,
+  registration: Partial<ClientRegistration> = {},
+): Promise<Client> {
+  const { client } = newClient(
+    { name, grantTypes: ['client_credentials', 'refresh_token'], ...registration },
+    clock(),
+  );
+  if (!(await store.createClient(client))) throw new Error('the store refused a new client');
+  return client;
+}
+
+/** A bare token record of a client, without a grant, issued now for an hour (not stored). */
+export function tokenRecord(
+  client: Client,
+  clock: Clock,
+  kind: TokenKind,
+  extra: Partial<TokenRecord> = {},
+): TokenRecord {
+  const now = clock();
+  return {
+    id: hashSecret(mintSecret()),
+    kind,
+    clientId: client.clientId,
+    scope: 'read',
+    issuedAt: now,
+    expiresAt: Math.floor(now / 1000) + 3600,
+    grantType: 'client_credentials',
+    refreshCount: 0,
+    lastModifiedAt: now,
+    ...extra,
+  };
+}
 
 export interface IssuedGrant {
   readonly grantId: string;

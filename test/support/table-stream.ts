@@ -6,9 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
-  type _Record,
   DescribeStreamCommand,
-  DynamoDBStreamsClient,
+  type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -17,33 +16,9 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createTableInput, PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { localStreamsClient } from '#tools/local/dynamodb-local.ts';
+import { lambdaRecord } from '#tools/local/stream-reader.ts';
 import { dynamoEndpoint } from './helpers.ts';
-
-/**
- * A stream record in the shape Lambda hands a stream consumer: the creation time in epoch seconds (the
- * SDK reads it as a Date) and the stream's ARN as the event source.
- */
-export function lambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
-  const { dynamodb } = record;
-  const created = dynamodb?.ApproximateCreationDateTime;
-  return {
-    ...(record.eventID !== undefined && { eventID: record.eventID }),
-    ...(record.eventName !== undefined && { eventName: record.eventName }),
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion ?? 'us-east-1',
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ...(created !== undefined && { ApproximateCreationDateTime: Math.floor(created.getTime() / 1000) }),
-      ...(dynamodb?.Keys !== undefined && { Keys: dynamodb.Keys as never }),
-      ...(dynamodb?.NewImage !== undefined && { NewImage: dynamodb.NewImage as never }),
-      ...(dynamodb?.OldImage !== undefined && { OldImage: dynamodb.OldImage as never }),
-      ...(dynamodb?.SequenceNumber !== undefined && { SequenceNumber: dynamodb.SequenceNumber }),
-      ...(dynamodb?.SizeBytes !== undefined && { SizeBytes: dynamodb.SizeBytes }),
-      ...(dynamodb?.StreamViewType !== undefined && { StreamViewType: dynamodb.StreamViewType }),
-    },
-  };
-}
 
 /** A Lambda stream event of these records. */
 export const streamEvent = (records: readonly DynamoDBRecord[]): DynamoDBStreamEvent => ({
@@ -63,11 +38,7 @@ export class TableStream {
     readonly streamArn: string,
     endpoint: string,
   ) {
-    this.client = new DynamoDBStreamsClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    this.client = localStreamsClient(endpoint);
   }
 
   /** Every record written since the last call (possibly none), in stream order per shard. */

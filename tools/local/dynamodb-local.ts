@@ -11,6 +11,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { createTableInput, TTL_ATTRIBUTE } from '#commons/schema.ts';
 
 export const MIN_JAVA_MAJOR = 17;
@@ -44,13 +45,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A DynamoDB client for a local endpoint (DynamoDB Local accepts any alphanumeric credentials). */
+/** Where and as whom local clients connect (DynamoDB Local accepts any alphanumeric credentials). */
+const local = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+/** A DynamoDB client for a local endpoint. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return new DynamoDBClient(local(endpoint));
+}
+
+/** A DynamoDB Streams client for a local endpoint; `maxAttempts` 1 for a caller that retries itself. */
+export function localStreamsClient(endpoint: string, maxAttempts?: number): DynamoDBStreamsClient {
+  return new DynamoDBStreamsClient({ ...local(endpoint), ...(maxAttempts !== undefined && { maxAttempts }) });
 }
 
 export interface DynamoDbLocal {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, type DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
-  DynamoDBStreamsClient,
+  type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type AttributeValue as SdkAttributeValue,
@@ -20,7 +20,8 @@ import {
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '#commons/log.ts';
 import { type FunctionEntry, STREAM_FUNCTIONS, type StreamTrigger } from '#commons/manifest.ts';
-import { localDynamoClient } from './dynamodb-local.ts';
+import { createTableInput } from '#commons/schema.ts';
+import { localDynamoClient, localStreamsClient } from './dynamodb-local.ts';
 import { invocations } from './invocations.ts';
 import { lambdaContext } from './server.ts';
 import { passesFilters } from './stream-filter.ts';
@@ -86,7 +87,7 @@ export async function tableStreamArn(client: DynamoDBClient, tableName: string):
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        StreamSpecification: createTableInput(tableName).StreamSpecification,
       }),
     );
     table = (await describe()).Table;
@@ -404,13 +405,8 @@ export async function startStreamReaders(
     retryBackoffMs: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
   };
   const dynamo = localDynamoClient(options.endpoint);
-  const streams = new DynamoDBStreamsClient({
-    endpoint: options.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    // The reader retries on its own, resuming after the last record handled.
-    maxAttempts: 1,
-  });
+  // The reader retries on its own, resuming after the last record handled.
+  const streams = localStreamsClient(options.endpoint, 1);
   const controller = new AbortController();
   try {
     const streamArn = await tableStreamArn(dynamo, options.tableName);
