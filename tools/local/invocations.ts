@@ -1,8 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /**
  * Which function of the manifest the local server is running right now. On Lambda each function runs
- * alone in its process; locally all of them share one, so whatever needs to tell them apart (the test
- * suite's record of DynamoDB commands per function) asks here.
+ * alone in its process; locally all of them share one, so whatever needs to tell them apart (the log
+ * lines' function name, the test suite's record of DynamoDB commands per function) asks here. It lives
+ * with the logger, which reads it.
  */
-export const invocations = new AsyncLocalStorage<{ readonly functionName: string }>();
+export { type Invocation, invocations } from '#commons/observability.ts';
