@@ -87,6 +87,8 @@ export interface Invocation {
   /** The manifest's name (`sweeper`). */
   functionName: string;
   requestId?: string;
+  /** The API Gateway request id, on HTTP invocations only. */
+  correlationId?: string;
   /** Locally, the request being answered: for the human output. */
   method?: string;
   path?: string;
@@ -117,8 +119,8 @@ class LeanLogFormatter extends LogFormatter {
     const extra = { ...additional };
     // Locally the correlation id of the last HTTP invocation would leak onto a background line.
     if (local) {
-      if (local.requestId === undefined) delete extra.correlation_id;
-      else if ('correlation_id' in extra) extra.correlation_id = local.requestId;
+      if (local.correlationId === undefined) delete extra.correlation_id;
+      else extra.correlation_id = local.correlationId;
     }
     return new LogItem({ attributes: base }).addAttributes(extra);
   }

@@ -268,6 +268,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
       } as HttpApiEvent;
       invocation.functionName = match.route.name;
       invocation.requestId = requestId;
+      invocation.correlationId = requestId;
       const result = await match.handler(event, lambdaContext(match.route, requestId));
       const out = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
       const outHeaders = Object.fromEntries(
