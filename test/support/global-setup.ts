@@ -43,6 +43,8 @@ export function startServer(
     env: {
       ...process.env,
       PORT: '0',
+      // The suite reads the servers' JSON lines (LOG_FORMAT=json); npm start's human lines have their own test.
+      LOG_FORMAT: 'json',
       RECORD_DYNAMODB_COMMANDS: commandRecord(dirname(logFile)),
       [STREAM_READERS_SWITCH]: 'off',
       ...env,
