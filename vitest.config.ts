@@ -7,6 +7,13 @@ import { defineConfig } from 'vitest/config';
  */
 const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
 
+/**
+ * The handlers some tests invoke in-process log as on Lambda, onto the run's output: a green run prints
+ * no log lines (contract, "Local output is for people"). The servers the suite starts log to their
+ * files, as they turn these back on (test/support/global-setup.ts, startServer).
+ */
+const quiet = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -16,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           ...timeouts,
+          env: quiet,
           include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
@@ -24,6 +32,7 @@ export default defineConfig({
         test: {
           name: 'audit',
           ...timeouts,
+          env: quiet,
           include: ['test/audit/**/*.test.ts'],
           sequence: { groupOrder: 1 },
         },

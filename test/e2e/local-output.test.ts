@@ -67,9 +67,7 @@ describe('npm start output for people', () => {
     const time = '\\d\\d:\\d\\d:\\d\\d';
     expect(after).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(
-          new RegExp(`^${time} POST /admin/clients 201 \\d+ ms ${client.clientId}$`),
-        ),
+        expect.stringMatching(new RegExp(`^${time} POST /admin/clients 201 \\d+ ms ${client.clientId}$`)),
         expect.stringMatching(new RegExp(`^${time} POST /oauth2/token 200 \\d+ ms ${client.clientId}$`)),
         expect.stringMatching(new RegExp(`^${time} POST /oauth2/revoke 200 \\d+ ms ${client.clientId}$`)),
         expect.stringMatching(new RegExp(`^${time} DELETE /admin/access-tokens/… 404 \\d+ ms`)),

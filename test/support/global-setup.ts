@@ -45,6 +45,9 @@ export function startServer(
       PORT: '0',
       // The suite reads the servers' JSON lines (LOG_FORMAT=json); npm start's human lines have their own test.
       LOG_FORMAT: 'json',
+      // Whatever the test workers run with (vitest.config.ts keeps in-process handlers quiet).
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'false',
       RECORD_DYNAMODB_COMMANDS: commandRecord(dirname(logFile)),
       [STREAM_READERS_SWITCH]: 'off',
       ...env,
