@@ -84,7 +84,7 @@ export function loggableId(value: string): string {
  * the background sweeper's lines would carry the name of the last HTTP route.
  */
 export interface Invocation {
-  /** The manifest's name (`sweeper`). */
+  /** The manifest's name (`sweeper`); empty while the local server answers a request itself. */
   functionName: string;
   requestId?: string;
   /** The API Gateway request id, on HTTP invocations only. */
@@ -112,7 +112,12 @@ class LeanLogFormatter extends LogFormatter {
       service: attributes.serviceName,
       ...(context?.coldStart && { cold_start: true }),
       // Locally named as the local server names its Lambda contexts.
-      function_name: local ? `local-${local.functionName}` : context?.functionName,
+      // None on what the local server answers itself: no function ran.
+      function_name: local
+        ? local.functionName
+          ? `local-${local.functionName}`
+          : undefined
+        : context?.functionName,
       function_request_id: local ? local.requestId : context?.awsRequestId,
       ...(attributes.xRayTraceId !== undefined && { xray_trace_id: attributes.xRayTraceId }),
     };

@@ -178,7 +178,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
   const server = createServer((request, response) => {
     // Every line logged while answering names this request (the human output's method, path and time).
     const invocation: Invocation = {
-      functionName: 'local-server',
+      functionName: '',
       method: request.method ?? 'GET',
       path: request.url ?? '/',
       startedAt: performance.now(),

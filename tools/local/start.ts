@@ -7,6 +7,7 @@ import { ENV } from '#commons/config.ts';
 import { setLogSink } from '#commons/observability.ts';
 import { DEMO_PATH } from './demo-whoami.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
+import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { humanSink } from './pretty.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
@@ -201,6 +202,13 @@ export function configureOutput(env: NodeJS.ProcessEnv): void {
  */
 export async function main(): Promise<void> {
   const settings = localSettings(process.env, process.argv.slice(2));
+  // First of all: the AWS SDK's first call makes the process-wide InvokeStore, single or per invocation.
+  await scopeLambdaContexts();
+  return initPhase(() => serve(settings));
+}
+
+/** Starts DynamoDB Local (unless one is given), the server and the stream readers. */
+async function serve(settings: LocalSettings): Promise<void> {
   // Before any AWS SDK client exists: the SDK reads its switch when it builds the first one.
   const notice = nodeVersionNotice(process.version, process.env);
   if (notice && firstTime(`node-${process.versions.node.split('.')[0]}`)) console.warn(notice);

@@ -4,7 +4,7 @@ import type { ClientLookup } from '../domain/client-cache.ts';
 import { InvalidClient } from '../domain/errors.ts';
 import type { Clock } from '../domain/model.ts';
 import { logger } from '../log.ts';
-import { loggableId } from '../observability.ts';
+import { loggableClientId } from '../redact.ts';
 import { presentedCredentials } from './client-credentials.ts';
 import type { Params } from './form.ts';
 import type { HttpRequest } from './handler.ts';
@@ -46,9 +46,8 @@ export async function authenticateCaller(
       const failures = auth.throttle.recordFailure(presented.clientId, request.sourceIp);
       logger.warn('client authentication failed', {
         route: request.routeKey,
-        // A claimed id is the caller's input, maybe a token sent in the wrong field: logged only when it
-        // looks like a client id, its short hash otherwise (equal claims still join).
-        clientId: loggableId(presented.clientId),
+        // A claimed id is the caller's input, and may be a token pasted into the wrong field.
+        clientId: loggableClientId(presented.clientId),
         sourceIp: request.sourceIp,
         method: presented.method,
         failures,

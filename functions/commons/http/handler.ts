@@ -6,8 +6,9 @@ import type { Revoker } from '../domain/events.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
-import { loggableId, observe } from '../observability.ts';
+import { observe } from '../observability.ts';
 import { principalAllowed } from '../principals.ts';
+import { loggableClientId } from '../redact.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -155,8 +156,9 @@ function logRequest(route: string, status: number, context: RequestContext) {
   logger.info('request', {
     route,
     status,
-    ...(fields.clientId !== undefined && { clientId: loggableId(fields.clientId) }),
-    ...(fields.principal !== undefined && { principal: loggableId(fields.principal) }),
+    // Admin routes take the client id from the path: the caller's input until a read found the client.
+    ...(fields.clientId !== undefined && { clientId: loggableClientId(fields.clientId) }),
+    ...(fields.principal !== undefined && { principal: fields.principal }),
     ...(fields.tokenId !== undefined && { tokenIdPrefix: idPrefix(fields.tokenId) }),
     ...(context.startedAt !== undefined && { durationMs: Math.round(performance.now() - context.startedAt) }),
   });
