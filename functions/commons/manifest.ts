@@ -102,6 +102,14 @@ const became = (attribute: string, prefix?: string): FilterPattern => ({
     OldImage: { [attribute]: { N: [{ exists: false }] } },
   },
 });
+/** A revoked grant revoked again: the sweeper sweeps it once more. */
+const GRANT_RESWEEP: FilterPattern = {
+  eventName: ['MODIFY'],
+  dynamodb: {
+    ...keyPrefix(GRANT_KEY_PREFIX),
+    NewImage: { [ATTR.sweepRequestedAt]: { N: [{ exists: true }] } },
+  },
+};
 /** Every change of a client item (a cut-off, a deletion; also a secret rotation, which the handler skips). */
 const CLIENT_CHANGED: FilterPattern = { eventName: ['MODIFY'], dynamodb: keyPrefix(CLIENT_KEY_PREFIX) };
 /** A subject's cut-off, new or moved forward. */
@@ -228,7 +236,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     // matching index; its only other write is the sweep's record (a BatchWriteItem put) for the publisher.
     trigger: {
       type: 'stream',
-      filters: [became(ATTR.revokedAt, GRANT_KEY_PREFIX), CLIENT_CHANGED, SUBJECT_CUT_OFF],
+      filters: [became(ATTR.revokedAt, GRANT_KEY_PREFIX), GRANT_RESWEEP, CLIENT_CHANGED, SUBJECT_CUT_OFF],
       // A record can mean a long sweep: few per invocation, so one slow sweep delays few others.
       batchSize: 10,
     },

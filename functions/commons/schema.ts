@@ -53,6 +53,11 @@ export const ATTR = {
   revokedBy: 'revokedBy',
   /** Every revoking write: the route key it came through. */
   revokedRoute: 'revokedRoute',
+  /**
+   * Grants: epoch ms of the latest revocation of a grant that was revoked already. It leaves the first
+   * revocation's mark as it was and asks the sweeper to sweep the grant again (a sweep that was lost).
+   */
+  sweepRequestedAt: 'sweepRequestedAt',
   // Clients (their id lives in the key only, so client items stay out of the client index)
   name: 'name',
   public: 'public',

@@ -555,22 +555,35 @@ export class DynamoStore implements Store {
       [ATTR.revokedReason]: mark.reason,
       ...(mark.tokenId !== undefined && { [ATTR.revokedTokenId]: mark.tokenId }),
     };
+    // One write either way: the first revocation sets the mark; a later one keeps that mark (if_not_exists)
+    // and only stamps sweepRequestedAt, which the sweeper reads as "sweep this grant again". A grant's
+    // tokens outlive a lost sweep (a crash, an outage past every retry) only until someone revokes again.
+    const keep = Object.keys(who)
+      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
+      .join(', ');
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: grantKey(grantId),
-            UpdateExpression: `SET #revoked = :at, ${setClause(who)}`,
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt, ...setNames(who) },
+            UpdateExpression: `SET #revoked = if_not_exists(#revoked, :at), #resweep = :at, ${keep}`,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#revoked': ATTR.revokedAt,
+              '#resweep': ATTR.sweepRequestedAt,
+              ...setNames(who),
+            },
             ExpressionAttributeValues: { ':at': mark.at, ...setValues(who) },
             ReturnValues: 'ALL_OLD',
           }),
           o,
         ),
       );
-      return Attributes && grantFromItem(Attributes);
+      // Revoked before this call: no new revocation (the caller reports none), only the re-sweep.
+      if (!Attributes || Attributes[ATTR.revokedAt] !== undefined) return undefined;
+      return grantFromItem(Attributes);
     } catch (error) {
       if (conditionFailed(error)) return undefined;
       throw error;
