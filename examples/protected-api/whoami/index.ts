@@ -2,7 +2,7 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import type { AuthorizerContext } from '#commons/authorizer/events.ts';
+import type { AuthorizerContext } from 'oauth-token-revocation';
 
 /**
  * The example API's one integration: answers with what the TokenAuthorizer passed on, so a caller sees
