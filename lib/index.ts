@@ -1,7 +1,5 @@
 /** The package's constructs: the service itself, and the authorizer other APIs put in front of theirs. */
 
-/** What the TokenAuthorizer hands the protected route (`event.requestContext.authorizer.lambda`). */
-export type { AuthorizerContext } from '#commons/authorizer/events.ts';
 export { TokenRevocationStack, type TokenRevocationStackProps } from './stack.ts';
 export { BEARER_VALIDATION_REGEX, TokenAuthorizer, type TokenAuthorizerProps } from './token-authorizer.ts';
 export {
