@@ -14,7 +14,12 @@ const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
  */
 const SOURCE_CONDITION = 'oauth-token-revocation-source';
 
-const ssr = { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } };
+// Vitest's own server defaults leave out `module` (packages' extensionless ESM builds Node cannot load).
+const ssr = {
+  resolve: {
+    conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((condition) => condition !== 'module')],
+  },
+};
 
 export default defineConfig({
   test: {

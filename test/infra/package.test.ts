@@ -23,6 +23,13 @@ interface PackResult {
 
 const STACK = 'UserStack';
 
+/** The parts of an `AWS::Lambda::Function` the test reads. */
+interface LambdaProps {
+  readonly Handler?: string;
+  readonly Runtime?: string;
+  readonly Code: { readonly S3Key?: unknown };
+}
+
 /** The user's app: both constructs from the package, the authorizer against the service's own table. */
 const APP = `
 import { App, Stack } from 'aws-cdk-lib';
@@ -105,7 +112,9 @@ describe('npm package', () => {
   it('synthesizes a user app that imports it by name, each function deploying its prebuilt handler', () => {
     const template = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8'));
     const assets = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.assets.json`), 'utf8'));
-    const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>)
+    const functions = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: LambdaProps }>,
+    )
       .filter((resource) => resource.Type === 'AWS::Lambda::Function')
       .map((resource) => resource.Properties);
     const ours = functions.filter(
