@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ENV } from '#commons/config.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalServer } from './server.ts';
@@ -121,7 +122,14 @@ export async function main(): Promise<void> {
   const readers: StreamReaders | undefined =
     process.env[STREAM_READERS_SWITCH] === 'off'
       ? undefined
-      : await startStreamReaders({ endpoint, tableName: settings.tableName });
+      : await startStreamReaders({
+          endpoint,
+          tableName: settings.tableName,
+          // With a kept data directory the readers resume where they stopped (a crash included).
+          ...(settings.dataDir !== undefined && {
+            checkpointDir: join(settings.dataDir, 'stream-checkpoints'),
+          }),
+        });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);
