@@ -1,4 +1,6 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '#commons/config.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -116,6 +118,11 @@ export async function main(): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
+  // Events the webhook did not take wait here; without --data-dir, in a fresh directory per process.
+  process.env.EVENTS_OUTBOX_DIR ??= join(
+    settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-')),
+    'outbox',
+  );
   const server = await createLocalServer(settings.admin);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.
