@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { readConfig } from '#commons/config.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV, readConfig } from '#commons/config.ts';
 import type { RevocationEvent } from '#commons/domain/events.ts';
 import { eventDetail } from '#commons/events/eventbridge.ts';
 import { Outbox } from '#commons/events/outbox.ts';
@@ -7,6 +8,7 @@ import {
   DeliveryFailed,
   type EventSink,
   eventBridgeSink,
+  failureQueueKeeper,
   failureReason,
   webhookSink,
 } from '#commons/events/sinks.ts';
@@ -31,11 +33,27 @@ function sink(): EventSink | undefined {
 
 const deliver = sink();
 
+/** On AWS: the whole event goes to the on-failure queue when EventBridge did not take it. */
+const failureQueueUrl = process.env[ENV.eventsFailureQueueUrl];
+const keep =
+  config.eventBusName !== undefined && failureQueueUrl
+    ? failureQueueKeeper(
+        tracer.captureAWSv3Client(
+          new SQSClient({
+            maxAttempts: 3,
+            requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+          }),
+        ),
+        failureQueueUrl,
+        config.eventBusName,
+      )
+    : undefined;
+
 /** The local server's outbox directory (in its data directory); unset on Lambda. */
 export const OUTBOX_DIR_ENV = 'EVENTS_OUTBOX_DIR';
 
 /** One line per failed delivery attempt: which event, where to, and why. */
-function logFailure(event: RevocationEvent, error: unknown, next: 'outbox' | 'retry'): void {
+function logFailure(event: RevocationEvent, error: unknown, next: 'outbox' | 'queue' | 'retry'): void {
   logger.warn('event delivery failed', {
     delivery: {
       eventId: event.id,
@@ -55,8 +73,9 @@ const outbox =
 
 /**
  * Delivers one event. With an outbox (locally) a failed delivery keeps the event there, retried until
- * delivered, and the record succeeds; while events wait there, new ones queue behind them. Without one
- * (Lambda) a failure fails the record: the event source mapping retries it with the same id.
+ * delivered, and the record succeeds; while events wait there, new ones queue behind them. On Lambda the
+ * event goes whole to the on-failure queue (`events redrive` puts it back on the bus); only when that
+ * fails too does the record fail, for the event source mapping to retry with the same id.
  */
 async function publish(event: RevocationEvent): Promise<void> {
   if (!deliver) return;
@@ -64,8 +83,14 @@ async function publish(event: RevocationEvent): Promise<void> {
     try {
       await deliver(event);
     } catch (error) {
-      logFailure(event, error, 'retry');
-      throw error;
+      logFailure(event, error, keep ? 'queue' : 'retry');
+      if (!keep) throw error;
+      try {
+        await keep(event);
+      } catch (queueError) {
+        logFailure(event, queueError, 'retry');
+        throw queueError;
+      }
     }
     return;
   }

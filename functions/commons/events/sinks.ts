@@ -8,6 +8,7 @@ import {
   PutEventsCommand,
   type PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RevocationEvent } from '../domain/events.ts';
 import { eventEnvelope, putEventsEntry } from './eventbridge.ts';
 
@@ -90,5 +91,36 @@ export function webhookSink(url: string): EventSink {
       throw new DeliveryFailed(target, failureReason(error), { cause: error });
     }
     if (!response.ok) throw new DeliveryFailed(target, `status ${response.status}`);
+  };
+}
+
+/** The message body of an event kept in the on-failure queue: the whole PutEvents entry, bus included. */
+export interface KeptEventMessage {
+  readonly kind: 'revocation-event';
+  readonly entry: ReturnType<typeof putEventsEntry> & { readonly EventBusName: string };
+}
+
+/**
+ * On AWS, where an event that EventBridge did not take (after the SDK's retries) is kept: the whole event
+ * as a message of the on-failure queue, which `revocation-admin events redrive` puts back on the bus. Its
+ * stream record then succeeds; only if this send fails too does the record fail (and, after the event
+ * source mapping's retries, its coordinates reach the same queue).
+ */
+export function failureQueueKeeper(client: SQSClient, queueUrl: string, busName: string) {
+  return async (event: RevocationEvent): Promise<void> => {
+    const message: KeptEventMessage = {
+      kind: 'revocation-event',
+      entry: { ...putEventsEntry(event), EventBusName: busName },
+    };
+    try {
+      await client.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }),
+        {
+          abortSignal: AbortSignal.timeout(DELIVERY_MS),
+        },
+      );
+    } catch (error) {
+      throw new DeliveryFailed(`on-failure queue ${queueUrl}`, failureReason(error), { cause: error });
+    }
   };
 }
