@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '#commons/config.ts';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
+import {
+  type DynamoDbLocal,
+  ensureTable,
+  LOCAL_ACCESS_KEY_ENV,
+  localAccessKey,
+  startDynamoDbLocal,
+} from './dynamodb-local.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
 import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
@@ -70,12 +76,20 @@ export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): 
   return `Note: Node ${nodeVersion} works, but AWS SDK releases after early January 2027 need Node ${SDK_MIN_NODE_MAJOR} or newer (the deployed functions run on Node 24).`;
 }
 
+/** What the DynamoDB line of the banner adds about who can reach the data (see `localAccessKey`). */
+function exposure(settings: LocalSettings): string {
+  if (settings.dynamoDbEndpoint) return '';
+  return process.env[LOCAL_ACCESS_KEY_ENV]
+    ? "\n    listens on every interface (DynamoDB Local cannot bind to loopback); the data needs this run's access key"
+    : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
+}
+
 /** What `npm start` prints once it listens: where things are, and the start of the README's curl session. */
 export function banner(url: string, settings: LocalSettings, endpoint: string): string {
   const { accessKeyId, secretAccessKey } = settings.admin;
   const auth = '-u "$CLIENT_ID:$CLIENT_SECRET"';
   return `Token revocation service listening on ${url}
-  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})
+  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
   Admin API credentials (SigV4, region us-east-1, service execute-api): ${accessKeyId} / ${secretAccessKey}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
@@ -107,9 +121,12 @@ export async function main(): Promise<void> {
   };
   process.on('exit', stopJava);
   if (!settings.dynamoDbEndpoint) {
+    const accessKeyId = localAccessKey(settings.dataDir);
+    if (accessKeyId !== undefined) process.env[LOCAL_ACCESS_KEY_ENV] = accessKeyId;
     dynamo = await startDynamoDbLocal({
       ...(settings.dynamoDbLocalPort !== undefined && { port: settings.dynamoDbLocalPort }),
       ...(settings.dataDir !== undefined && { dataDir: settings.dataDir }),
+      ...(accessKeyId !== undefined && { accessKeyId }),
     });
   }
   const endpoint = settings.dynamoDbEndpoint ?? dynamo?.endpoint ?? '';
