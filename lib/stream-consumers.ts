@@ -139,8 +139,9 @@ export class StreamConsumers extends Construct {
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
       alarmDescription:
-        'Stream records a consumer gave up on after its retries (a sweep not done or an event not ' +
-        'published): read the message, replay the records from the stream within 24 hours',
+        'Stream records a consumer gave up on after its retries (a sweep not done), or events ' +
+        'EventBridge did not take: run "revocation-admin events redrive --queue-url <FailureQueueUrl>" ' +
+        '(stream batches within 24 hours)',
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
