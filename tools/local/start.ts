@@ -10,6 +10,7 @@ import {
   localAccessKey,
   startDynamoDbLocal,
 } from './dynamodb-local.ts';
+import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
 import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
@@ -112,6 +113,13 @@ Press Ctrl-C to stop.`;
  */
 export async function main(): Promise<void> {
   const settings = localSettings(process.env, process.argv.slice(2));
+  // First of all: the AWS SDK's first call makes the process-wide InvokeStore, single or per invocation.
+  await scopeLambdaContexts();
+  return initPhase(() => serve(settings));
+}
+
+/** Starts DynamoDB Local (unless one is given), the server and the stream readers. */
+async function serve(settings: LocalSettings): Promise<void> {
   // Before any AWS SDK client exists: the SDK reads its switch when it builds the first one.
   const notice = nodeVersionNotice(process.version, process.env);
   if (notice) console.warn(notice);
