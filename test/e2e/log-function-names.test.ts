@@ -4,7 +4,6 @@ import {
   grantTokens,
   introspect,
   type LogLine,
-  logLines,
   postForm,
   registerClient,
   waitForLog,
