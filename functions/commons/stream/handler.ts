@@ -39,14 +39,14 @@ export interface StreamHandlerOptions {
 export function streamHandler(
   name: string,
   options: StreamHandlerOptions,
-  onRevocation: (event: RevocationEvent) => Promise<void>,
+  onRevocation: (event: RevocationEvent, context: Context) => Promise<void>,
 ) {
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  const handleRecord = async (record: DynamoDBRecord) => {
-    const event = revocationOf(changeOf(record));
-    if (event) await onRevocation(event);
-  };
   return middy(async (event: DynamoDBStreamEvent, context: Context) => {
+    const handleRecord = async (record: DynamoDBRecord) => {
+      const revocation = revocationOf(changeOf(record));
+      if (revocation) await onRevocation(revocation, context);
+    };
     const response = await processPartialResponse(event, handleRecord, processor, {
       context,
       processInParallel: !options.inOrder,
