@@ -64,6 +64,12 @@ export const ATTR = {
   secretHash: 'secretHash',
   previousSecretHash: 'previousSecretHash',
   previousSecretExpiresAt: 'previousSecretExpiresAt',
+  /** Clients: while a rotation is unconfirmed, the secret hash current before it (still accepted). */
+  unconfirmedPreviousSecretHash: 'unconfirmedPreviousSecretHash',
+  /** Clients: the nonce of the rotation written but not yet confirmed by the request that made it. */
+  rotationNonce: 'rotationNonce',
+  /** Clients: the nonce of a create not yet confirmed; such a client is absent to every read. */
+  createNonce: 'createNonce',
   grantTypes: 'grantTypes',
   scopes: 'scopes',
   accessTokenTtl: 'accessTokenTtl',
