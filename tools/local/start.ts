@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,13 @@ import { parseArgs } from 'node:util';
 import { ENV } from '#commons/config.ts';
 import { setLogSink } from '#commons/observability.ts';
 import { DEMO_PATH } from './demo-whoami.ts';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
+import {
+  type DynamoDbLocal,
+  ensureTable,
+  LOCAL_ACCESS_KEY_ENV,
+  localAccessKey,
+  startDynamoDbLocal,
+} from './dynamodb-local.ts';
 import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { humanSink } from './pretty.ts';
 import { createLocalServer } from './server.ts';
@@ -141,6 +147,14 @@ export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): 
   return `Note: Node ${nodeVersion} works, but AWS SDK releases after early January 2027 need Node ${SDK_MIN_NODE_MAJOR} or newer (the deployed functions run on Node 24).`;
 }
 
+/** What the DynamoDB line of the banner adds about who can reach the data (see `localAccessKey`). */
+function exposure(settings: LocalSettings): string {
+  if (settings.dynamoDbEndpoint) return '';
+  return process.env[LOCAL_ACCESS_KEY_ENV]
+    ? "\n    listens on every interface (DynamoDB Local cannot bind to loopback); the data needs this run's access key"
+    : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
+}
+
 /** What `npm start` prints once it listens: where things are, and the start of the README's curl session. */
 export function banner(
   url: string,
@@ -155,7 +169,7 @@ export function banner(
   Metadata: ${url}/.well-known/oauth-authorization-server
   Admin:    ${url}/admin/...  (SigV4, region us-east-1, service execute-api: ${accessKeyId} / ${secretAccessKey})
   Demo API: ${url}${DEMO_PATH}  (behind the token authorizer)
-  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})
+  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
   Events:   ${webhook ? `POSTed to ${webhook}` : `logged only (set ${ENV.eventsWebhookUrl} to POST them somewhere)`}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
@@ -219,9 +233,12 @@ async function serve(settings: LocalSettings): Promise<void> {
   };
   process.on('exit', stopJava);
   if (!settings.dynamoDbEndpoint) {
+    const accessKeyId = localAccessKey(settings.dataDir);
+    if (accessKeyId !== undefined) process.env[LOCAL_ACCESS_KEY_ENV] = accessKeyId;
     dynamo = await startDynamoDbLocal({
       ...(settings.dynamoDbLocalPort !== undefined && { port: settings.dynamoDbLocalPort }),
       ...(settings.dataDir !== undefined && { dataDir: settings.dataDir }),
+      ...(accessKeyId !== undefined && { accessKeyId }),
     });
   }
   const endpoint = settings.dynamoDbEndpoint ?? dynamo?.endpoint ?? '';
@@ -230,13 +247,25 @@ async function serve(settings: LocalSettings): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
+  // Events the webhook did not take wait here; without --data-dir, in a fresh directory per process.
+  process.env.EVENTS_OUTBOX_DIR ??= join(
+    settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-')),
+    'outbox',
+  );
   const server = await createLocalServer(settings.admin);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.
   const readers: StreamReaders | undefined =
     process.env[STREAM_READERS_SWITCH] === 'off'
       ? undefined
-      : await startStreamReaders({ endpoint, tableName: settings.tableName });
+      : await startStreamReaders({
+          endpoint,
+          tableName: settings.tableName,
+          // With a kept data directory the readers resume where they stopped (a crash included).
+          ...(settings.dataDir !== undefined && {
+            checkpointDir: join(settings.dataDir, 'stream-checkpoints'),
+          }),
+        });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
