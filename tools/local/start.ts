@@ -97,6 +97,7 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['ADMIN_ACCESS_KEY_ID', 'admin API SigV4 access key id (default LOCALADMIN)'],
   ['ADMIN_SECRET_ACCESS_KEY', 'admin API SigV4 secret key (default localadminsecret)'],
   [ENV.eventsWebhookUrl, 'POST each revocation event to this URL, as EventBridge hands it to a target'],
+  ['EVENTS_OUTBOX_DIR', 'where events wait for the webhook (default: in --data-dir, else a temporary one)'],
   [LOG_FORMAT, 'json: print the JSON log lines as on Lambda (default: one short line per request)'],
   [PRINT_METRICS, 'on: print the embedded-metric blobs too'],
   ['POWERTOOLS_LOG_LEVEL', 'DEBUG, INFO (default), WARN, ERROR'],
