@@ -45,6 +45,8 @@ export function searchPath(expression: string, data: unknown): unknown {
 const TOKEN_SHAPE = /rvk_(?:at|rt)_[^\s"'\\]*/gi;
 const JWT_SHAPE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
 const RANDOM_RUN = /[A-Za-z0-9_+=-]{40,}/g;
+/** Keys whose values are the service's own hashes (event and token ids), never a caller's input. */
+const OWN_ID_KEY = /"(?:id|tokenId|revocationId)":"$/;
 const isRandom = (run: string) => /[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run);
 
 /** A value with every secret-shaped part replaced by `[redacted]`. */
@@ -52,7 +54,10 @@ export function redactSecrets(value: string): string {
   return value
     .replace(TOKEN_SHAPE, '[redacted]')
     .replace(JWT_SHAPE, '[redacted]')
-    .replace(RANDOM_RUN, (run) => (isRandom(run) ? '[redacted]' : run));
+    .replace(RANDOM_RUN, (run, offset: number, whole: string) =>
+      // Event ids and token ids are the service's own 43-character hashes.
+      isRandom(run) && !OWN_ID_KEY.test(whole.slice(Math.max(0, offset - 16), offset)) ? '[redacted]' : run,
+    );
 }
 
 /** Whether a value holds anything shaped like a token, a JWT or a secret. */

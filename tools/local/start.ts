@@ -156,6 +156,16 @@ function exposure(settings: LocalSettings): string {
     : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
 }
 
+/** A webhook URL as the banner names it: scheme, host and path; never its credentials or query. */
+export function webhookTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 /** What `npm start` prints once it listens: where things are, and the start of the README's curl session. */
 export function banner(
   url: string,
@@ -171,7 +181,7 @@ export function banner(
   Admin:    ${url}/admin/...  (SigV4, region us-east-1, service execute-api: ${accessKeyId} / ${secretAccessKey})
   Demo API: ${url}${DEMO_PATH}  (behind the token authorizer)
   DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
-  Events:   ${webhook ? `POSTed to ${webhook}` : `logged only (set ${ENV.eventsWebhookUrl} to POST them somewhere)`}
+  Events:   ${webhook ? `POSTed to ${webhookTarget(webhook)}` : `logged only (set ${ENV.eventsWebhookUrl} to POST them somewhere)`}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
   URL=${url}
