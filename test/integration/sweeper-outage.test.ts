@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { revokeForClient } from '#commons/domain/revocation.ts';
@@ -81,10 +81,12 @@ describe('a sweep outlasts a DynamoDB outage', () => {
       const extra = Array.from({ length: TOKENS }, () =>
         tokenRecord(client, clock, 'access', { grantId: grant.grantId }),
       );
-      // Written straight to the table, a few at a time: fixtures, not the service's deadline-bound path,
-      // so a loaded machine slows them down instead of failing them.
-      for (let i = 0; i < extra.length; i += 20) {
-        await Promise.all(extra.slice(i, i + 20).map((token) => table.put(tokenToItem(token))));
+      // Written straight to the table, 25 to a BatchWriteItem: fixtures, not the service's deadline-bound
+      // path, so a loaded machine slows the setup down instead of failing it.
+      const fixtures = DynamoDBDocumentClient.from(createDynamoClient({ endpoint: dynamoEndpoint }));
+      for (let i = 0; i < extra.length; i += 25) {
+        const puts = extra.slice(i, i + 25).map((token) => ({ PutRequest: { Item: tokenToItem(token) } }));
+        await fixtures.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: puts } }));
       }
       const records = await table.recordsOf(() => revokeForClient(table.store, clock, client, grant.refresh));
       expect(records).toHaveLength(1);
