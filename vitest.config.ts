@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,12 +8,26 @@ import { defineConfig } from 'vitest/config';
  */
 const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
 
+/**
+ * The package imports itself by name (`oauth-token-revocation`, as the examples do); this condition of its
+ * `exports` resolves that to the TypeScript sources instead of the built dist/ (tsconfig.json names it too).
+ */
+const SOURCE_CONDITION = 'oauth-token-revocation-source';
+
+// Vitest's own server defaults leave out `module` (packages' extensionless ESM builds Node cannot load).
+const ssr = {
+  resolve: {
+    conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((condition) => condition !== 'module')],
+  },
+};
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
+        ssr,
         test: {
           name: 'suite',
           ...timeouts,
@@ -21,6 +36,7 @@ export default defineConfig({
         },
       },
       {
+        ssr,
         test: {
           name: 'audit',
           ...timeouts,

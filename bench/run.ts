@@ -5,6 +5,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { run as bundles } from './bundles.ts';
 import { run as coldStart } from './cold-start.ts';
 import { run as eventLatency } from './event-latency.ts';
 import { run as revocation } from './revocation.ts';
@@ -12,6 +13,11 @@ import { run as revocationScale } from './revocation-scale.ts';
 
 // The machine may be shared: its load before and after says how far to trust absolute times.
 const loadBefore = loadavg()[0] ?? 0;
+// `npm run bench -- bundles`: only the bundle sizes (seconds, no DynamoDB Local), printed, docs untouched.
+if (process.argv[2] === 'bundles') {
+  console.log(await bundles());
+  process.exit(0);
+}
 const started = performance.now();
 const sections: string[] = [];
 for (const [name, bench] of [
@@ -19,6 +25,7 @@ for (const [name, bench] of [
   ['revocation at scale', revocationScale],
   ['event latency', eventLatency],
   ['cold start', coldStart],
+  ['bundle sizes', bundles],
 ] as const) {
   console.error(`running ${name} benchmark...`);
   sections.push(await bench());

@@ -45,7 +45,7 @@ export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: 
  * `captureHTTPsRequests: false`: the functions make no HTTP calls but the DynamoDB client's, which the
  * client's own subsegments record (the X-Ray SDK's http patcher skips them anyway, as they carry a trace
  * header). Patching `http`, `https` and `fetch` would only cost init time, and the bundles leave that
- * patcher out (lib/bundling/xray-sdk-core.ts).
+ * patcher out (bundling/xray-sdk-core.ts).
  */
 export const tracer = new Tracer({ serviceName: SERVICE, captureHTTPsRequests: false });
 

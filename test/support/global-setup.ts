@@ -36,10 +36,11 @@ export const commandRecord = (runDir: string) => join(runDir, 'dynamodb-commands
 export function startServer(
   env: Record<string, string>,
   logFile: string,
+  args: readonly string[] = [],
 ): Promise<{ url: string; child: ChildProcess }> {
   // Every server of the suite records the DynamoDB commands each function sends (see record-dynamodb.ts).
   const record = ['--import', './test/support/record-dynamodb.ts'];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...record, 'bin/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...record, 'bin/start.ts', ...args], {
     env: {
       ...process.env,
       PORT: '0',

@@ -1,6 +1,16 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ENV } from '#commons/config.ts';
-import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
+import {
+  type DynamoDbLocal,
+  ensureTable,
+  LOCAL_ACCESS_KEY_ENV,
+  localAccessKey,
+  startDynamoDbLocal,
+} from './dynamodb-local.ts';
+import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
 import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
@@ -67,12 +77,20 @@ export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): 
   return `Note: Node ${nodeVersion} works, but AWS SDK releases after early January 2027 need Node ${SDK_MIN_NODE_MAJOR} or newer (the deployed functions run on Node 24).`;
 }
 
+/** What the DynamoDB line of the banner adds about who can reach the data (see `localAccessKey`). */
+function exposure(settings: LocalSettings): string {
+  if (settings.dynamoDbEndpoint) return '';
+  return process.env[LOCAL_ACCESS_KEY_ENV]
+    ? "\n    listens on every interface (DynamoDB Local cannot bind to loopback); the data needs this run's access key"
+    : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
+}
+
 /** What `npm start` prints once it listens: where things are, and the start of the README's curl session. */
 export function banner(url: string, settings: LocalSettings, endpoint: string): string {
   const { accessKeyId, secretAccessKey } = settings.admin;
   const auth = '-u "$CLIENT_ID:$CLIENT_SECRET"';
   return `Token revocation service listening on ${url}
-  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})
+  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
   Admin API credentials (SigV4, region us-east-1, service execute-api): ${accessKeyId} / ${secretAccessKey}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
@@ -95,6 +113,13 @@ Press Ctrl-C to stop.`;
  */
 export async function main(): Promise<void> {
   const settings = localSettings(process.env, process.argv.slice(2));
+  // First of all: the AWS SDK's first call makes the process-wide InvokeStore, single or per invocation.
+  await scopeLambdaContexts();
+  return initPhase(() => serve(settings));
+}
+
+/** Starts DynamoDB Local (unless one is given), the server and the stream readers. */
+async function serve(settings: LocalSettings): Promise<void> {
   // Before any AWS SDK client exists: the SDK reads its switch when it builds the first one.
   const notice = nodeVersionNotice(process.version, process.env);
   if (notice) console.warn(notice);
@@ -104,9 +129,12 @@ export async function main(): Promise<void> {
   };
   process.on('exit', stopJava);
   if (!settings.dynamoDbEndpoint) {
+    const accessKeyId = localAccessKey(settings.dataDir);
+    if (accessKeyId !== undefined) process.env[LOCAL_ACCESS_KEY_ENV] = accessKeyId;
     dynamo = await startDynamoDbLocal({
       ...(settings.dynamoDbLocalPort !== undefined && { port: settings.dynamoDbLocalPort }),
       ...(settings.dataDir !== undefined && { dataDir: settings.dataDir }),
+      ...(accessKeyId !== undefined && { accessKeyId }),
     });
   }
   const endpoint = settings.dynamoDbEndpoint ?? dynamo?.endpoint ?? '';
@@ -115,13 +143,25 @@ export async function main(): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
+  // Events the webhook did not take wait here; without --data-dir, in a fresh directory per process.
+  process.env.EVENTS_OUTBOX_DIR ??= join(
+    settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-')),
+    'outbox',
+  );
   const server = await createLocalServer(settings.admin);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.
   const readers: StreamReaders | undefined =
     process.env[STREAM_READERS_SWITCH] === 'off'
       ? undefined
-      : await startStreamReaders({ endpoint, tableName: settings.tableName });
+      : await startStreamReaders({
+          endpoint,
+          tableName: settings.tableName,
+          // With a kept data directory the readers resume where they stopped (a crash included).
+          ...(settings.dataDir !== undefined && {
+            checkpointDir: join(settings.dataDir, 'stream-checkpoints'),
+          }),
+        });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);

@@ -6,6 +6,13 @@
 import type { ClientRegistration } from '../domain/clients.ts';
 import { InvalidInput, InvalidRequest } from '../domain/errors.ts';
 import { type Client, GRANT_TYPES, type GrantType } from '../domain/model.ts';
+import { carriesToken } from '../redact.ts';
+
+/** Tokens are never stored or logged in the clear: a stored free-text field may not hold one. */
+function refuseToken(field: string, value: string): string {
+  if (carriesToken(value)) throw new InvalidInput(field, 'must not contain a token');
+  return value;
+}
 
 const MAX_TTL = 365 * 24 * 3600;
 const MAX_ACCESS_TTL = 24 * 3600;
@@ -109,6 +116,7 @@ export function readRegistration(input: JsonObject): ClientRegistration {
     0,
     MAX_REUSE_GRACE_SECONDS,
   );
+  refuseToken('name', name);
   return {
     name,
     ...(isPublic !== undefined && { public: isPublic }),
@@ -135,10 +143,15 @@ export function readMintRequest(input: JsonObject): MintRequest {
   if (clientId === undefined) throw new InvalidInput('clientId', 'is required');
   return {
     clientId,
-    subject: optionalString(input, 'subject', MAX_SUBJECT_LENGTH),
+    subject: optionalSubject(input),
     scope: optionalString(input, 'scope', MAX_SCOPE_PARAMETER, true),
     refreshToken: optionalBoolean(input, 'refreshToken') === true,
   };
+}
+
+function optionalSubject(input: JsonObject): string | undefined {
+  const subject = optionalString(input, 'subject', MAX_SUBJECT_LENGTH);
+  return subject === undefined ? undefined : refuseToken('subject', subject);
 }
 
 /** A subject named in an admin path; longer than any token's subject is an error, not a no-op. */
@@ -149,7 +162,7 @@ export function readSubject(subject: string | undefined): string {
       `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`,
     );
   }
-  return subject;
+  return refuseToken('subject', subject);
 }
 
 /**
@@ -167,6 +180,7 @@ export function readGlobalRevocation(input: JsonObject, issuer: string | undefin
   if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
     throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
   }
+  if (carriesToken(subject)) throw new InvalidRequest('sub_id must not contain a token');
   return subject;
 }
 

@@ -8,6 +8,7 @@ import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
 import { observe } from '../observability.ts';
 import { principalAllowed } from '../principals.ts';
+import { loggableClientId } from '../redact.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -148,7 +149,8 @@ function logRequest(route: string, status: number, fields: LogFields = {}) {
   logger.info('request', {
     route,
     status,
-    ...(fields.clientId !== undefined && { clientId: fields.clientId }),
+    // Admin routes take the client id from the path: the caller's input until a read found the client.
+    ...(fields.clientId !== undefined && { clientId: loggableClientId(fields.clientId) }),
     ...(fields.principal !== undefined && { principal: fields.principal }),
     ...(fields.tokenId !== undefined && { tokenIdPrefix: idPrefix(fields.tokenId) }),
   });
