@@ -158,8 +158,10 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-create-client',
     trigger: http('POST', '/admin/clients', 'iam'),
-    // With an Idempotency-Key: a transaction of two Puts, then reads of the key's record and client.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    // Without an Idempotency-Key: the pending client's Put, then the UpdateItem that confirms it (so a
+    // create answered 503 never lands unseen). With one: a transaction of two Puts, then reads of the key's
+    // record and client.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexes: [],
   },
   {
