@@ -9,6 +9,13 @@ import { defineConfig } from 'vitest/config';
 const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
 
 /**
+ * The handlers some tests invoke in-process log as on Lambda, onto the run's output: a green run prints
+ * no log lines (contract, "Local output is for people"). The servers the suite starts log to their
+ * files, as they turn these back on (test/support/global-setup.ts, startServer).
+ */
+const quiet = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+
+/**
  * The package imports itself by name (`oauth-token-revocation`, as the examples do); this condition of its
  * `exports` resolves that to the TypeScript sources instead of the built dist/ (tsconfig.json names it too).
  */
@@ -31,6 +38,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           ...timeouts,
+          env: quiet,
           include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
@@ -40,6 +48,7 @@ export default defineConfig({
         test: {
           name: 'audit',
           ...timeouts,
+          env: quiet,
           include: ['test/audit/**/*.test.ts'],
           sequence: { groupOrder: 1 },
         },

@@ -1,12 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvokeStore, type InvokeStoreBase } from '@aws/lambda-invoke-store';
+import { invocations as current, type Invocation } from '#commons/observability.ts';
 
-/** Which function of the manifest an invocation belongs to. */
-export interface Invocation {
-  readonly functionName: string;
-}
+export type { Invocation };
 
-const current = new AsyncLocalStorage<Invocation>();
 let lambdaStore: InvokeStoreBase | undefined;
 
 /**
@@ -17,6 +13,8 @@ let lambdaStore: InvokeStoreBase | undefined;
  * the Lambda context last injected, so a sweeper's line could say it came from `local-introspect`.
  */
 export const invocations = {
+  // The logger reads the same store (commons/observability.ts) for each line's function name and the
+  // human output's request.
   getStore: (): Invocation | undefined => current.getStore(),
   run<T>(invocation: Invocation, fn: () => T): T {
     const inner = () => current.run(invocation, fn);

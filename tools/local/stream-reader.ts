@@ -458,7 +458,7 @@ class Mapping {
     const requestId = randomUUID();
     let response: DynamoDBBatchResponse | undefined;
     try {
-      response = await invocations.run({ functionName: this.name }, () =>
+      response = await invocations.run({ functionName: this.name, requestId }, () =>
         this.consumer.handler({ Records: batch }, lambdaContext(this.consumer.entry, requestId)),
       );
     } catch (error) {
