@@ -122,12 +122,17 @@ describe('the publisher when EventBridge refuses', () => {
       }) as typeof stream.write;
     }
     let response: { batchItemFailures?: unknown[] } | undefined;
+    // The test workers run with the logger silenced (vitest.config.ts); this test reads its lines.
+    const { logger } = await import('#commons/observability.ts');
+    const level = logger.getLevelName();
+    logger.setLogLevel('INFO');
     try {
       const { handler } = (await import('../../functions/publisher/index.ts')) as {
         handler: (event: DynamoDBStreamEvent, context: unknown) => Promise<{ batchItemFailures?: unknown[] }>;
       };
       response = await handler({ Records: records }, lambdaContext({ name: 'publisher' }, randomUUID()));
     } finally {
+      logger.setLogLevel(level);
       streams.forEach((stream, i) => {
         stream.write = writes[i] as typeof stream.write;
       });
