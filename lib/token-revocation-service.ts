@@ -371,6 +371,7 @@ export class TokenRevocationService extends Construct {
       table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        ...(index.sortKey && { sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING } }),
         ...(index.projected.length === 0
           ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
           : { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projected] }),

@@ -28,7 +28,7 @@ export type DynamoAction =
 /** An API Gateway HTTP API route. */
 export interface HttpTrigger {
   readonly type: 'http';
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT';
   /** API Gateway path template: `{name}` is a path parameter. */
   readonly path: string;
   /** `iam`: SigV4-signed callers only (IAM authorizer on AWS, signature check locally). */
@@ -62,7 +62,17 @@ export interface AuthorizerTrigger {
   readonly type: 'authorizer';
 }
 
-export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger;
+/**
+ * [v3] The SSF deliverer's SQS queue (on AWS fed by an EventBridge rule on the service's bus and by the SSF
+ * routes' wake-ups); locally the same code runs in the local server's process.
+ */
+export interface QueueTrigger {
+  readonly type: 'queue';
+  /** Messages per invocation. */
+  readonly batchSize: number;
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger | QueueTrigger;
 
 export interface FunctionEntry<T extends Trigger = Trigger> {
   /** Folder under `functions/` holding the handler's `index.ts` (exports `handler`). */
@@ -74,6 +84,11 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
   readonly indexes: readonly string[];
   /** `put`: the function publishes to the service's EventBridge bus (PutEvents on it, nothing else). */
   readonly events?: 'put';
+  /**
+   * [v3] Shared Signals: `send`, the function sends messages to the SSF deliverer's queue; `keys`, it reads
+   * the SETs' public keys (KMS GetPublicKey); `sign`, it signs SETs (KMS Sign) and sends to the queue.
+   */
+  readonly ssf?: 'send' | 'keys' | 'sign';
 }
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
@@ -133,6 +148,132 @@ const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['au
   path,
   auth,
 });
+
+// [v3] Shared Signals (docs/ssf.md). Every SSF route authorizes its receiver by the bearer's activity (the
+// one consistent read); a stream is one item, its SETs are read through the queue index.
+const SSF_INDEX = ['bySsfQueue'];
+const SSF_FUNCTIONS: readonly FunctionEntry[] = [
+  {
+    name: 'ssf-configuration',
+    trigger: http('GET', '/.well-known/ssf-configuration', 'none'),
+    tableActions: [],
+    indexes: [],
+  },
+  {
+    name: 'ssf-jwks',
+    trigger: http('GET', '/ssf/jwks', 'none'),
+    tableActions: [],
+    indexes: [],
+    ssf: 'keys',
+  },
+  {
+    name: 'ssf-create-stream',
+    trigger: http('POST', '/ssf/streams', 'none'),
+    // The receiver's streams are counted (index and their items) before the new one is put.
+    tableActions: [...READ_STATE, 'dynamodb:Query', 'dynamodb:PutItem'],
+    indexes: SSF_INDEX,
+  },
+  {
+    name: 'ssf-get-stream',
+    trigger: http('GET', '/ssf/streams', 'none'),
+    // One stream by id, or every stream of the receiver (index, then the items).
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:Query'],
+    indexes: SSF_INDEX,
+  },
+  {
+    name: 'ssf-update-stream',
+    trigger: http('PATCH', '/ssf/streams', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-replace-stream',
+    trigger: http('PUT', '/ssf/streams', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-delete-stream',
+    trigger: http('DELETE', '/ssf/streams', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-get-status',
+    trigger: http('GET', '/ssf/status', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-update-status',
+    trigger: http('POST', '/ssf/status', 'none'),
+    // Enabling a push stream wakes the deliverer for the SETs kept while it was paused.
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+    ssf: 'send',
+  },
+  {
+    name: 'ssf-add-subject',
+    trigger: http('POST', '/ssf/subjects/add', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-remove-subject',
+    trigger: http('POST', '/ssf/subjects/remove', 'none'),
+    tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'ssf-verify',
+    trigger: http('POST', '/ssf/verify', 'none'),
+    // Only the deliverer signs: the route asks it for the verification event.
+    tableActions: [...READ_STATE, 'dynamodb:GetItem'],
+    indexes: [],
+    ssf: 'send',
+  },
+  {
+    name: 'ssf-poll',
+    trigger: http('POST', '/ssf/poll/{streamId}', 'none'),
+    // Acknowledgements delete, offered SETs are marked (UpdateItem), the queue is read through the index.
+    tableActions: [
+      ...READ_STATE,
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+    ],
+    indexes: SSF_INDEX,
+  },
+  {
+    name: 'admin-list-ssf-dead-letters',
+    trigger: http('GET', '/admin/ssf/dead-letters', 'iam'),
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: SSF_INDEX,
+  },
+  {
+    name: 'admin-redeliver-ssf-dead-letters',
+    trigger: http('POST', '/admin/ssf/dead-letters/redeliver', 'iam'),
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    indexes: SSF_INDEX,
+    ssf: 'send',
+  },
+  {
+    name: 'ssf-deliverer',
+    // Revocation events (from the bus) and wake-ups in; SETs signed, kept, pushed, retried, dead-lettered.
+    trigger: { type: 'queue', batchSize: 10 },
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    indexes: SSF_INDEX,
+    ssf: 'sign',
+  },
+];
 
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
@@ -277,6 +418,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     tableActions: [],
     indexes: [],
   },
+  ...SSF_FUNCTIONS,
 ];
 
 export function isHttp(entry: FunctionEntry): entry is HttpFunction {
@@ -286,6 +428,13 @@ export function isHttp(entry: FunctionEntry): entry is HttpFunction {
 export function isStream(entry: FunctionEntry): entry is FunctionEntry<StreamTrigger> {
   return entry.trigger.type === 'stream';
 }
+
+export function isQueue(entry: FunctionEntry): entry is FunctionEntry<QueueTrigger> {
+  return entry.trigger.type === 'queue';
+}
+
+/** [v3] The queue consumers (the SSF deliverer). */
+export const QUEUE_FUNCTIONS: readonly FunctionEntry<QueueTrigger>[] = FUNCTIONS.filter(isQueue);
 
 /** The stream consumers (event source mappings on AWS, in-process stream readers locally). */
 export const STREAM_FUNCTIONS: readonly FunctionEntry<StreamTrigger>[] = FUNCTIONS.filter(isStream);

@@ -19,6 +19,69 @@
  * tombstones (`revokedAt`, `deletedAt`) that every read treats as absent and TTL removes.
  */
 
+// ---------------------------------------------------------------------------------------------------
+// [v3] Shared Signals (SSF transmitter). Its own block: the items below are named apart from every
+// token attribute (no `clientId`, `grantId`, `subjectKey`), so none lands in a token index and no sweep
+// can delete one.
+// - stream:  pk = `ssfstream#<streamId>`, one receiver's stream (configuration, status, excluded subjects).
+// - SET:     pk = `ssfset#<jti>`, one signed Security Event Token waiting for its stream's receiver
+//            (pushed and not yet answered 202, or not yet acknowledged by a poll); TTL 7 days, a dead
+//            letter's 30 days.
+// Both carry the queue index's keys: a stream's SETs in delivery order, the dead letters by stream, and
+// every stream (for the fan-out) by receiver.
+// ---------------------------------------------------------------------------------------------------
+
+/** The SSF items' attribute names. */
+export const SSF_ATTR = {
+  /** Queue index partition: `streams`, `set#<streamId>` (pending) or `dead` (dead letters). */
+  ssfQueue: 'ssfQueue',
+  /** Queue index sort key: `<receiver>#<streamId>` for streams, `<time>#<jti>` / `<streamId>#<time>#<jti>` for SETs. */
+  ssfOrder: 'ssfOrder',
+  ssfStreamId: 'ssfStreamId',
+  /** Streams: the receiver (client id) that owns it. */
+  ssfReceiver: 'ssfReceiver',
+  /** Streams: the receiver-supplied configuration as JSON text (events_requested, delivery). */
+  ssfConfig: 'ssfConfig',
+  ssfStatus: 'ssfStatus',
+  ssfReason: 'ssfReason',
+  /** Streams: the subjects `remove_subject` excluded, each in its canonical text form. */
+  ssfExcluded: 'ssfExcluded',
+  /** Streams: bumped when the stream is disabled; a SET of an older generation is dropped, not delivered. */
+  ssfGeneration: 'ssfGeneration',
+  /** Streams: optimistic version of every update. */
+  ssfVersion: 'ssfVersion',
+  /** Streams: epoch ms until which one deliverer holds the stream (per-stream ordering). */
+  ssfLeaseUntil: 'ssfLeaseUntil',
+  /** Streams: epoch ms of the next delivery attempt already scheduled (so retries do not multiply). */
+  ssfWakeAt: 'ssfWakeAt',
+  /** SETs: epoch ms of the revocation (the delivery order), kept for a dead letter's return to its queue. */
+  ssfTime: 'ssfTime',
+  /** SETs: the compact JWS. */
+  ssfJwt: 'ssfJwt',
+  /** SETs: the revocation event's id (the SET's `txn`), absent for verification events. */
+  ssfTxn: 'ssfTxn',
+  ssfAttempts: 'ssfAttempts',
+  ssfFirstAttemptAt: 'ssfFirstAttemptAt',
+  ssfNextAttemptAt: 'ssfNextAttemptAt',
+  ssfLastError: 'ssfLastError',
+  ssfDeadAt: 'ssfDeadAt',
+  ssfCreatedAt: 'ssfCreatedAt',
+} as const;
+
+export const SSF_STREAM_KEY_PREFIX = 'ssfstream#';
+export const SSF_SET_KEY_PREFIX = 'ssfset#';
+
+/**
+ * The SSF queue index: partition `ssfQueue`, sorted by `ssfOrder`. Keys only: what a page names is then
+ * read whole with a consistent BatchGetItem, so an acknowledged SET the index still shows is never sent.
+ */
+export const SSF_QUEUE_INDEX: IndexSchema = {
+  indexName: 'bySsfQueue',
+  partitionKey: SSF_ATTR.ssfQueue,
+  sortKey: SSF_ATTR.ssfOrder,
+  projected: [],
+};
+
 /** Every attribute name the table uses. */
 export const ATTR = {
   /** Partition key of every item (the table has no sort key). */
@@ -90,6 +153,7 @@ export const ATTR = {
   sweepGrantId: 'sweepGrantId',
   sweepCount: 'sweepCount',
   sweptAt: 'sweptAt',
+  ...SSF_ATTR,
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -112,6 +176,8 @@ export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: string;
+  /** The index's sort key (a string attribute), when it orders its partitions. */
+  readonly sortKey?: string;
   /** Attributes projected besides the keys (none: keys only). */
   readonly projected: readonly string[];
 }
@@ -136,14 +202,17 @@ export const SUBJECT_INDEX: IndexSchema = {
   projected: [ATTR.issuedAt],
 };
 
-export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX];
+export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, SSF_QUEUE_INDEX];
 
 /**
  * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the
  * constants above). Plain data, so this module imports nothing from the AWS SDK.
  */
 export function createTableInput(tableName: string) {
-  const attributes = [PARTITION_KEY, ...INDEXES.map((index) => index.partitionKey)];
+  const attributes = [
+    PARTITION_KEY,
+    ...INDEXES.flatMap((index) => [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])]),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
@@ -153,7 +222,10 @@ export function createTableInput(tableName: string) {
     KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' as const }],
     GlobalSecondaryIndexes: INDEXES.map((index) => ({
       IndexName: index.indexName,
-      KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }],
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
+      ],
       Projection:
         index.projected.length === 0
           ? { ProjectionType: 'KEYS_ONLY' as const }

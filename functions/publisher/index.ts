@@ -10,6 +10,7 @@ import {
   eventBridgeSink,
   failureQueueKeeper,
   failureReason,
+  localSinks,
   webhookSink,
 } from '#commons/events/sinks.ts';
 import { logger } from '#commons/log.ts';
@@ -118,6 +119,7 @@ const logEvent = config.eventBusName === undefined ? logger.info.bind(logger) : 
 export const handler = streamHandler('publisher', { inOrder: true }, async (event) => {
   // Logged when produced, before any delivery: a target that is down never hides an event.
   logEvent('revocation event', { event: { 'detail-type': event.type, detail: eventDetail(event) } });
+  for (const sink of localSinks) await sink(event);
   await publish(event);
   countEventPublished();
 });

@@ -22,20 +22,30 @@ describe('DynamoDB table', () => {
     expect(table.Properties.GlobalSecondaryIndexes).toEqual(
       INDEXES.map((index) => ({
         IndexName: index.indexName,
-        KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' }],
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' }] : []),
+        ],
         Projection:
           index.projected.length === 0
             ? { ProjectionType: 'KEYS_ONLY' }
             : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] },
       })),
     );
-    expect(INDEXES.map((index) => index.indexName).sort()).toEqual(['byClient', 'byGrant', 'bySubject']);
+    expect(INDEXES.map((index) => index.indexName).sort()).toEqual([
+      'byClient',
+      'byGrant',
+      'bySsfQueue',
+      'bySubject',
+    ]);
     expect(table.Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining(
-        [PARTITION_KEY, ...INDEXES.map((i) => i.partitionKey)].map((name) => ({
-          AttributeName: name,
-          AttributeType: 'S',
-        })),
+        [PARTITION_KEY, ...INDEXES.flatMap((i) => [i.partitionKey, ...(i.sortKey ? [i.sortKey] : [])])].map(
+          (name) => ({
+            AttributeName: name,
+            AttributeType: 'S',
+          }),
+        ),
       ),
     );
   });

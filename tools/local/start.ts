@@ -17,6 +17,7 @@ import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { humanSink } from './pretty.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
+import { startLocalSsf } from './ssf.ts';
 import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
 
 /** Settings of `npm start`, from the environment and the command line. */
@@ -258,11 +259,12 @@ async function serve(settings: LocalSettings): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
-  // Events the webhook did not take wait here; without --data-dir, in a fresh directory per process.
-  process.env.EVENTS_OUTBOX_DIR ??= join(
-    settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-')),
-    'outbox',
-  );
+  // Without --data-dir, a fresh directory per process holds what the data directory would.
+  const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-'));
+  // Events the webhook did not take wait here.
+  process.env.EVENTS_OUTBOX_DIR ??= join(dataDir, 'outbox');
+  // [v3] The SSF transmitter: its signing key and event outbox in the data directory (docs/ssf.md).
+  const ssf = await startLocalSsf(join(dataDir, 'ssf'));
   const server = await createLocalServer(settings.admin);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.
@@ -288,6 +290,7 @@ async function serve(settings: LocalSettings): Promise<void> {
     server.listen(settings.port, settings.host, resolve);
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+  await ssf.listening(url);
   console.log(banner(url, settings, endpoint, process.env[ENV.eventsWebhookUrl] || undefined));
 
   let stopping = false;
@@ -297,6 +300,8 @@ async function serve(settings: LocalSettings): Promise<void> {
     server.closeAllConnections();
     server.close();
     await readers?.stop();
+    // After the readers: the events they flush on the way out still reach the SSF outbox.
+    ssf.stop();
     await dynamo?.stop();
     process.exit(0);
   };

@@ -17,12 +17,13 @@ import {
   TooManyFailedAuthentications,
   UnknownField,
 } from '../domain/errors.ts';
+import { InsufficientScope, InvalidToken, StreamConflict, StreamNotFound } from '../domain/ssf-errors.ts';
 
 /**
  * Which wire format a route's errors take. `global-revocation`: the admin API's errors, but a refused
  * request is the draft's bare `{"error":"invalid_request"}`.
  */
-export type ErrorProfile = 'oauth' | 'bearer' | 'admin' | 'apigee' | 'global-revocation';
+export type ErrorProfile = 'oauth' | 'bearer' | 'admin' | 'apigee' | 'global-revocation' | 'ssf';
 
 export interface ErrorResponse {
   readonly statusCode: number;
@@ -123,6 +124,30 @@ function adminError(error: DomainError, profile: ErrorProfile): ErrorResponse | 
   return undefined;
 }
 
+/**
+ * [v3] The SSF management API (a resource server's bearer rules, RFC 6750 3.1): an inactive token is 401
+ * `invalid_token`, a missing scope 403 `insufficient_scope`, both with their challenge; bad input is 400
+ * `invalid_request`, an unknown stream 404, a conflict 409, all as OAuth error JSON.
+ */
+function ssfError(error: DomainError): ErrorResponse | undefined {
+  if (error instanceof InvalidToken) {
+    return oauth(401, 'invalid_token', error.message, {
+      'WWW-Authenticate': `${BEARER_REALM}, error="invalid_token"`,
+    });
+  }
+  if (error instanceof InsufficientScope) {
+    return oauth(403, 'insufficient_scope', error.message, {
+      'WWW-Authenticate': `${BEARER_REALM}, error="insufficient_scope", scope="${error.scope}"`,
+    });
+  }
+  if (error instanceof StreamNotFound) return oauth(404, 'not_found', error.message);
+  if (error instanceof StreamConflict) return oauth(409, 'conflict', error.message);
+  if (error instanceof InvalidInput || error instanceof InvalidRequest) {
+    return oauth(400, 'invalid_request', error.message);
+  }
+  return undefined;
+}
+
 /** The response for any error thrown while serving a route of the given profile. */
 export function errorResponse(
   error: unknown,
@@ -142,6 +167,10 @@ export function errorResponse(
     // The draft's bare refusal, but a field the route does not know is named ([v3] strict admin input).
     return oauth(400, 'invalid_request', error instanceof UnknownField ? error.message : undefined);
   }
+  if (profile === 'ssf' && error instanceof DomainError) {
+    const mapped = ssfError(error);
+    if (mapped) return mapped;
+  }
   if (error instanceof DomainError) {
     const mapped =
       profile === 'oauth' || profile === 'bearer' ? oauthError(error, profile) : adminError(error, profile);
@@ -149,7 +178,7 @@ export function errorResponse(
   }
   const exposed = exposedClientError(error);
   if (exposed) {
-    return profile === 'oauth' || profile === 'bearer'
+    return profile === 'oauth' || profile === 'bearer' || profile === 'ssf'
       ? oauth(exposed.statusCode, 'invalid_request', exposed.message)
       : message(exposed.statusCode, exposed.message);
   }

@@ -97,7 +97,7 @@ const UNAVAILABLE = new Set([
 ]);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
-function isUnavailable(error: unknown): boolean {
+export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { code, $metadata } = error as { code?: string; $metadata?: { httpStatusCode?: number } };
   if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) return true;
@@ -115,10 +115,10 @@ function isUnavailable(error: unknown): boolean {
  * caller's input was too large, which is a 400, not a fault. Other ValidationExceptions are bugs of ours.
  */
 const TOO_LARGE = /Item size has exceeded|Size of hashkey has exceeded|Size of rangekey has exceeded/;
-const tooLarge = (error: unknown) =>
+export const tooLarge = (error: unknown) =>
   error instanceof Error && error.name === 'ValidationException' && TOO_LARGE.test(error.message);
 
-const conditionFailed = (error: unknown) =>
+export const conditionFailed = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
