@@ -263,11 +263,11 @@ export const SET_RETENTION_MS = 7 * 24 * 3600 * 1000;
 export const DEAD_LETTER_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /**
- * The wait before push attempt `attempt + 1` (after `attempt` failures): exponential from 1 s, capped at
+ * The wait before push attempt `attempt + 1` (after `attempt` failures): 1 s, 2 s, 4 s... capped at
  * 15 minutes (SQS's longest message delay), with jitter (a random half to all of it) so that streams
  * failing together do not all come back to a recovering receiver at the same instant. `random` in [0, 1).
  */
 export function retryDelayMs(attempt: number, random: number): number {
-  const ceiling = Math.min(15 * 60 * 1000, 1000 * 2 ** Math.min(attempt, 20));
+  const ceiling = Math.min(15 * 60 * 1000, 1000 * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
   return Math.max(500, Math.floor(ceiling * (0.5 + random / 2)));
 }
