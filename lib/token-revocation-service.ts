@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -17,12 +17,14 @@ import {
   type FunctionEntry,
   HTTP_FUNCTIONS,
   isHttp,
+  QUEUE_FUNCTIONS,
   routeKey,
   STREAM_FUNCTIONS,
   type StreamTrigger,
 } from '#commons/manifest.ts';
 import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
+import { DELIVERER_SETTINGS, SsfTransmitter } from './ssf-transmitter.ts';
 import { STREAM_FUNCTION_SETTINGS, STREAM_VIEW_TYPE, StreamConsumers } from './stream-consumers.ts';
 import { keyActions, tableAccessStatements } from './table-access.ts';
 
@@ -145,6 +147,18 @@ export interface TokenRevocationServiceProps {
    * @default - no allow-list: every caller IAM allows
    */
   readonly adminPrincipalArns?: readonly string[];
+  /**
+   * [v3] The asymmetric KMS key (RSA_2048, SIGN_VERIFY) that signs the Shared Signals SETs; only the SSF
+   * deliverer may sign with it. Pass a new key here (and the old one in `ssfRetiredSigningKeys`) to rotate.
+   * @default - a key the construct creates (kept when it leaves the stack)
+   */
+  readonly ssfSigningKey?: kms.IKey;
+  /**
+   * [v3] Keys that no longer sign SETs but stay published at `jwks_uri` during a rotation's overlap
+   * (docs/ssf.md: at least 31 days after the last SET they signed).
+   * @default - none
+   */
+  readonly ssfRetiredSigningKeys?: readonly kms.IKey[];
 }
 
 /**
@@ -180,7 +194,10 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
  * a stream consumer is (`sweeper: table stream consumer`).
  */
 export function functionDescription(entry: FunctionEntry): string {
-  return isHttp(entry) ? routeKey(entry) : `${entry.name}: table stream consumer`;
+  if (isHttp(entry)) return routeKey(entry);
+  return entry.trigger.type === 'queue'
+    ? `${entry.name}: SSF deliverer (SQS)`
+    : `${entry.name}: table stream consumer`;
 }
 
 /** `admin-create-client` -> `AdminCreateClient`: construct ids that read like the handler folders. */
@@ -216,6 +233,10 @@ export class TokenRevocationService extends Construct {
   readonly iteratorAgeAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
   /** Every alarm: add your own actions to them, or pass `alarmTopic`. */
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** [v3] The Shared Signals transmitter's key, queues and alarms. */
+  readonly ssf: SsfTransmitter;
+  /** [v3] The SSF deliverer (the one function that signs SETs). */
+  readonly ssfDeliverer: ServiceFunction;
 
   constructor(scope: Construct, id: string, props: TokenRevocationServiceProps = {}) {
     super(scope, id);
@@ -237,6 +258,13 @@ export class TokenRevocationService extends Construct {
       new events.EventBus(this, 'EventBus', {
         description: 'Revocation events of the token revocation service (source token-revocation)',
       });
+
+    // Before the functions: each gets the SSF rights its manifest entry names.
+    this.ssf = new SsfTransmitter(this, 'Ssf', {
+      removalPolicy,
+      ...(props.ssfSigningKey && { signingKey: props.ssfSigningKey }),
+      ...(props.ssfRetiredSigningKeys && { retiredSigningKeys: props.ssfRetiredSigningKeys }),
+    });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigwv2.HttpApi(this, 'Api', {
@@ -322,10 +350,21 @@ export class TokenRevocationService extends Construct {
     this.streamFailureAlarm = streams.failureAlarm;
     this.iteratorAgeAlarms = streams.iteratorAgeAlarms;
 
+    const [delivererEntry, ...others] = QUEUE_FUNCTIONS;
+    if (!delivererEntry || others.length > 0)
+      throw new Error('the manifest must have one queue function (the SSF deliverer)');
+    if (names.has(delivererEntry.name))
+      throw new Error(`function "${delivererEntry.name}" is in the manifest twice`);
+    this.ssfDeliverer = this.createFunction(delivererEntry, props, removalPolicy, logRetention);
+    // The SETs' iss: the configured issuer, else the API's own origin, as a request to it would name it.
+    const stack = Stack.of(this);
+    const issuer = props.issuer ?? `https://${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+    this.ssf.connect(delivererEntry, this.ssfDeliverer, this.eventBus, issuer);
+
     this.alarms = this.createAlarms(
       props,
-      [...functions.values(), ...this.streamFunctions.values()],
-      [...streams.iteratorAgeAlarms.values(), streams.failureAlarm],
+      [...functions.values(), ...this.streamFunctions.values(), this.ssfDeliverer],
+      [...streams.iteratorAgeAlarms.values(), streams.failureAlarm, ...this.ssf.alarms],
     );
   }
 
@@ -400,12 +439,15 @@ export class TokenRevocationService extends Construct {
       sweeper: props.sweeperMemorySize,
       publisher: props.publisherMemorySize,
     };
-    const memorySize = http ? props.memorySize : (memoryProps[route.name] ?? stream?.memorySize);
+    const queue = route.trigger.type === 'queue' ? DELIVERER_SETTINGS : undefined;
+    const memorySize = http
+      ? props.memorySize
+      : (memoryProps[route.name] ?? stream?.memorySize ?? queue?.memorySize);
     const fn = new ServiceFunction(this, id, {
       handler: route.name,
       description: functionDescription(route),
       memorySize,
-      timeout: stream?.timeout,
+      timeout: stream?.timeout ?? queue?.timeout,
       logRetention,
       logRemovalPolicy: removalPolicy,
       reservedConcurrentExecutions:
@@ -428,6 +470,7 @@ export class TokenRevocationService extends Construct {
       },
     });
     if (route.events === 'put') this.eventBus.grantPutEventsTo(fn.executionRole);
+    this.ssf.bind(route, fn);
     Validations.of(fn.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,9 +1,15 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
-import { HTTP_FUNCTIONS, routeKey, STREAM_FUNCTIONS } from '#commons/manifest.ts';
+import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, routeKey, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { functionDescription } from '#lib/token-revocation-service.ts';
-import { type CfnResource, resourcesOfType, synthesize, synthesizeConstruct } from './support.ts';
+import {
+  type CfnResource,
+  resourcesOfType,
+  SERVICE_FUNCTIONS,
+  synthesize,
+  synthesizeConstruct,
+} from './support.ts';
 
 const variablesOf = (fn: CfnResource) =>
   (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -23,6 +29,7 @@ const ADMIN_ROUTES = HTTP_FUNCTIONS.filter((route) => route.trigger.auth === 'ia
 const OTHER_ROUTES = [
   ...HTTP_FUNCTIONS.filter((route) => route.trigger.auth !== 'iam').map(routeKey),
   ...STREAM_FUNCTIONS.map(functionDescription),
+  ...QUEUE_FUNCTIONS.map(functionDescription),
 ];
 const LIST = ['arn:aws:iam::123456789012:role/ops/Operators', 'arn:aws:iam::123456789012:user/break-glass'];
 
@@ -41,7 +48,7 @@ describe('adminPrincipalArns (the admin principal allow-list)', () => {
 
   it('leaves every function without it by default', () => {
     const byRoute = allowListByRoute(resourcesOfType(synthesize().template, 'AWS::Lambda::Function'));
-    expect(byRoute.size).toBe(HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length);
+    expect(byRoute.size).toBe(SERVICE_FUNCTIONS.length);
     for (const value of byRoute.values()) expect(value).toBeUndefined();
   });
 

@@ -1,11 +1,20 @@
+import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionEntry, HTTP_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { tableAccess } from '#lib/table-access.ts';
+import type { TokenRevocationService } from '#lib/token-revocation-service.ts';
 import { functionDescription } from '#lib/token-revocation-service.ts';
-import { resourcesOfType, synthesize, synthesizeConstruct, TEST_ENV } from './support.ts';
+import {
+  logicalIdOf,
+  resourcesOfType,
+  SERVICE_FUNCTIONS,
+  synthesize,
+  synthesizeConstruct,
+  TEST_ENV,
+} from './support.ts';
 
 interface Statement {
   Effect: string;
@@ -27,9 +36,6 @@ function normalize(statement: Statement) {
     Condition: statement.Condition,
   };
 }
-
-/** The functions the construct creates: every route and every stream consumer (not the authorizer). */
-const SERVICE_FUNCTIONS: readonly FunctionEntry[] = [...HTTP_FUNCTIONS, ...STREAM_FUNCTIONS];
 
 /** Logical ids of an entry's function, its role and its log group. */
 function functionOf(template: Template, route: FunctionEntry) {
@@ -100,6 +106,32 @@ function grants(statements: Statement[]): string[] {
     .sort();
 }
 
+/**
+ * [v3] What a manifest entry's `ssf` right entitles its function to, written out independently of
+ * lib/ssf-transmitter.ts: sending to the deliverer's queue (`send`), the public keys (`keys`), or signing
+ * with the current key and sending (`sign`).
+ */
+function expectedSsfStatements(service: TokenRevocationService, entry: FunctionEntry): Statement[] {
+  const stack = Stack.of(service);
+  const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack, service.ssf.queue), 'Arn'] };
+  const keyArn = { 'Fn::GetAtt': [logicalIdOf(stack, service.ssf.signingKey), 'Arn'] };
+  const send: Statement = {
+    Effect: 'Allow',
+    Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    Resource: queueArn,
+  };
+  switch (entry.ssf) {
+    case 'send':
+      return [send];
+    case 'keys':
+      return [{ Effect: 'Allow', Action: 'kms:GetPublicKey', Resource: keyArn }];
+    case 'sign':
+      return [send, { Effect: 'Allow', Action: 'kms:Sign', Resource: keyArn }];
+    default:
+      return [];
+  }
+}
+
 const onlyIdOf = (template: Template, type: string) => {
   const ids = Object.keys(template.findResources(type));
   expect(ids).toHaveLength(1);
@@ -107,7 +139,8 @@ const onlyIdOf = (template: Template, type: string) => {
 };
 
 describe('least privilege', () => {
-  const { template } = synthesize();
+  const { stack, template } = synthesize();
+  const { service } = stack;
 
   it.each(HTTP_FUNCTIONS.map((route) => [functionDescription(route), route] as const))(
     '%s: the role may write its own log group, send traces and perform exactly its route-table actions',
@@ -121,9 +154,10 @@ describe('least privilege', () => {
         },
         XRAY_STATEMENT,
         ...expectedTableStatements(template, route),
+        ...expectedSsfStatements(service, route),
       ];
       const actual = statementsOf(template, roleId);
-      expect(actual.map(normalize).sort(byJson)).toEqual(expected.map(normalize).sort(byJson));
+      expect(grants(actual)).toEqual(grants(expected));
     },
   );
 
@@ -132,7 +166,7 @@ describe('least privilege', () => {
     (_name, entry) => {
       const { roleId, logGroupId } = functionOf(template, entry);
       const tableId = onlyIdOf(template, 'AWS::DynamoDB::Table');
-      const queueArn = { 'Fn::GetAtt': [onlyIdOf(template, 'AWS::SQS::Queue'), 'Arn'] };
+      const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack, service.streamFailureQueue), 'Arn'] };
       const busArn = { 'Fn::GetAtt': [onlyIdOf(template, 'AWS::Events::EventBus'), 'Arn'] };
       const expected: Statement[] = [
         {
@@ -162,6 +196,38 @@ describe('least privilege', () => {
       expect(grants(statementsOf(template, roleId))).toEqual(grants(expected));
     },
   );
+
+  it('ssf-deliverer: its log group, traces, its manifest table actions, its queue, kms:Sign and nothing else', () => {
+    const deliverer = FUNCTIONS.find((entry) => entry.trigger.type === 'queue');
+    if (!deliverer) throw new Error('no queue function in the manifest');
+    const { roleId, logGroupId } = functionOf(template, deliverer);
+    const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack, service.ssf.queue), 'Arn'] };
+    const expected: Statement[] = [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+      XRAY_STATEMENT,
+      ...expectedTableStatements(template, deliverer),
+      ...expectedSsfStatements(service, deliverer),
+      // What SqsEventSource grants the poller: receive and delete on its own queue.
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        Resource: queueArn,
+      },
+    ];
+    // The event source and the `sign` right both allow GetQueueAttributes and GetQueueUrl: one grant each.
+    const unique = (pairs: string[]) => [...new Set(pairs)];
+    expect(unique(grants(statementsOf(template, roleId)))).toEqual(unique(grants(expected)));
+  });
 
   it('gives the sweeper exactly Query on the three indexes and BatchWriteItem on the table', () => {
     const sweeper = STREAM_FUNCTIONS.find((entry) => entry.name === 'sweeper');
@@ -268,8 +334,10 @@ describe('least privilege with a customer managed key', () => {
     '%s: may use the table key for exactly what its table actions need',
     (_key, route) => {
       const { roleId } = functionOf(template, route);
-      const keyStatements = statementsOf(template, roleId).filter((s) =>
-        list(s.Action).some((a) => a.startsWith('kms:')),
+      // The SSF signing key's rights (GetPublicKey, Sign) are on that key, not the table's.
+      const keyStatements = statementsOf(template, roleId).filter(
+        (s) =>
+          list(s.Action).some((a) => a.startsWith('kms:')) && JSON.stringify(s.Resource).includes(keyArn),
       );
       const writer = route.tableActions.some((a) => writes.includes(a));
       const actions = ['kms:Decrypt', 'kms:DescribeKey'];
@@ -292,6 +360,6 @@ describe('least privilege with a customer managed key', () => {
   });
 });
 
-function byJson(a: unknown, b: unknown): number {
+function _byJson(a: unknown, b: unknown): number {
   return JSON.stringify(a).localeCompare(JSON.stringify(b));
 }

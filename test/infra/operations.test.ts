@@ -1,7 +1,15 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
-import { type CfnResource, resource, resourcesOfType, synthesize, TEST_ENV } from './support.ts';
+import { STREAM_FUNCTIONS } from '#commons/manifest.ts';
+import {
+  type CfnResource,
+  logicalIdOf,
+  resource,
+  resourcesOfType,
+  SERVICE_FUNCTIONS,
+  synthesize,
+  TEST_ENV,
+} from './support.ts';
 
 function onlyStage(template: Template): CfnResource {
   const stages = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
@@ -110,10 +118,16 @@ describe('API stage', () => {
   });
 });
 
-/** Functions the construct creates (routes and stream consumers), each with an errors + throttles alarm. */
-const FUNCTION_COUNT = HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length;
-/** API 5xx, table throttles, table system errors, on-failure queue, one IteratorAge per stream consumer. */
-const OTHER_ALARMS = 3 + 1 + STREAM_FUNCTIONS.length;
+/**
+ * Functions the construct creates (routes, stream consumers, the SSF deliverer), each with an errors +
+ * throttles alarm.
+ */
+const FUNCTION_COUNT = SERVICE_FUNCTIONS.length;
+/**
+ * API 5xx, table throttles, table system errors, on-failure queue, one IteratorAge per stream consumer,
+ * and the SSF deliverer's three (oldest message age, its dead-letter queue, SETs given up on).
+ */
+const OTHER_ALARMS = 3 + 1 + STREAM_FUNCTIONS.length + 3;
 
 describe('alarms', () => {
   const { template } = synthesize();
@@ -178,12 +192,12 @@ describe('alarms', () => {
 });
 
 describe('stack outputs', () => {
-  const { template } = synthesize();
+  const { stack, template } = synthesize();
 
   it('are the API URL, the table name, the event bus name and the on-failure queue to redrive', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'FailureQueueUrl', 'TableName']);
-    const queueId = Object.keys(resourcesOfType(template, 'AWS::SQS::Queue'))[0];
+    const queueId = logicalIdOf(stack, stack.service.streamFailureQueue);
     expect(outputs.FailureQueueUrl?.Value).toEqual({ Ref: queueId });
     const busId = Object.keys(resourcesOfType(template, 'AWS::Events::EventBus'))[0];
     expect(outputs.EventBusName?.Value).toEqual({ Ref: busId });

@@ -4,7 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import { type CfnResource, resource, resourcesOfType, synthesize } from './support.ts';
+import { type CfnResource, resource, resourcesOfType, ssfVariablesOf, synthesize } from './support.ts';
 
 /** The route functions of a template (described by their route key); stream consumers: streams.test.ts. */
 function routeFunctionsOf(template: Template): Record<string, CfnResource> {
@@ -97,7 +97,8 @@ describe('Lambda functions', () => {
 
   it('are configured through the shared config names only, never with a DynamoDB endpoint override', () => {
     const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
-    for (const fn of Object.values(functions)) {
+    for (const route of HTTP_FUNCTIONS) {
+      const fn = resource(functions, functionOfRoute(routeLogicalId(routeKey(route))));
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(variables).sort()).toEqual(
         [
@@ -106,6 +107,8 @@ describe('Lambda functions', () => {
           'NODE_OPTIONS',
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_METRICS_NAMESPACE',
+          // [v3] The SSF queue or keys, for the routes whose manifest entry names an `ssf` right.
+          ...ssfVariablesOf(route),
         ].sort(),
       );
       expect(variables[ENV.tableName]).toEqual({ Ref: tableId });

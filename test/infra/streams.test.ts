@@ -3,12 +3,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '#commons/config.ts';
-import { FUNCTIONS, type FunctionEntry, HTTP_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
+import { FUNCTIONS, type FunctionEntry, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { functionDescription } from '#lib/token-revocation-service.ts';
 import {
   type CfnResource,
+  logicalIdOf,
   resource,
   resourcesOfType,
+  SERVICE_FUNCTIONS,
   synthesize,
   synthesizeConstruct,
   TEST_ENV,
@@ -60,7 +62,7 @@ interface MetricAlarm {
 describe('table stream consumers', () => {
   const { stack, template } = synthesize();
   const tableId = onlyIdOf(template, 'AWS::DynamoDB::Table');
-  const queueId = onlyIdOf(template, 'AWS::SQS::Queue');
+  const queueId = logicalIdOf(stack, stack.service.streamFailureQueue);
   const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'));
   const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map(
     (alarm) => alarm.Properties as MetricAlarm,
@@ -68,7 +70,11 @@ describe('table stream consumers', () => {
 
   it('are exactly the manifest stream entries, each with one event source mapping on the table stream', () => {
     expect(STREAM_FUNCTIONS.map((entry) => entry.name).sort()).toEqual(['publisher', 'sweeper']);
-    expect(mappings).toHaveLength(STREAM_FUNCTIONS.length);
+    // [v3] The SSF deliverer's mapping is on its queue (ssf.test.ts).
+    const onStream = mappings.filter((m) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'),
+    );
+    expect(onStream).toHaveLength(STREAM_FUNCTIONS.length);
     for (const entry of STREAM_FUNCTIONS) {
       const [fnId] = functionOf(template, entry);
       const own = mappings.filter((m) => JSON.stringify(m.Properties.FunctionName) === `{"Ref":"${fnId}"}`);
@@ -104,7 +110,10 @@ describe('table stream consumers', () => {
     const queue = resource(resourcesOfType(template, 'AWS::SQS::Queue'), queueId);
     expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    const policies = Object.values(resourcesOfType(template, 'AWS::SQS::QueuePolicy'));
+    // [v3] The SSF queues have policies of their own (tested in ssf.test.ts).
+    const policies = Object.values(resourcesOfType(template, 'AWS::SQS::QueuePolicy')).filter((candidate) =>
+      JSON.stringify(candidate.Properties.Queues).includes(`"${queueId}"`),
+    );
     expect(policies).toHaveLength(1);
     const [policy] = policies;
     if (!policy) throw new Error('no queue policy');
@@ -132,7 +141,10 @@ describe('table stream consumers', () => {
   });
 
   it('alarm as soon as the on-failure queue holds a message', () => {
-    const onQueue = alarms.filter((alarm) => alarm.Namespace === 'AWS/SQS');
+    // [v3] The SSF queues have alarms of their own (ssf.test.ts).
+    const onQueue = alarms.filter(
+      (alarm) => alarm.Namespace === 'AWS/SQS' && JSON.stringify(alarm.Dimensions).includes(`"${queueId}"`),
+    );
     expect(onQueue).toHaveLength(1);
     expect(onQueue[0]).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -184,8 +196,8 @@ describe('every function the construct creates', () => {
   const { template } = synthesize();
   const functions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function'));
 
-  it('is one per route and one per stream consumer', () => {
-    expect(functions).toHaveLength(HTTP_FUNCTIONS.length + STREAM_FUNCTIONS.length);
+  it('is one per route, one per stream consumer and the SSF deliverer', () => {
+    expect(functions).toHaveLength(SERVICE_FUNCTIONS.length);
   });
 
   it('logs JSON and leaves out Lambda’s INFO platform lines (START, END, REPORT)', () => {

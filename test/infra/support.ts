@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { type FunctionEntry, HTTP_FUNCTIONS, QUEUE_FUNCTIONS, STREAM_FUNCTIONS } from '#commons/manifest.ts';
+import { SSF_ENV } from '#commons/ssf/config.ts';
 import { PROJECT_ROOT } from '#lib/service-function.ts';
 import { TokenRevocationStack, type TokenRevocationStackProps } from '#lib/stack.ts';
 import { TokenRevocationService, type TokenRevocationServiceProps } from '#lib/token-revocation-service.ts';
@@ -64,4 +67,40 @@ export function resource(resources: Record<string, CfnResource>, id: string): Cf
   const found = resources[id];
   if (!found) throw new Error(`no resource ${id}`);
   return found;
+}
+
+/**
+ * [v3] Every function the construct creates: each route, each stream consumer and the SSF deliverer (the
+ * queue consumer). The authorizer is the `TokenAuthorizer`'s, not the service's.
+ */
+export const SERVICE_FUNCTIONS: readonly FunctionEntry[] = [
+  ...HTTP_FUNCTIONS,
+  ...STREAM_FUNCTIONS,
+  ...QUEUE_FUNCTIONS,
+];
+
+/** Logical id of a construct's CloudFormation resource (the stream on-failure queue, the SSF queues). */
+export function logicalIdOf(stack: Stack, construct: IConstruct): string {
+  const child = construct.node.defaultChild;
+  if (!(child instanceof CfnElement))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return stack.getLogicalId(child);
+}
+
+/**
+ * [v3] The environment variables a manifest entry's `ssf` right adds to its function: the deliverer's
+ * queue for those that send to it, the key ARNs for those that publish or sign, the default issuer for
+ * the deliverer (which signs outside any request).
+ */
+export function ssfVariablesOf(entry: FunctionEntry): string[] {
+  switch (entry.ssf) {
+    case 'send':
+      return [SSF_ENV.queueUrl];
+    case 'keys':
+      return [SSF_ENV.signingKeyIds];
+    case 'sign':
+      return [SSF_ENV.queueUrl, SSF_ENV.signingKeyIds, SSF_ENV.defaultIssuer];
+    default:
+      return [];
+  }
 }

@@ -3,10 +3,13 @@
  * tools/local/ssf.ts): the transmitter with its logging, and the reading of the queue's messages, which
  * are either a revocation event as EventBridge hands it to a target, or one of the deliverer's own.
  */
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RevocationEvent, RevocationType } from '../domain/events.ts';
 import { type DeliveryLog, type SetSigner, type SsfQueue, Transmitter } from '../domain/ssf-delivery.ts';
 import { EVENT_SOURCE, type EventEnvelope } from '../events/eventbridge.ts';
 import { logger } from '../log.ts';
+import { metrics } from '../observability.ts';
 import { setIssuer } from './config.ts';
 import { fetchPush } from './push.ts';
 import { isSsfMessage } from './queue.ts';
@@ -26,7 +29,12 @@ export const deliveryLog: DeliveryLog = {
         description: outcome.description,
       },
     }),
-  failed: (set, stream, outcome, nextInMs) =>
+  failed: (set, stream, outcome, nextInMs) => {
+    // The dead-letter alarm's metric: a SET given up on after 24 hours of retries.
+    if (nextInMs === undefined) {
+      const single = metrics.singleMetric();
+      single.addMetric('SsfDeadLetters', MetricUnit.Count, 1);
+    }
     logger.warn(nextInMs === undefined ? 'SET moved to dead letters' : 'SET delivery failed', {
       ssf: {
         streamId: stream.streamId,
@@ -36,7 +44,8 @@ export const deliveryLog: DeliveryLog = {
         attempt: set.attempts + 1,
         ...(nextInMs !== undefined && { retryInMs: nextInMs }),
       },
-    }),
+    });
+  },
 };
 
 /** The transmitter over the SSF store, with the given signer and queue. */
