@@ -5,10 +5,13 @@
  * acknowledged. Streams live in the suite's table; they are made here with their own ids, so the suite's
  * server fans no revocation out to them (nothing is revoked for their subjects) except what the test sends.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { importJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevocationEvent } from '#commons/domain/events.ts';
@@ -24,7 +27,7 @@ import { localJwks, localSigner } from '#commons/ssf/keys.ts';
 import { fetchPush } from '#commons/ssf/push.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { SsfDynamoStore } from '#commons/store/ssf.ts';
-import { admin, dynamoEndpoint, tableName } from '#test/support/helpers.ts';
+import { admin, baseUrl, dynamoEndpoint, tableName } from '#test/support/helpers.ts';
 import { type PushReceiver, startPushReceiver, userOf } from '#test/support/ssf.ts';
 
 const client = createDynamoClient({ endpoint: dynamoEndpoint });
@@ -176,6 +179,32 @@ describe('push retries', () => {
       deadLetters: [],
     });
   });
+
+  it('lists and redelivers them with the admin CLI (revocation-admin ssf dead-letters / redeliver)', async () => {
+    const target = await stream();
+    const user = `it-user-${randomUUID()}`;
+    receiver.policy = () => 202;
+    await keepFor(target, grantRevoked(user));
+    const [set] = (await store.pendingSets(target.streamId, 1)).sets;
+    if (!set) throw new Error('no SET kept');
+    await store.killSet(set, now, Math.ceil(now / 1000) + 3600);
+    const cli = async (...args: string[]) => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'bin/admin.ts', '--url', baseUrl, ...args],
+        { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { PATH: process.env.PATH ?? '' } },
+      );
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+
+    expect(await cli('ssf', 'dead-letters', '--stream', target.streamId, '--limit', '5')).toEqual({
+      deadLetters: [{ jti: set.jti, streamId: target.streamId, txn: set.txn, attempts: 0, deadAt: now }],
+    });
+    expect(await cli('ssf', 'redeliver', '--jti', set.jti)).toEqual({ redelivered: 1 });
+    const pushed = await receiver.waitFor((all) => all.some((s) => userOf(s.claims) === user));
+    expect(pushed.find((s) => userOf(s.claims) === user)?.jwt).toBe(set.jwt);
+    expect(await cli('ssf', 'dead-letters', '--stream', target.streamId)).toEqual({ deadLetters: [] });
+  }, 60_000);
 });
 
 describe('ordering', () => {

@@ -332,10 +332,68 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     }),
   },
+  {
+    group: 'ssf',
+    name: 'dead-letters',
+    summary: 'list the SETs whose push failed for 24 hours (Shared Signals dead letters)',
+    description:
+      "Lists dead letters, oldest first (GET /admin/ssf/dead-letters): each SET's jti, stream, txn (the revocation event id), attempts, when it was given up and why the last attempt failed; never the SET itself. Pages with --cursor (the nextCursor printed).",
+    args: [],
+    options: {
+      stream: { type: 'string', value: 'STREAM_ID', description: "one stream's dead letters only" },
+      limit: { type: 'string', value: 'N', description: 'at most N (1-100, default 50)' },
+      cursor: { type: 'string', value: 'CURSOR', description: 'the nextCursor of the page before' },
+    },
+    examples: ['ssf dead-letters', 'ssf dead-letters --stream 3f2c… --limit 10'],
+    request: (values) => {
+      const query = new URLSearchParams();
+      if (typeof values.stream === 'string') query.set('stream_id', values.stream);
+      if (typeof values.limit === 'string') {
+        if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number');
+        query.set('limit', values.limit);
+      }
+      if (typeof values.cursor === 'string') query.set('cursor', values.cursor);
+      const text = query.toString();
+      return { method: 'GET', path: `admin/ssf/dead-letters${text === '' ? '' : `?${text}`}` };
+    },
+  },
+  {
+    group: 'ssf',
+    name: 'redeliver',
+    summary: 'push dead letters again, with the same jti (Shared Signals)',
+    description:
+      'Puts dead letters back in their streams with a fresh 24 hours of retries (POST /admin/ssf/dead-letters/redeliver): the ones named by --jti, else up to 100 of --stream, else up to 100 of all streams. The SET is sent as it was signed, same jti, so a receiver that got it after all can tell. Prints how many were put back; run again for more.',
+    args: [],
+    options: {
+      jti: {
+        type: 'string',
+        value: 'LIST',
+        description: 'comma-separated jti values (from ssf dead-letters)',
+      },
+      stream: { type: 'string', value: 'STREAM_ID', description: "one stream's dead letters" },
+    },
+    examples: ['ssf redeliver --stream 3f2c…', 'ssf redeliver --jti 8a1e…,c07b…'],
+    request: (values) => {
+      const jtis = list(values.jti);
+      if (jtis !== undefined && typeof values.stream === 'string')
+        throw new UsageError('ssf redeliver takes --jti or --stream, not both');
+      if (values.jti !== undefined && (jtis === undefined || jtis.length === 0))
+        throw new UsageError('--jti needs at least one jti');
+      return {
+        method: 'POST',
+        path: 'admin/ssf/dead-letters/redeliver',
+        body: {
+          ...(jtis !== undefined && { jtis }),
+          ...(typeof values.stream === 'string' && { streamId: values.stream }),
+        },
+      };
+    },
+  },
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
   clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
   subjects: 'revoke every token of a subject (user), by name or by RFC 9493 subject identifier',
+  ssf: 'Shared Signals: list and redeliver the SETs whose push failed for 24 hours',
 };
