@@ -25,7 +25,7 @@ export interface EventLatency {
 }
 
 /** The value at rank ceil(p * n) of the sorted values (nearest-rank percentile). */
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))] ?? Number.NaN;
 }
 
@@ -33,7 +33,7 @@ function percentile(sorted: readonly number[], p: number): number {
 const tokenId = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
 
 /** Starts the local server as `npm start` does and resolves with its URL once it listens. */
-function startLocalServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+export function startLocalServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },

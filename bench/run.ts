@@ -10,6 +10,7 @@ import { run as coldStart } from './cold-start.ts';
 import { run as eventLatency } from './event-latency.ts';
 import { run as revocation } from './revocation.ts';
 import { run as revocationScale } from './revocation-scale.ts';
+import { run as ssf } from './ssf.ts';
 
 // The machine may be shared: its load before and after says how far to trust absolute times.
 const loadBefore = loadavg()[0] ?? 0;
@@ -18,12 +19,18 @@ if (process.argv[2] === 'bundles') {
   console.log(await bundles());
   process.exit(0);
 }
+// `npm run bench -- ssf`: only the Shared Signals figures (revocation to SET, signing rate), printed.
+if (process.argv[2] === 'ssf') {
+  console.log(await ssf());
+  process.exit(0);
+}
 const started = performance.now();
 const sections: string[] = [];
 for (const [name, bench] of [
   ['revocation', revocation],
   ['revocation at scale', revocationScale],
   ['event latency', eventLatency],
+  ['revocation to SET', ssf],
   ['cold start', coldStart],
   ['bundle sizes', bundles],
 ] as const) {
