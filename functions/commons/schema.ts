@@ -4,15 +4,23 @@
  * schema cannot drift between them; only `store/items.ts` turns items into records and back.
  *
  * Items:
- * - token:   pk = SHA-256 of the raw token (base64url); never the raw token.
+ * - token:   pk = SHA-256 of the raw token (base64url); never the raw token. Access tokens, and refresh
+ *            tokens of the old layout (a grant now holds its refresh token; see grant).
  * - client:  pk = `client#<clientId>`.
- * - grant:   pk = `grant#<grantId>` (its attributes are named apart from the tokens', so no grant item
- *            lands in a token index).
+ * - grant:   pk = `grant#<grantId>`, holding its current refresh token and the last few consumed ones.
  * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
  * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
  *   (the publisher turns it into `sweep.completed`), removed by TTL a day later.
+ *
+ * Sparse indexes: an item lands in an index only if it has the index's key attribute, and every index
+ * write is a write unit on top of the item's own. So a token is keyed into one index at most: a grant's
+ * tokens into the grant index only (`grantId`; their client and subject key are kept under names no index
+ * uses), a token without a grant into the client index only (`clientId`). Grant items are keyed into the
+ * client index and, with a subject, the subject index: client and subject sweeps reach a grant's tokens
+ * through their grants. Items of the previous layout (every token in all three indexes, grants in none)
+ * stay where they are and are swept the same way: the sweeps tell tokens from grants by their key.
  *
  * Revocations write who made them onto the item they change (`revokedBy`, `revokedRoute`), so the
  * table's stream carries the actor to the publisher. A revoked token and a deleted client are kept as
@@ -27,22 +35,34 @@ export const ATTR = {
   expiresAt: 'expiresAt',
   // Tokens
   kind: 'kind',
+  /** Key of the client index: tokens without a grant, and grants (tokens of the old layout: all). */
   clientId: 'clientId',
   scope: 'scope',
   subject: 'subject',
   issuedAt: 'issuedAt',
   grantType: 'grantType',
+  /** Key of the grant index: a grant's tokens. */
   grantId: 'grantId',
+  /** Key of the subject index: grants with a subject (tokens of the old layout with a subject). */
   subjectKey: 'subjectKey',
+  /** A grant token's client, or any token's subject key: named apart from the index keys. */
+  tokenClientId: 'tokenClientId',
+  tokenSubjectKey: 'tokenSubjectKey',
   refreshCount: 'refreshCount',
+  /** Refresh token items of the old layout: when rotation consumed them. */
   consumedAt: 'consumedAt',
   lastModifiedAt: 'lastModifiedAt',
-  // Grants
+  // Grants (also `clientId`, `subject`, `subjectKey`, `scope`, `issuedAt`, `grantType`, `refreshCount`)
+  currentRefreshTokenId: 'currentRefreshTokenId',
+  currentRefreshIssuedAt: 'currentRefreshIssuedAt',
+  rotations: 'rotations',
+  /** Grants: the refresh tokens consumed most recently, a list of `{id, consumedAt, issuedAt, refreshCount}`. */
+  consumedRefreshTokens: 'consumedRefreshTokens',
+  refreshExpiresAt: 'refreshExpiresAt',
+  /** Grants of the old layout: their client and subject, named apart so they stayed out of every index. */
   grantClientId: 'grantClientId',
   grantSubject: 'grantSubject',
   grantSubjectKey: 'grantSubjectKey',
-  currentRefreshTokenId: 'currentRefreshTokenId',
-  refreshExpiresAt: 'refreshExpiresAt',
   /** Grants and tokens: epoch ms of the revocation (a token with it is a tombstone: absent to reads). */
   revokedAt: 'revokedAt',
   /** Grants: `revoked`, or `reuse_detected` when a consumed refresh token came back. */
@@ -120,8 +140,9 @@ export interface IndexSchema {
 export const GRANT_INDEX: IndexSchema = { indexName: 'byGrant', partitionKey: ATTR.grantId, projected: [] };
 
 /**
- * Client id -> every token of that client. `issuedAt` is projected so a cut-off's sweep deletes only the
- * tokens issued at or before it, never one the client got right after.
+ * Client id -> the client's tokens without a grant, and its grants (whose tokens the grant index lists).
+ * `issuedAt` is projected so a cut-off's sweep deletes only what was issued (or started) at or before it,
+ * never a token the client got right after.
  */
 export const CLIENT_INDEX: IndexSchema = {
   indexName: 'byClient',
@@ -129,7 +150,7 @@ export const CLIENT_INDEX: IndexSchema = {
   projected: [ATTR.issuedAt],
 };
 
-/** Subject key -> every token that carries a subject (sparse), for a subject's cut-off. */
+/** Subject key -> the grants that carry the subject (sparse), for a subject's cut-off. */
 export const SUBJECT_INDEX: IndexSchema = {
   indexName: 'bySubject',
   partitionKey: ATTR.subjectKey,
@@ -137,6 +158,11 @@ export const SUBJECT_INDEX: IndexSchema = {
 };
 
 export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX];
+
+/** The indexes an item is keyed into (an index write each time it is written, on top of its own). */
+export function indexesOf(item: Readonly<Record<string, unknown>>): IndexSchema[] {
+  return INDEXES.filter((index) => item[index.partitionKey] !== undefined);
+}
 
 /**
  * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the

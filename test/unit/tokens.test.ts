@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isActive } from '#commons/domain/activity.ts';
 import { InvalidScope } from '#commons/domain/errors.ts';
-import type { Client, GrantRecord, TokenRecord, TokenState } from '#commons/domain/model.ts';
+import { consumedAfter, refreshTokenAsOfGrant, refreshTokenOfGrant } from '#commons/domain/grants.ts';
+import {
+  type Client,
+  CONSUMED_KEPT,
+  type GrantRecord,
+  type TokenRecord,
+  type TokenState,
+} from '#commons/domain/model.ts';
 import { hashSecret, idPrefix, mintSecret, secretMatches } from '#commons/domain/secrets.ts';
 import {
   formatToken,
@@ -141,6 +148,75 @@ describe('token activity: one rule over one read', () => {
   });
   it("is inactive when the client read is not the token's client", () => {
     expect(isActive(state({ client: { ...client, clientId: 'c2' } }), NOW)).toBe(false);
+  });
+  it('is inactive, a grant token, when its grant started at or before a cut-off, whenever it was issued', () => {
+    // A refresh that read the client and subject before a cut-off's write landed mints after its instant.
+    const late = { ...child, issuedAt: grant.issuedAt + 60_000 };
+    const clientCut = { ...client, tokensRevokedBefore: grant.issuedAt };
+    expect(isActive(state({ token: late, client: clientCut }), NOW)).toBe(false);
+    const subjectCut = {
+      subjectKey: subjectKeyOf('alice'),
+      tokensRevokedBefore: grant.issuedAt,
+      expiresAt: 0,
+    };
+    expect(isActive(state({ token: late, subjectCutoff: subjectCut }), NOW)).toBe(false);
+    // A grant started after the cut-off is untouched by it.
+    const before = { ...client, tokensRevokedBefore: grant.issuedAt - 1 };
+    expect(isActive(state({ token: late, client: before }), NOW)).toBe(true);
+    // A token without a grant keeps its own issue time.
+    const alone = { ...late, grantId: undefined } as TokenRecord;
+    expect(isActive(state({ token: alone, client: clientCut, grant: undefined }), NOW)).toBe(true);
+  });
+});
+
+describe('refresh tokens held by their grant', () => {
+  const held: GrantRecord = {
+    ...grant,
+    currentRefreshTokenId: 'current',
+    currentRefreshIssuedAt: NOW - 1000,
+    grantType: 'external',
+    refreshCount: 2,
+    rotations: 1,
+    lastModifiedAt: NOW - 500,
+    consumed: [{ id: 'parent', consumedAt: NOW - 1000, issuedAt: grant.issuedAt, refreshCount: 1 }],
+  };
+  it("is the current one, with the grant's scope, lifetime and count", () => {
+    expect(refreshTokenOfGrant(held, 'current')).toEqual({
+      id: 'current',
+      kind: 'refresh',
+      clientId: 'c1',
+      grantId: 'g1',
+      scope: 'read',
+      issuedAt: NOW - 1000,
+      expiresAt: held.refreshExpiresAt,
+      grantType: 'refresh_token',
+      refreshCount: 2,
+      lastModifiedAt: NOW - 500,
+    });
+  });
+  it('is a consumed one while the grant remembers it, and unknown once it does not', () => {
+    expect(refreshTokenOfGrant(held, 'parent')).toMatchObject({
+      consumedAt: NOW - 1000,
+      grantType: 'external',
+      refreshCount: 1,
+    });
+    expect(refreshTokenOfGrant(held, 'made-up')).toBeUndefined();
+  });
+  it('remembers the last few consumed, newest first', () => {
+    let g = held;
+    for (let i = 0; i < CONSUMED_KEPT + 2; i++) {
+      g = { ...g, consumed: consumedAfter(g, { id: `r${i}`, consumedAt: i, issuedAt: i, refreshCount: 1 }) };
+    }
+    expect(g.consumed?.map((c) => c.id)).toEqual(
+      Array.from({ length: CONSUMED_KEPT }, (_, i) => `r${CONSUMED_KEPT + 1 - i}`),
+    );
+  });
+  it('sees an old-layout refresh token item consumed once its grant moved on, as reuse when forgotten', () => {
+    const item: TokenRecord = { ...parent, id: 'old' };
+    expect(refreshTokenAsOfGrant(item, { ...held, currentRefreshTokenId: 'old' })).toMatchObject({
+      refreshCount: 2,
+    });
+    expect(refreshTokenAsOfGrant(item, held)).toMatchObject({ consumedAt: item.issuedAt });
   });
 });
 

@@ -65,17 +65,37 @@ export interface TokenRecord {
   readonly lastModifiedAt: number;
 }
 
-/** A grant: one refresh token, every refresh token rotated from it, every access token issued with them. */
+/**
+ * A grant: one refresh token, every refresh token rotated from it, every access token issued with them.
+ * The grant item also holds its current refresh token (id, issue time, refresh count: the rest is the
+ * grant's), so a rotation is one conditional write that moves it, and the last few consumed ones, so
+ * their reuse is recognised. Grants written before that layout keep their refresh tokens as token items.
+ */
 export interface GrantRecord {
   readonly grantId: string;
   readonly clientId: string;
   readonly subject?: string;
   readonly subjectKey?: string;
   readonly scope: string;
-  /** Epoch milliseconds. */
+  /**
+   * Epoch milliseconds. Client and subject cut-offs compare it, not the issue time of each of the grant's
+   * tokens (see activity.ts): a grant started at or before a cut-off is cut off whole.
+   */
   readonly issuedAt: number;
   /** The refresh token that is not consumed yet. */
   readonly currentRefreshTokenId: string;
+  /** Epoch milliseconds: when the current refresh token was issued; absent on grants of the old layout. */
+  readonly currentRefreshIssuedAt?: number;
+  /** How the grant's first refresh token came to be (rotated ones: `refresh_token`). */
+  readonly grantType?: TokenOrigin;
+  /** Refreshes made with the current refresh token (on top of its token item's count, old layout). */
+  readonly refreshCount?: number;
+  /** How many times the grant's refresh token was rotated. */
+  readonly rotations?: number;
+  /** Epoch milliseconds: the grant's last refresh. */
+  readonly lastModifiedAt?: number;
+  /** The refresh tokens rotation consumed most recently (at most `CONSUMED_KEPT`), newest first. */
+  readonly consumed?: readonly ConsumedRefreshToken[];
   /** Epoch seconds: the grant's refresh tokens expire by then (TTL keeps the item a day longer). */
   readonly refreshExpiresAt: number;
   /** Epoch seconds (TTL). */
@@ -83,6 +103,22 @@ export interface GrantRecord {
   /** Epoch milliseconds: once set, every token of the grant is inactive. */
   readonly revokedAt?: number;
 }
+
+/** A refresh token consumed by rotation, as its grant remembers it. */
+export interface ConsumedRefreshToken {
+  readonly id: string;
+  /** Epoch milliseconds. */
+  readonly consumedAt: number;
+  readonly issuedAt: number;
+  readonly refreshCount: number;
+}
+
+/**
+ * How many consumed refresh tokens a grant remembers: presenting one of them is reuse (or a retry within
+ * the grace window). An older one is unknown (invalid_grant) unless it has a token item (old layout).
+ * Four keeps the grant item well under 1 KB, so each of its writes is one write unit.
+ */
+export const CONSUMED_KEPT = 4;
 
 /** Revocation of every token of a subject issued at or before an instant. */
 export interface SubjectCutoff {
@@ -122,13 +158,17 @@ export interface TokenState {
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
-/** A refresh grant's writes, in one conditional transaction. */
+/**
+ * A refresh grant's writes: the new access token, then one single-item write to the grant (with
+ * rotation the conditional move of its current refresh token; without, its refresh count). No
+ * transaction: see `refreshTokenGrant` for why none is needed.
+ */
 export interface RefreshWrite {
   /** The refresh token presented (consumed when `newRefresh` is given). */
   readonly parent: TokenRecord;
   readonly grant: GrantRecord;
   readonly access: TokenRecord;
-  /** Rotation: the refresh token that replaces `parent`. */
+  /** Rotation: the refresh token that replaces `parent` (held by the grant item, never an item itself). */
   readonly newRefresh?: TokenRecord;
   /** Epoch milliseconds. */
   readonly now: number;
@@ -185,12 +225,15 @@ export interface Store {
   readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
   /** Writes an access token without a grant; false when the id exists already. */
   putAccessToken(token: TokenRecord): Promise<boolean>;
-  /** Writes a new grant with its first tokens, only if the client exists; false otherwise. */
-  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean>;
   /**
-   * A refresh grant: the new access token (and with rotation the new refresh token, consuming the one
-   * presented) only if the presented refresh token is unconsumed and unexpired, its grant live, and
-   * neither its client nor its subject cut off since it was issued. False when any condition failed.
+   * Writes a new grant (holding its refresh token) and its first access token; false when an id exists
+   * already. No check of the client: every use reads it, so a grant of a client deleted meanwhile is born
+   * inactive.
+   */
+  putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean>;
+  /**
+   * A refresh grant's writes (see `RefreshWrite`): false when the grant was revoked meanwhile or, with
+   * rotation, its current refresh token is no longer the one presented (another refresh won).
    */
   refresh(write: RefreshWrite): Promise<boolean>;
   /**

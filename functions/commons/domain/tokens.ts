@@ -149,6 +149,7 @@ export async function issueTokens(
   const grantId = newGrantId();
   const refresh = mint('refresh', client, scope, now, req.grantType, { ...subject, grantId });
   const access = mint('access', client, scope, now, req.grantType, { ...subject, grantId });
+  // The refresh token lives in the grant item: no token item of its own, so a grant start is two writes.
   const grant: GrantRecord = {
     grantId,
     clientId: client.clientId,
@@ -159,11 +160,16 @@ export async function issueTokens(
     scope,
     issuedAt: now,
     currentRefreshTokenId: refresh.record.id,
+    currentRefreshIssuedAt: now,
+    grantType: req.grantType,
+    refreshCount: 0,
+    rotations: 0,
+    lastModifiedAt: now,
     refreshExpiresAt: refresh.record.expiresAt,
     // Kept until the last access token it could have issued has expired.
     expiresAt: refresh.record.expiresAt + MAX_ACCESS_TOKEN_TTL,
   };
-  if (!(await store.putGrant(grant, [refresh.record, access.record]))) return undefined;
+  if (!(await store.putGrant(grant, access.record))) return undefined;
   return { response: response(client, access, refresh), accessTokenId: access.record.id, grantId };
 }
 
@@ -193,10 +199,25 @@ const INVALID_GRANT = 'refresh token is invalid, expired or revoked';
 
 /**
  * RFC 6749 6 with RFC 9700 4.14.2: a new access token from an active refresh token of the same client,
- * optionally narrower; with rotation also a new refresh token, the presented one consumed in the same
- * conditional transaction (so of two racing refreshes exactly one succeeds). A consumed refresh token
- * presented again within the client's grace window is a retry (invalid_grant, nothing else); after it,
- * reuse: the whole grant is revoked before the answer (invalid_grant) and `onReuse` hears of it.
+ * optionally narrower; with rotation also a new refresh token, the presented one consumed by the same
+ * conditional write that makes the new one current (so of two racing refreshes exactly one succeeds). A
+ * consumed refresh token presented again within the client's grace window is a retry (invalid_grant,
+ * nothing else); after it, reuse: the whole grant is revoked before the answer (invalid_grant) and
+ * `onReuse` hears of it.
+ *
+ * No transaction: one consistent read, then the new access token and one single-item write to the grant.
+ * - The new tokens' issue time is fixed before the read. A client or subject cut-off written after the
+ *   read therefore has an instant at or after it whenever the cut-off was decided after the refresh began,
+ *   and the activity rule rejects the token; a cut-off decided just before but written after the read is
+ *   caught because cut-offs compare the grant's start (activity.ts), which precedes both. So no
+ *   condition on the client or subject item is needed: every use of the token reads them.
+ * - A grant revoked at any moment, before or after the access token is written, makes it inactive: every
+ *   activity check reads the grant's mark with the token, so a token written after the revocation is born
+ *   inactive. The grant write is still conditional on the grant being live, so a refresh that lost that
+ *   race answers invalid_grant rather than hand out a dead token.
+ * - The access token is written first: a lost rotation race, or a 503 on the grant write, leaves an access
+ *   token nobody holds (harmless: its value was never sent) and the presented refresh token still current,
+ *   so the client's retry works; the other order could consume the refresh token behind a 503.
  */
 export async function refreshTokenGrant(
   store: Store,
@@ -207,22 +228,25 @@ export async function refreshTokenGrant(
   reuse: { readonly route?: string; readonly onReuse: (event: RevocationEvent) => void },
 ): Promise<Issued> {
   requireGrant(client, 'refresh_token');
+  // Fixed before the read: see above.
+  const now = clock();
   const state = await readState(store, presented);
   const parent = state?.token;
   if (!state || !parent || parent.kind !== 'refresh' || parent.clientId !== client.clientId) {
     throw new InvalidGrant(INVALID_GRANT);
   }
-  const now = clock();
   if (
     parent.consumedAt !== undefined &&
     parent.grantId !== undefined &&
     state.grant?.revokedAt === undefined
   ) {
-    if (now - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
+    // The reuse decision takes the time after the read (another refresh may have consumed it meanwhile).
+    const at = clock();
+    if (at - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
       const event = await revokeGrantOf(store, parent.grantId, {
         actor: REUSE_DETECTION,
         ...(reuse.route !== undefined && { route: reuse.route }),
-        at: now,
+        at,
         reason: 'reuse_detected',
         tokenId: parent.id,
       });

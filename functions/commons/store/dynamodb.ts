@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
 import type { RevocationMark, SweepRecord } from '../domain/events.ts';
+import { consumedAfter, refreshTokenAsOfGrant, refreshTokenOfGrant } from '../domain/grants.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
@@ -34,6 +35,7 @@ import {
   ATTR,
   CLIENT_INDEX,
   GRANT_INDEX,
+  GRANT_KEY_PREFIX,
   type IndexSchema,
   PARTITION_KEY,
   SUBJECT_INDEX,
@@ -42,6 +44,7 @@ import { DEADLINES } from './client.ts';
 import {
   clientKey,
   clientToItem,
+  consumedToItem,
   grantFromItem,
   grantKey,
   grantToItem,
@@ -447,14 +450,15 @@ export class DynamoStore implements Store {
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     const at = (key: Item) => found.get(String(key[PARTITION_KEY]));
-    const token = at(tokenKey(tokenId));
+    const tokenItem = at(tokenKey(tokenId));
     const client = at(clientKey(refs.clientId));
-    const grant = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
+    const grantItem = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
     const cutoff = refs.subjectKey === undefined ? undefined : at(subjectKey(refs.subjectKey));
+    const grant = grantItem && grantFromItem(grantItem);
     return {
-      token: liveTokenFromItem(token),
+      token: tokenOf(tokenId, refs, liveTokenFromItem(tokenItem), grant),
       client: liveClientFromItem(client),
-      grant: grant && grantFromItem(grant),
+      grant,
       subjectCutoff: cutoff && subjectCutoffFromItem(cutoff),
     };
   }
@@ -468,104 +472,96 @@ export class DynamoStore implements Store {
     return this.putNew(tokenToItem(token), ATTR.issuedAt);
   }
 
-  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean> {
-    return this.conditional((o) =>
-      this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            // A grant only for a client that still exists: a refresh token lives long.
-            {
-              ConditionCheck: { TableName: this.tableName, Key: clientKey(grant.clientId), ...CLIENT_EXISTS },
-            },
-            { Put: { TableName: this.tableName, Item: grantToItem(grant), ...ITEM_IS_NEW } },
-            ...tokens.map((token) => ({
-              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
-            })),
-          ],
-        }),
-        o,
-      ),
-    );
+  /**
+   * Two plain conditional puts at once, no transaction and no check of the client: every use of a token
+   * reads its client and its grant, so a grant of a client deleted meanwhile is born inactive, and an
+   * access token whose grant item is not (yet) written is inactive too. A grant written without its
+   * access token (a 503 between them) is a refresh token nobody holds.
+   */
+  async putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean> {
+    const written = await Promise.all([
+      this.putNew(grantToItem(grant), ATTR.issuedAt),
+      this.putNew(tokenToItem(access), ATTR.issuedAt),
+    ]);
+    return written.every(Boolean);
   }
 
-  refresh(write: RefreshWrite): Promise<boolean> {
+  /**
+   * The access token first (a plain conditional put: see putAccessToken), then one UpdateItem of the
+   * grant, conditional on the grant being live and, with rotation, on its current refresh token still
+   * being the one presented: that condition is where two racing rotations are decided, exactly one
+   * winning. Without rotation the grant write only counts the refresh, so it runs alongside the put.
+   */
+  async refresh(write: RefreshWrite): Promise<boolean> {
     const { parent, grant, access, newRefresh, now } = write;
-    const nowSeconds = Math.floor(now / 1000);
-    // Neither the client nor the subject may have cut off the presented refresh token since the read.
-    const notCutOff = {
-      ConditionExpression: 'attribute_not_exists(#before) OR #before < :issued',
-      ExpressionAttributeNames: { '#before': ATTR.tokensRevokedBefore },
-      ExpressionAttributeValues: { ':issued': parent.issuedAt },
+    const live = 'attribute_exists(#pk) AND attribute_not_exists(#revoked)';
+    // Grants of the old layout join the client and subject indexes on their first refresh (one index
+    // write, once: a key attribute set to the value it has costs nothing more).
+    const indexed = {
+      [ATTR.clientId]: grant.clientId,
+      ...(grant.subjectKey !== undefined && { [ATTR.subjectKey]: grant.subjectKey }),
+      ...(grant.subject !== undefined && { [ATTR.subject]: grant.subject }),
     };
-    const subjectCheck =
-      parent.subjectKey === undefined
-        ? []
-        : [
-            {
-              ConditionCheck: { TableName: this.tableName, Key: subjectKey(parent.subjectKey), ...notCutOff },
+    if (!newRefresh) {
+      const count = this.conditional((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: grantKey(grant.grantId),
+            UpdateExpression: `ADD #count :one SET #modified = :now, ${setClause(indexed)}`,
+            ConditionExpression: live,
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#revoked': ATTR.revokedAt,
+              '#count': ATTR.refreshCount,
+              '#modified': ATTR.lastModifiedAt,
+              ...setNames(indexed),
             },
-          ];
+            ExpressionAttributeValues: { ':one': 1, ':now': now, ...setValues(indexed) },
+          }),
+          o,
+        ),
+      );
+      const [put, counted] = await Promise.all([this.putNew(tokenToItem(access), ATTR.issuedAt), count]);
+      return put && counted;
+    }
+    if (!(await this.putNew(tokenToItem(access), ATTR.issuedAt))) return false;
+    const consumed = consumedAfter(grant, {
+      id: parent.id,
+      consumedAt: now,
+      issuedAt: parent.issuedAt,
+      refreshCount: parent.refreshCount + 1,
+    });
     return this.conditional((o) =>
       this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: tokenKey(parent.id),
-                UpdateExpression: newRefresh
-                  ? 'ADD #count :one SET #modified = :now, #consumed = :now'
-                  : 'ADD #count :one SET #modified = :now',
-                ConditionExpression:
-                  'attribute_exists(#pk) AND attribute_not_exists(#consumed) AND #exp > :nowSeconds',
-                ExpressionAttributeNames: {
-                  '#pk': PARTITION_KEY,
-                  '#count': ATTR.refreshCount,
-                  '#modified': ATTR.lastModifiedAt,
-                  '#consumed': ATTR.consumedAt,
-                  '#exp': ATTR.expiresAt,
-                },
-                ExpressionAttributeValues: { ':one': 1, ':now': now, ':nowSeconds': nowSeconds },
-              },
-            },
-            newRefresh
-              ? {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: grantKey(grant.grantId),
-                    UpdateExpression: 'SET #current = :new',
-                    ConditionExpression:
-                      'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old',
-                    ExpressionAttributeNames: {
-                      '#pk': PARTITION_KEY,
-                      '#revoked': ATTR.revokedAt,
-                      '#current': ATTR.currentRefreshTokenId,
-                    },
-                    ExpressionAttributeValues: { ':new': newRefresh.id, ':old': parent.id },
-                  },
-                }
-              : {
-                  ConditionCheck: {
-                    TableName: this.tableName,
-                    Key: grantKey(grant.grantId),
-                    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
-                    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt },
-                  },
-                },
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: clientKey(parent.clientId),
-                ...notCutOff,
-                ConditionExpression: `${CLIENT_LIVE} AND (${notCutOff.ConditionExpression})`,
-                ExpressionAttributeNames: { ...notCutOff.ExpressionAttributeNames, ...CLIENT_LIVE_NAMES },
-              },
-            },
-            ...subjectCheck,
-            ...[access, ...(newRefresh ? [newRefresh] : [])].map((token) => ({
-              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
-            })),
-          ],
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: grantKey(grant.grantId),
+          UpdateExpression:
+            'SET #current = :new, #currentIssued = :issued, #count = :zero, #rotations = :rotations, ' +
+            `#consumed = :consumed, #modified = :now, ${setClause(indexed)}`,
+          ConditionExpression: `${live} AND #current = :old`,
+          ExpressionAttributeNames: {
+            '#pk': PARTITION_KEY,
+            '#revoked': ATTR.revokedAt,
+            '#current': ATTR.currentRefreshTokenId,
+            '#currentIssued': ATTR.currentRefreshIssuedAt,
+            '#count': ATTR.refreshCount,
+            '#rotations': ATTR.rotations,
+            '#consumed': ATTR.consumedRefreshTokens,
+            '#modified': ATTR.lastModifiedAt,
+            ...setNames(indexed),
+          },
+          ExpressionAttributeValues: {
+            ':new': newRefresh.id,
+            ':old': parent.id,
+            ':issued': newRefresh.issuedAt,
+            ':zero': 0,
+            ':rotations': (grant.rotations ?? 0) + 1,
+            ':consumed': consumedToItem(consumed),
+            ':now': now,
+            ...setValues(indexed),
+          },
         }),
         o,
       ),
@@ -689,24 +685,48 @@ export class DynamoStore implements Store {
     await this.batchWrite([{ PutRequest: { Item: item } }]);
   }
 
+  /** The grant's token items, through the grant index; the grant item stays (its mark, until TTL). */
   deleteTokensOfGrant(grantId: string): Promise<number> {
-    return this.deleteByIndex(GRANT_INDEX, grantId);
-  }
-
-  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number> {
-    return this.deleteByIndex(CLIENT_INDEX, clientId, issuedUpTo);
-  }
-
-  deleteTokensOfSubject(subjectKeyValue: string, issuedUpTo: number): Promise<number> {
-    return this.deleteByIndex(SUBJECT_INDEX, subjectKeyValue, issuedUpTo);
+    return this.sweepIndex(GRANT_INDEX, grantId);
   }
 
   /**
-   * Deletes every item the index lists under a key, page by page; with `issuedUpTo` (epoch ms), only
-   * those issued at or before it (the index projects `issuedAt`). Returns how many.
+   * The client's tokens without a grant and its grants, through the client index: each grant's tokens
+   * through the grant index, then the grant item itself (it holds the grant's refresh token). With
+   * `issuedUpTo`, only tokens issued and grants started at or before it (activity.ts: a cut-off takes a
+   * grant whole).
    */
-  private async deleteByIndex(index: IndexSchema, value: string, issuedUpTo?: number): Promise<number> {
+  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number> {
+    return this.sweepIndex(CLIENT_INDEX, clientId, issuedUpTo);
+  }
+
+  /** The subject's grants (and its tokens of the old layout), through the subject index, as for a client. */
+  deleteTokensOfSubject(subjectKeyValue: string, issuedUpTo: number): Promise<number> {
+    return this.sweepIndex(SUBJECT_INDEX, subjectKeyValue, issuedUpTo);
+  }
+
+  /**
+   * Deletes what an index lists under a key, page by page: token items at once, grants after their
+   * tokens (so a sweep cut short leaves every grant it has not finished reachable for the next one). With
+   * `issuedUpTo` (epoch ms), only what was issued at or before it (the indexes project `issuedAt`).
+   * Returns the token items deleted, counting a grant item as its refresh token.
+   */
+  private async sweepIndex(index: IndexSchema, value: string, issuedUpTo?: number): Promise<number> {
     let deleted = 0;
+    for await (const keys of this.pages(index, value, issuedUpTo)) {
+      const grants = keys.filter((key) => key.startsWith(GRANT_KEY_PREFIX));
+      const tokens = keys.filter((key) => !key.includes('#'));
+      await mapConcurrently(grants, SWEEP_CONCURRENCY, async (key) => {
+        deleted += await this.sweepIndex(GRANT_INDEX, key.slice(GRANT_KEY_PREFIX.length));
+      });
+      await this.deleteItems([...tokens, ...grants]);
+      deleted += tokens.length + grants.length;
+    }
+    return deleted;
+  }
+
+  /** The keys an index lists under a value, a page at a time; with `issuedUpTo`, those issued up to it. */
+  private async *pages(index: IndexSchema, value: string, issuedUpTo?: number): AsyncGenerator<string[]> {
     let startKey: Item | undefined;
     do {
       const page = await this.call((o) =>
@@ -732,17 +752,19 @@ export class DynamoStore implements Store {
           o,
         ),
       );
-      const keys = (page.Items ?? []).map((item) => tokenKey(String(item[PARTITION_KEY])));
-      const batches: Item[][] = [];
-      for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT)
-        batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
-      await mapConcurrently(batches, SWEEP_CONCURRENCY, (batch) =>
-        this.batchWrite(batch.map((Key) => ({ DeleteRequest: { Key } }))),
-      );
-      deleted += keys.length;
+      yield (page.Items ?? []).map((item) => String(item[PARTITION_KEY]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return deleted;
+  }
+
+  /** Deletes items by key, 25 to a BatchWriteItem, a few batches at once. */
+  private async deleteItems(keys: readonly string[]): Promise<void> {
+    const batches: string[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT)
+      batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
+    await mapConcurrently(batches, SWEEP_CONCURRENCY, (batch) =>
+      this.batchWrite(batch.map((key) => ({ DeleteRequest: { Key: { [PARTITION_KEY]: key } } }))),
+    );
   }
 
   /** One BatchWriteItem, retrying UnprocessedItems with exponential backoff, then StoreUnavailable. */
@@ -760,6 +782,21 @@ export class DynamoStore implements Store {
       requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }
+}
+
+/**
+ * The presented token's record: its item (access tokens; refresh tokens of the old layout, seen through
+ * their grant, which now records their consumption), else the refresh token its grant holds.
+ */
+function tokenOf(
+  id: string,
+  refs: TokenRefs,
+  item: TokenRecord | undefined,
+  grant: GrantRecord | undefined,
+): TokenRecord | undefined {
+  if (item) return refreshTokenAsOfGrant(item, grant);
+  if (refs.kind !== 'refresh' || !grant || grant.grantId !== refs.grantId) return undefined;
+  return refreshTokenOfGrant(grant, id);
 }
 
 /** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
