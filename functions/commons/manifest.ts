@@ -138,9 +138,9 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'token',
     trigger: http('POST', '/oauth2/token', 'none'),
-    // client_credentials: a put; refresh: the read, then one transaction (Update, ConditionCheck, Put);
-    // reuse detection revokes the grant.
-    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', ...REVOKE],
+    // client_credentials: a put; refresh: the read, then the access token's put and one UpdateItem of the
+    // grant (no transaction); reuse detection revokes the grant.
+    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', ...REVOKE],
     indexes: [],
   },
   {
@@ -173,7 +173,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-mint-token',
     trigger: http('POST', '/admin/tokens', 'iam'),
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+    // The client's read, then puts: the access token, and with a refresh token its grant (no transaction).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     indexes: [],
   },
   {
