@@ -717,7 +717,8 @@ export class DynamoStore implements Store {
       const grants = keys.filter((key) => key.startsWith(GRANT_KEY_PREFIX));
       const tokens = keys.filter((key) => !key.includes('#'));
       await mapConcurrently(grants, SWEEP_CONCURRENCY, async (key) => {
-        deleted += await this.sweepIndex(GRANT_INDEX, key.slice(GRANT_KEY_PREFIX.length));
+        const ofGrant = await this.sweepIndex(GRANT_INDEX, key.slice(GRANT_KEY_PREFIX.length));
+        deleted += ofGrant;
       });
       await this.deleteItems([...tokens, ...grants]);
       deleted += tokens.length + grants.length;
