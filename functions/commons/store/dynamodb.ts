@@ -711,13 +711,26 @@ export class DynamoStore implements Store {
    * `issuedUpTo` (epoch ms), only what was issued at or before it (the indexes project `issuedAt`).
    * Returns the token items deleted, counting a grant item as its refresh token.
    */
-  private async sweepIndex(index: IndexSchema, value: string, issuedUpTo?: number): Promise<number> {
+  private async sweepIndex(
+    index: IndexSchema,
+    value: string,
+    issuedUpTo?: number,
+    // A token of the old layout is listed by the client or subject index and by its grant's: once is enough.
+    seen = new Set<string>(),
+  ): Promise<number> {
     let deleted = 0;
     for await (const keys of this.pages(index, value, issuedUpTo)) {
-      const grants = keys.filter((key) => key.startsWith(GRANT_KEY_PREFIX));
-      const tokens = keys.filter((key) => !key.includes('#'));
+      const fresh = keys.filter((key) => !seen.has(key));
+      for (const key of fresh) seen.add(key);
+      const grants = fresh.filter((key) => key.startsWith(GRANT_KEY_PREFIX));
+      const tokens = fresh.filter((key) => !key.includes('#'));
       await mapConcurrently(grants, SWEEP_CONCURRENCY, async (key) => {
-        const ofGrant = await this.sweepIndex(GRANT_INDEX, key.slice(GRANT_KEY_PREFIX.length));
+        const ofGrant = await this.sweepIndex(
+          GRANT_INDEX,
+          key.slice(GRANT_KEY_PREFIX.length),
+          undefined,
+          seen,
+        );
         deleted += ofGrant;
       });
       await this.deleteItems([...tokens, ...grants]);
