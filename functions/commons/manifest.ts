@@ -186,8 +186,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-delete-client',
     trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
-    // The client's tombstone replaces it.
-    tableActions: ['dynamodb:PutItem'],
+    // One UpdateItem turns the client into its tombstone (or, deleted already, asks for its sweep again).
+    tableActions: ['dynamodb:UpdateItem'],
     indexes: [],
   },
   {

@@ -74,8 +74,8 @@ export const ATTR = {
   /** Every revoking write: the route key it came through. */
   revokedRoute: 'revokedRoute',
   /**
-   * Grants: epoch ms of the latest revocation of a grant that was revoked already. It leaves the first
-   * revocation's mark as it was and asks the sweeper to sweep the grant again (a sweep that was lost).
+   * Grants and deleted clients: epoch ms of the latest revocation (deletion) of one revoked (deleted)
+   * already. It leaves the first mark as it was and asks the sweeper to sweep again (a sweep that was lost).
    */
   sweepRequestedAt: 'sweepRequestedAt',
   // Clients (their id lives in the key only, so client items stay out of the client index)

@@ -347,7 +347,7 @@ describe('revocationOf: writes that revoke nothing read as no revocation', () =>
     );
   });
 
-  it('a second revocation of a token or of a client writes nothing; of a grant, only its re-sweep', async () => {
+  it('a second revocation of a token writes nothing; of a grant or a deleted client, only its re-sweep', async () => {
     const client = await aClient();
     const grant = await aGrant(client);
     const mark = { ...OPERATOR, at: Date.now(), reason: 'revoked' } as const;
@@ -375,10 +375,18 @@ describe('revocationOf: writes that revoke nothing read as no revocation', () =>
     expect(
       (await oneRevocation(() => deleteClient(store, clock, OPERATOR, client.clientId))).event?.type,
     ).toBe('client.deleted');
-    await none(async () => {
+    // Deleting the client again is no revocation either, but asks for the first deletion's sweep again.
+    const deletedAgain = await recordsOf(async () => {
       expect(await deleteClient(store, clock, OPERATOR, client.clientId)).toBeUndefined();
       expect(await revokeClientTokens(store, clock, OPERATOR, client.clientId)).toBeUndefined();
-    }, []);
+    });
+    expect(deletedAgain.map((r) => r.eventName)).toEqual(['MODIFY']);
+    const [redelete] = deletedAgain as [DynamoDBRecord];
+    expect(revocationOf(changeOf(redelete))).toBeUndefined();
+    expect(resweepOf(changeOf(redelete))).toMatchObject({
+      type: 'client.deleted',
+      clientId: client.clientId,
+    });
   });
 
   it("a sweep's deletions", async () => {

@@ -10,6 +10,8 @@ import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
 import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY, SWEEP_KEY_PREFIX } from '#commons/schema.ts';
+import { revocationOf } from '#commons/store/changes.ts';
+import { changeOf } from '#commons/stream/handler.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
 import { keyOf, type StreamTable, streamEvent, streamTable } from '#test/support/table-stream.ts';
@@ -175,6 +177,29 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
 
     expect(await stored([...grant.ids, grant.key, standalone, born])).toEqual([false, false, false, false]);
     expect(await stored([...theirs.ids, theirs.key])).toEqual([true, true]);
+  });
+
+  it('sweeps a deleted client again when it is deleted again (a sweep that was lost), with no second revocation', async () => {
+    const client = await aClient();
+    const grant = await aGrant(client);
+    const standalone = await anAccessToken(client, Date.now());
+    const first = await recordOf(() => deleteClient(table.store, clock, OPERATOR, client.clientId));
+    // The first sweep is lost: the sweeper never sees that record. Deleting again: a 404, and one write.
+    let again: unknown;
+    const second = await recordOf(async () => {
+      again = await deleteClient(table.store, clock, OPERATOR, client.clientId);
+    });
+    expect(again).toBeUndefined();
+    expect(await stored([...grant.ids, grant.key, standalone])).toEqual([true, true, true]);
+
+    expect(await invoke(sweeper, [second])).toEqual({ batchItemFailures: [] });
+
+    expect(await stored([...grant.ids, grant.key, standalone])).toEqual([false, false, false]);
+    // The sweep is recorded under the first deletion's revocation: the same sweep.completed, not a new one.
+    const firstEvent = revocationOf(changeOf(first));
+    expect(firstEvent?.type).toBe('client.deleted');
+    expect(revocationOf(changeOf(second))).toBeUndefined();
+    expect(await table.item(`${SWEEP_KEY_PREFIX}${firstEvent?.id}`)).toMatchObject({ [ATTR.sweepCount]: 3 });
   });
 
   it("deletes a subject's tokens of every client issued up to its cut-off, and no one else's", async () => {

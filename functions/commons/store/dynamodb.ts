@@ -81,7 +81,29 @@ const ITEM_IS_NEW = {
 /** A client that exists and is not a deleted client's tombstone. */
 const CLIENT_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
 const CLIENT_LIVE_NAMES = { '#pk': PARTITION_KEY, '#deleted': ATTR.deletedAt };
-const CLIENT_EXISTS = { ConditionExpression: CLIENT_LIVE, ExpressionAttributeNames: CLIENT_LIVE_NAMES };
+/**
+ * Every attribute a client item has besides its key: a deletion removes them all, leaving the tombstone
+ * (who deleted it and when), as a PutItem of the tombstone would, but in an update that can keep the first
+ * deletion's mark when the client is deleted again.
+ */
+const CLIENT_ONLY = [
+  ATTR.name,
+  ATTR.public,
+  ATTR.secretHash,
+  ATTR.previousSecretHash,
+  ATTR.previousSecretExpiresAt,
+  ATTR.unconfirmedPreviousSecretHash,
+  ATTR.rotationNonce,
+  ATTR.createNonce,
+  ATTR.grantTypes,
+  ATTR.scopes,
+  ATTR.accessTokenTtl,
+  ATTR.refreshTokenTtl,
+  ATTR.createdAt,
+  ATTR.refreshTokenRotation,
+  ATTR.refreshTokenReuseGraceSeconds,
+  ATTR.tokensRevokedBefore,
+];
 /** How long a sweep's record stays for the stream (TTL); only its INSERT matters. */
 const SWEEP_RECORD_SECONDS = 24 * 3600;
 /** Concurrent BatchWriteItem calls of one sweep: DynamoDB answers each in a few ms, so a sweep is latency-bound. */
@@ -290,22 +312,47 @@ export class DynamoStore implements Store {
    * Replaces the client with a tombstone (no secret, nothing a read would take for a client) recording who
    * deleted it: a DeleteItem could not carry the actor to the stream. TTL removes it at once.
    */
-  deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
-    return this.conditional((o) =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...clientKey(clientId),
-            [ATTR.deletedAt]: mark.at,
-            ...markAttributes(mark),
-            [ATTR.expiresAt]: Math.floor(mark.at / 1000),
-          },
-          ...CLIENT_EXISTS,
-        }),
-        o,
-      ),
-    );
+  async deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
+    const who = markAttributes(mark);
+    // The first deletion's mark stays (if_not_exists); a later one only stamps sweepRequestedAt, which the
+    // sweeper reads as "sweep this client's tokens again" (store/changes.ts resweepOf).
+    const keep = Object.keys(who)
+      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
+      .join(', ');
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: clientKey(clientId),
+            UpdateExpression:
+              `SET #deleted = if_not_exists(#deleted, :at), #exp = :exp, ` +
+              `#resweep = :at, ${keep} REMOVE ${CLIENT_ONLY.map((_, i) => `#c${i}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#deleted': ATTR.deletedAt,
+              '#exp': ATTR.expiresAt,
+              '#resweep': ATTR.sweepRequestedAt,
+              ...setNames(who),
+              ...Object.fromEntries(CLIENT_ONLY.map((name, i) => [`#c${i}`, name])),
+            },
+            ExpressionAttributeValues: {
+              ':at': mark.at,
+              ':exp': Math.floor(mark.at / 1000),
+              ...setValues(who),
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      // Deleted before this call: no client was deleted now, only the re-sweep asked for.
+      return Attributes !== undefined && Attributes[ATTR.deletedAt] === undefined;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   /**
