@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '#bundling/handlers.ts';
 import { ENV } from '#commons/config.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
@@ -34,7 +35,6 @@ import {
   registerClient,
   tableName,
 } from '#test/support/helpers.ts';
-import { esbuildOptions } from '../../bench/cold-start.ts';
 
 /** One X-Ray segment document, as the SDK sends it to the daemon. */
 interface SegmentDocument {
