@@ -277,8 +277,7 @@ function countOutcome(event: { routeKey?: string }, response: HttpOutcome | unde
   if (response.statusCode === 503) {
     if (errorDescription(response.body) === KEYS_UNAVAILABLE_MESSAGE) countKeysUnavailable(route);
     else countStoreUnavailable(route);
-  }
-  else if (response.statusCode === 401 && errorCode(response.body) === 'invalid_client') {
+  } else if (response.statusCode === 401 && errorCode(response.body) === 'invalid_client') {
     countFailedClientAuthentication(route);
   }
 }

@@ -186,7 +186,11 @@ export const SUBJECT_INDEX: IndexSchema = {
  * deletion removes it), so listing issuers costs what the issuers cost, never what the tokens do. Keys
  * only: a page's items are then read whole, consistently, by key.
  */
-export const REGISTRY_INDEX: IndexSchema = { indexName: 'byRegistry', partitionKey: ATTR.registry, projected: [] };
+export const REGISTRY_INDEX: IndexSchema = {
+  indexName: 'byRegistry',
+  partitionKey: ATTR.registry,
+  projected: [],
+};
 
 export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, REGISTRY_INDEX];
 

@@ -1,6 +1,11 @@
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { presentToken } from '#commons/domain/token-format.ts';
-import { bearerActor, isJwsShaped, revokeTrustedToken, verifyTrustedToken } from '#commons/domain/trusted-tokens.ts';
+import {
+  bearerActor,
+  isJwsShaped,
+  revokeTrustedToken,
+  verifyTrustedToken,
+} from '#commons/domain/trusted-tokens.ts';
 import { authenticateCaller } from '#commons/http/client-auth.ts';
 import { sendsClientCredentials } from '#commons/http/client-credentials.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';

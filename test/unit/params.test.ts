@@ -55,7 +55,7 @@ describe('token syntax (RFC 6750 b64token)', () => {
     invalidRequest(() => checkTokenSyntax(token));
   });
 
-  it('rejects tokens over 8 KiB (trusted issuers\' JWTs can be large)', () => {
+  it("rejects tokens over 8 KiB (trusted issuers' JWTs can be large)", () => {
     expect(checkTokenSyntax('a'.repeat(8192))).toHaveLength(8192);
     invalidRequest(() => checkTokenSyntax('a'.repeat(8193)));
   });

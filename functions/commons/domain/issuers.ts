@@ -159,7 +159,9 @@ export interface TrustedRevocationRecord {
   readonly issuerId: string;
   readonly issuer: string;
   /** What is revoked: one token (its id) or a family (its claim's value). */
-  readonly target: { readonly of: 'token'; readonly tokenId: string } | { readonly of: 'family'; readonly family: string };
+  readonly target:
+    | { readonly of: 'token'; readonly tokenId: string }
+    | { readonly of: 'family'; readonly family: string };
   /** The token's client and subject, when known, for the event. */
   readonly clientId?: string;
   readonly subject?: string;
@@ -171,7 +173,9 @@ export interface TrustedRevocationRecord {
 export interface TrustedCutoff {
   readonly issuerId: string;
   readonly issuer: string;
-  readonly scope: { readonly of: 'client'; readonly clientId: string } | { readonly of: 'subject'; readonly subject: string };
+  readonly scope:
+    | { readonly of: 'client'; readonly clientId: string }
+    | { readonly of: 'subject'; readonly subject: string };
   /** Epoch milliseconds: every such token with `iat` at or before it (floored to seconds) is revoked. */
   readonly tokensRevokedBefore: number;
   /** Epoch seconds (TTL). */

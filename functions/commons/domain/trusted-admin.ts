@@ -221,7 +221,8 @@ export async function adminRevokeTrusted(
   const record = revocationRecordOf(token, at);
   const event = await writeRevocationRecord(deps.store, record, mark);
   return {
-    revoked: record.target.of === 'family' ? { family: record.target.family } : { jti: record.target.tokenId },
+    revoked:
+      record.target.of === 'family' ? { family: record.target.family } : { jti: record.target.tokenId },
     event,
   };
 }

@@ -61,7 +61,9 @@ export interface TrustStore {
    * The issuer item as it is: the live issuer, or the instant a deleted issuer's tombstone records (the
    * earlier registration's tokens stay revoked when the issuer is registered again).
    */
-  getIssuerItem(issuerId: string): Promise<{ issuer?: Issuer; deletedAt?: number; tokensRevokedBefore?: number }>;
+  getIssuerItem(
+    issuerId: string,
+  ): Promise<{ issuer?: Issuer; deletedAt?: number; tokensRevokedBefore?: number }>;
   /**
    * Writes a new issuer, conditional on its id being free: no item, or the tombstone whose `deletedAt`
    * was read (`replacing`). False when the condition failed.

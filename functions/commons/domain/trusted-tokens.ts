@@ -118,7 +118,8 @@ function audienceOf(claims: JWTPayload): string | readonly string[] | undefined 
   return Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? aud : undefined;
 }
 
-const isNumericDate = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isNumericDate = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
 
 /**
  * `jwtVerify`, trying each key when the token names no `kid` and the issuer has several for its `alg`
@@ -194,7 +195,9 @@ export async function verifyForIssuer(
   if (exp - iat > issuer.maxTokenLifetimeSeconds) return undefined;
   const jti = nonEmpty(claims.jti);
   const family = issuer.familyClaim === undefined ? undefined : nonEmpty(claims[issuer.familyClaim]);
-  const clientId = issuer.clientIdClaims.map((claim) => nonEmpty(claims[claim])).find((id) => id !== undefined);
+  const clientId = issuer.clientIdClaims
+    .map((claim) => nonEmpty(claims[claim]))
+    .find((id) => id !== undefined);
   const subject = nonEmpty(claims[issuer.subjectClaim]);
   const scope = scopeOf(claims);
   const aud = audienceOf(claims);

@@ -13,8 +13,8 @@ import {
   InvalidInput,
   InvalidRequest,
   InvalidScope,
-  NotFound,
   KeysUnavailable,
+  NotFound,
   StoreUnavailable,
   TooManyFailedAuthentications,
   UnknownField,
@@ -41,7 +41,6 @@ export class MissingBearerCredential extends Error {
 }
 
 const BEARER_REALM = 'Bearer realm="oauth"';
-
 
 const APIGEE_NOT_FOUND: Record<string, string> = {
   access_token: 'Invalid Access Token',

@@ -63,7 +63,8 @@ export function trustedRevocationOf(change: Change): RevocationEvent | undefined
 
   if (key.startsWith(ISSUER_KEY_PREFIX)) {
     // Revocations modify a registered issuer; an INSERT, or a Put over a tombstone, is a registration.
-    if (change.eventName !== 'MODIFY' || !oldImage || oldImage[ATTR.deletedAt] !== undefined) return undefined;
+    if (change.eventName !== 'MODIFY' || !oldImage || oldImage[ATTR.deletedAt] !== undefined)
+      return undefined;
     const issuer = { issuerId: key.slice(ISSUER_KEY_PREFIX.length), issuer: stringAt(newImage, ATTR.issuer) };
     const deletedAt = changed(ATTR.deletedAt);
     if (deletedAt !== undefined) return issuerDeletedEvent(issuer, mark(deletedAt));

@@ -103,11 +103,14 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
       const keysNow = pending;
       const result = await this.call((o) =>
         this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+          }),
           o,
         ),
       );
-      for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item[PARTITION_KEY]), item);
+      for (const item of result.Responses?.[this.tableName] ?? [])
+        found.set(String(item[PARTITION_KEY]), item);
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     return found;
@@ -120,7 +123,10 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
 
   async getIssuerItem(issuerId: string) {
     const { Item } = await this.call((o) =>
-      this.doc.send(new GetCommand({ TableName: this.tableName, Key: issuerKey(issuerId), ConsistentRead: true }), o),
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: issuerKey(issuerId), ConsistentRead: true }),
+        o,
+      ),
     );
     const issuer = issuerFromItem(Item);
     if (issuer) return { issuer };
@@ -139,7 +145,10 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
     ExpressionAttributeValues?: Record<string, unknown>;
   } {
     return replacing === undefined
-      ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
+      ? {
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        }
       : {
           ConditionExpression: '#deleted = :seen',
           ExpressionAttributeNames: { '#deleted': ATTR.deletedAt },
@@ -216,7 +225,11 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
   async getIssuerIdempotencyRecord(keyHashValue: string): Promise<IssuerIdempotencyRecord | undefined> {
     const { Item } = await this.call((o) =>
       this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: issuerIdempotencyKey(keyHashValue), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: issuerIdempotencyKey(keyHashValue),
+          ConsistentRead: true,
+        }),
         o,
       ),
     );
@@ -308,7 +321,11 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
             UpdateExpression: `SET #before = :at, ${who.clause}`,
             // Never moved back: of two racing cut-offs the later instant stays.
             ConditionExpression: `${ISSUER_LIVE} AND (attribute_not_exists(#before) OR #before < :at)`,
-            ExpressionAttributeNames: { ...ISSUER_LIVE_NAMES, '#before': ATTR.tokensRevokedBefore, ...who.names },
+            ExpressionAttributeNames: {
+              ...ISSUER_LIVE_NAMES,
+              '#before': ATTR.tokensRevokedBefore,
+              ...who.names,
+            },
             ExpressionAttributeValues: { ':at': mark.at, ...who.values },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -332,7 +349,8 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
       subject: keys.subject === undefined ? undefined : trustedSubjectKey(keys.issuerId, keys.subject),
     };
     const found = await this.batchGet(Object.values(wanted).filter((key): key is Item => key !== undefined));
-    const at = (key: Item | undefined) => (key === undefined ? undefined : found.get(String(key[PARTITION_KEY])));
+    const at = (key: Item | undefined) =>
+      key === undefined ? undefined : found.get(String(key[PARTITION_KEY]));
     return {
       issuer: issuerFromItem(at(wanted.issuer)),
       token: trustedMarkFromItem(at(wanted.token)),

@@ -203,7 +203,9 @@ class IssuerKeys {
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new FetchFailed(
-          response.status >= 300 && response.status < 400 ? `redirect (${response.status})` : `status ${response.status}`,
+          response.status >= 300 && response.status < 400
+            ? `redirect (${response.status})`
+            : `status ${response.status}`,
         );
       }
       const text = await readCapped(response, this.rules.maxBytes);
@@ -251,7 +253,8 @@ export class JwksKeySource implements KeySource {
     let keys = this.issuers.get(id);
     if (!keys) {
       // A registration seen before under an older createdAt will not be used again.
-      for (const key of this.issuers.keys()) if (key.startsWith(`${issuer.issuerId}@`)) this.issuers.delete(key);
+      for (const key of this.issuers.keys())
+        if (key.startsWith(`${issuer.issuerId}@`)) this.issuers.delete(key);
       keys = new IssuerKeys(issuer, this.options, this.rules);
       this.issuers.set(id, keys);
     }

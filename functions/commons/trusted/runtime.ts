@@ -29,7 +29,11 @@ function logFetch(report: FetchReport): void {
 }
 
 export const trusted: TrustedTokens = {
-  issuers: new IssuerCache({ read: (issuerId) => trustStore.readIssuer(issuerId), clock, ttlMs: ISSUER_CACHE_MS }),
+  issuers: new IssuerCache({
+    read: (issuerId) => trustStore.readIssuer(issuerId),
+    clock,
+    ttlMs: ISSUER_CACHE_MS,
+  }),
   keys: new JwksKeySource({ clock, allowLoopbackHttp: runsLocally(), onFetch: logFetch }),
   store: trustStore,
   clock,
