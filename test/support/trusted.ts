@@ -32,7 +32,7 @@ export async function signingKey(alg: Alg, kid = `k-${randomBytes(4).toString('h
 export const jwkSet = (...keys: SigningKey[]) => ({ keys: keys.map((key) => key.jwk) });
 
 /** Every JWT a test mints is recorded, so the audit proves none was stored, logged or published. */
-function record(token: string): string {
+export function record(token: string): string {
   appendFileSync(join(runDir, 'secrets.txt'), `${token}\n`);
   return token;
 }
