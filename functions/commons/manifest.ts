@@ -68,7 +68,15 @@ export interface AuthorizerTrigger {
   readonly type: 'authorizer';
 }
 
-export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger;
+/**
+ * [v3] Run by CloudFormation at deploy (a custom resource), never by a request: the registration of the
+ * construct's `trustedIssuers`. Created only when the construct declares some.
+ */
+export interface DeployTrigger {
+  readonly type: 'deploy';
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger | DeployTrigger;
 
 export interface FunctionEntry<T extends Trigger = Trigger> {
   /** Folder under `functions/` holding the handler's `index.ts` (exports `handler`). */
@@ -372,6 +380,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     tableActions: [],
     indexes: [],
     events: 'put',
+  },
+  {
+    name: 'register-issuers',
+    trigger: { type: 'deploy' },
+    // Each issuer's item read (a tombstone keeps its tokens revoked), then a conditional Put.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    indexes: [],
   },
   {
     name: 'metadata',
