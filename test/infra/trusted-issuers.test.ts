@@ -65,7 +65,8 @@ describe('trustedIssuers with a Cognito user pool', () => {
   it('leaves the authorizer its one read: BatchGetItem on the table', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const authorizer = Object.entries(functions).find(([id]) => id.startsWith('AuthorizerFunction'));
-    const role = (authorizer?.[1].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    if (!authorizer) throw new Error('no authorizer function');
+    const role = (authorizer[1].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
       .flatMap(
