@@ -10,6 +10,7 @@ import { run as coldStart } from './cold-start.ts';
 import { run as eventLatency } from './event-latency.ts';
 import { run as revocation } from './revocation.ts';
 import { run as revocationScale } from './revocation-scale.ts';
+import { run as trusted } from './trusted.ts';
 
 // The machine may be shared: its load before and after says how far to trust absolute times.
 const loadBefore = loadavg()[0] ?? 0;
@@ -24,6 +25,7 @@ for (const [name, bench] of [
   ['revocation', revocation],
   ['revocation at scale', revocationScale],
   ['event latency', eventLatency],
+  ['trusted issuers', trusted],
   ['cold start', coldStart],
   ['bundle sizes', bundles],
 ] as const) {

@@ -25,6 +25,7 @@ import { INDEXES, PARTITION_KEY, TTL_ATTRIBUTE } from '#commons/schema.ts';
 import { ServiceFunction } from './service-function.ts';
 import { STREAM_FUNCTION_SETTINGS, STREAM_VIEW_TYPE, StreamConsumers } from './stream-consumers.ts';
 import { keyActions, tableAccessStatements } from './table-access.ts';
+import { type TrustedIssuer, TrustedIssuerRegistration } from './trusted-issuers.ts';
 
 export interface TokenRevocationServiceProps {
   /**
@@ -145,6 +146,14 @@ export interface TokenRevocationServiceProps {
    * @default - no allow-list: every caller IAM allows
    */
   readonly adminPrincipalArns?: readonly string[];
+  /**
+   * [v3] Trusted issuers registered at deploy, idempotently (an issuer registered already is left as it
+   * is): other authorization servers whose JWT access tokens the service then revokes, introspects and
+   * enforces. `cognitoUserPoolIssuer(pool)` fills in an Amazon Cognito user pool's. Removing one from the
+   * list deletes nothing: `revocation-admin issuers delete` does, as it revokes every token of the issuer.
+   * @default - none (issuers can still be registered through the admin API)
+   */
+  readonly trustedIssuers?: readonly TrustedIssuer[];
 }
 
 /**
@@ -216,6 +225,8 @@ export class TokenRevocationService extends Construct {
   readonly iteratorAgeAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
   /** Every alarm: add your own actions to them, or pass `alarmTopic`. */
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** [v3] The deploy-time registration of `trustedIssuers`, when the props declare any. */
+  readonly trustedIssuerRegistration: TrustedIssuerRegistration | undefined;
 
   constructor(scope: Construct, id: string, props: TokenRevocationServiceProps = {}) {
     super(scope, id);
@@ -321,6 +332,16 @@ export class TokenRevocationService extends Construct {
     this.streamFailureQueue = streams.failureQueue;
     this.streamFailureAlarm = streams.failureAlarm;
     this.iteratorAgeAlarms = streams.iteratorAgeAlarms;
+
+    this.trustedIssuerRegistration =
+      props.trustedIssuers && props.trustedIssuers.length > 0
+        ? new TrustedIssuerRegistration(this, 'TrustedIssuers', {
+            table: this.table,
+            issuers: props.trustedIssuers,
+            logRetention,
+            removalPolicy,
+          })
+        : undefined;
 
     this.alarms = this.createAlarms(
       props,

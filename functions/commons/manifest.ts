@@ -9,9 +9,15 @@ import {
   ATTR,
   CLIENT_KEY_PREFIX,
   GRANT_KEY_PREFIX,
+  ISSUER_KEY_PREFIX,
   PARTITION_KEY,
+  REGISTRY_INDEX,
   SUBJECT_KEY_PREFIX,
   SWEEP_KEY_PREFIX,
+  TRUSTED_CLIENT_KEY_PREFIX,
+  TRUSTED_FAMILY_KEY_PREFIX,
+  TRUSTED_SUBJECT_KEY_PREFIX,
+  TRUSTED_TOKEN_KEY_PREFIX,
 } from './schema.ts';
 
 /** DynamoDB actions a function performs; the CDK construct grants exactly these. */
@@ -62,7 +68,15 @@ export interface AuthorizerTrigger {
   readonly type: 'authorizer';
 }
 
-export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger;
+/**
+ * [v3] Run by CloudFormation at deploy (a custom resource), never by a request: the registration of the
+ * construct's `trustedIssuers`. Created only when the construct declares some.
+ */
+export interface DeployTrigger {
+  readonly type: 'deploy';
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger | DeployTrigger;
 
 export interface FunctionEntry<T extends Trigger = Trigger> {
   /** Folder under `functions/` holding the handler's `index.ts` (exports `handler`). */
@@ -90,6 +104,11 @@ const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
 const REVOKE: DynamoAction[] = ['dynamodb:UpdateItem'];
 /** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
 const DELETE_TOKEN = { tableActions: [...READ_STATE, ...REVOKE], indexes: [] } as const;
+
+/** [v3] A trusted token's revocation record: one conditional PutItem. */
+const TRUSTED_RECORD: DynamoAction[] = ['dynamodb:PutItem'];
+/** [v3] An admin route reads the issuer it acts on by key. */
+const ISSUER_READ: DynamoAction[] = ['dynamodb:GetItem'];
 
 /** Stream records of a key prefix (the table's only key attribute is `pk`). */
 const keyPrefix = (prefix: string) => ({ Keys: { [PARTITION_KEY]: { S: [{ prefix }] } } });
@@ -127,12 +146,100 @@ const SUBJECT_CUT_OFF: FilterPattern = {
   dynamodb: keyPrefix(SUBJECT_KEY_PREFIX),
 };
 
+/**
+ * [v3] The publisher's versions of the two filters above, widened to trusted issuers' items rather than
+ * added beside them: an event source mapping takes 5 filters unless its quota is raised, and the
+ * publisher has 5. Items of these prefixes change only to revoke (a record written, a cut-off moved) or,
+ * for an issuer, to register (an INSERT, or a MODIFY without a revocation's marks, which the handler skips).
+ */
+const keyPrefixes = (...prefixes: string[]) => ({
+  Keys: { [PARTITION_KEY]: { S: prefixes.map((prefix) => ({ prefix })) } },
+});
+const CUT_OFF_OR_RECORD: FilterPattern = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: keyPrefixes(
+    SUBJECT_KEY_PREFIX,
+    TRUSTED_TOKEN_KEY_PREFIX,
+    TRUSTED_FAMILY_KEY_PREFIX,
+    TRUSTED_CLIENT_KEY_PREFIX,
+    TRUSTED_SUBJECT_KEY_PREFIX,
+  ),
+};
+const CLIENT_OR_ISSUER_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR.deletedAt].map(
+  (attribute) => ({
+    eventName: ['MODIFY'],
+    dynamodb: {
+      ...keyPrefixes(CLIENT_KEY_PREFIX, ISSUER_KEY_PREFIX),
+      NewImage: { [attribute]: { N: [{ exists: true }] } },
+    },
+  }),
+);
+
 const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
   type: 'http',
   method,
   path,
   auth,
 });
+
+/**
+ * [v3] The admin routes of trusted issuers: the registry and the revocations an operator makes. Each
+ * revocation is one write (an UpdateItem of the issuer or of a cut-off, a PutItem of a record), after the
+ * issuer it names is read.
+ */
+const TRUSTED_ISSUER_ADMIN: readonly FunctionEntry[] = [
+  {
+    name: 'admin-create-issuer',
+    trigger: http('POST', '/admin/issuers', 'iam'),
+    // The item read first (a deleted issuer's tombstone keeps its tokens revoked), then a conditional Put
+    // (with an Idempotency-Key: a transaction of two Puts, then a read of the key's record).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-list-issuers',
+    trigger: http('GET', '/admin/issuers', 'iam'),
+    // A page of the registry index (keys only), then the page's items by key.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: [REGISTRY_INDEX.indexName],
+  },
+  {
+    name: 'admin-get-issuer',
+    trigger: http('GET', '/admin/issuers/{issuerId}', 'iam'),
+    tableActions: ISSUER_READ,
+    indexes: [],
+  },
+  {
+    name: 'admin-delete-issuer',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}', 'iam'),
+    tableActions: ['dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-token',
+    trigger: http('POST', '/admin/issuers/{issuerId}/revocations', 'iam'),
+    tableActions: [...ISSUER_READ, ...TRUSTED_RECORD],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-client-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/clients/{clientId}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-subject-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/subjects/{subject}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+];
 
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
@@ -146,7 +253,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'revoke',
     trigger: http('POST', '/oauth2/revoke', 'none'),
-    tableActions: [...AUTH, ...READ_STATE, ...REVOKE],
+    // [v3] A trusted issuer's token: its issuer read by key (BatchGetItem), its revocation record put.
+    tableActions: [...AUTH, ...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
@@ -180,7 +288,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'invalidate',
     trigger: http('DELETE', '/oauth/token', 'none'),
-    tableActions: [...READ_STATE, ...REVOKE],
+    tableActions: [...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
@@ -211,9 +319,11 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-global-token-revocation',
     trigger: http('POST', '/admin/global-token-revocation', 'iam'),
-    tableActions: REVOKE,
+    // [v3] An `iss` other than the service's: its registration read, then that issuer's subject cut-off.
+    tableActions: [...REVOKE, ...ISSUER_READ],
     indexes: [],
   },
+  ...TRUSTED_ISSUER_ADMIN,
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
@@ -262,8 +372,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
       type: 'stream',
       filters: [
         became(ATTR.revokedAt),
-        ...CLIENT_CHANGED,
-        SUBJECT_CUT_OFF,
+        ...CLIENT_OR_ISSUER_CHANGED,
+        CUT_OFF_OR_RECORD,
         { eventName: ['INSERT'], dynamodb: keyPrefix(SWEEP_KEY_PREFIX) },
       ],
       batchSize: 100,
@@ -271,6 +381,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     tableActions: [],
     indexes: [],
     events: 'put',
+  },
+  {
+    name: 'register-issuers',
+    trigger: { type: 'deploy' },
+    // Each issuer's item read (a tombstone keeps its tokens revoked), then a conditional Put.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    indexes: [],
   },
   {
     name: 'metadata',

@@ -13,6 +13,13 @@
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
  *   (the publisher turns it into `sweep.completed`), removed by TTL a day later.
+ * - [v3] trusted issuer: pk = `issuer#<issuerId>` (the id is derived from the `iss` string, so one issuer
+ *   has one item and a token's `iss` names its key); a deleted issuer is a tombstone until every token it
+ *   could have signed has expired.
+ * - [v3] revocations of a trusted issuer's tokens, each one item written once, removed by TTL when nothing
+ *   it covers can be valid: `itoken#<issuerId>#<hash of the token id>`, `ifamily#<issuerId>#<hash of the
+ *   family>`, and the cut-offs `iclient#<issuerId>#<hash of the client id>` and
+ *   `isubject#<issuerId>#<hash of the subject>` (see store/trusted-items.ts).
  *
  * Sparse indexes: an item lands in an index only if it has the index's key attribute, and every index
  * write is a write unit on top of the item's own. So a token is keyed into one index at most: a grant's
@@ -110,6 +117,35 @@ export const ATTR = {
   sweepGrantId: 'sweepGrantId',
   sweepCount: 'sweepCount',
   sweptAt: 'sweptAt',
+  // [v3] Trusted issuers and the revocations of their tokens. Named apart from the tokens' attributes, so
+  // none of these items lands in a token index (a client's or subject's sweep must never delete them).
+  /** Every trusted item: the issuer's `iss` string exactly (events carry it). */
+  issuer: 'issuer',
+  /** Issuers: `issuer` while registered, so the sparse registry index lists live issuers only. */
+  registry: 'registry',
+  jwksUri: 'jwksUri',
+  /** Issuers: the JWK Set given at registration, as its JSON text. */
+  jwks: 'jwks',
+  audiences: 'audiences',
+  clientIdClaims: 'clientIdClaims',
+  subjectClaim: 'subjectClaim',
+  familyClaim: 'familyClaim',
+  familyLifetimeSeconds: 'familyLifetimeSeconds',
+  algorithms: 'algorithms',
+  maxTokenLifetimeSeconds: 'maxTokenLifetimeSeconds',
+  acceptIdTokens: 'acceptIdTokens',
+  /** Issuers: its Shared Signals settings as JSON text (`{"configurationUrl"}` or pasted metadata). */
+  ssf: 'ssf',
+  /** Token revocation records: the trusted token's id (its `jti`, or the hash of its signing input). */
+  trustedTokenId: 'trustedTokenId',
+  /** Family revocation records: the family claim's value. */
+  trustedFamily: 'trustedFamily',
+  /** Trusted revocation records and client cut-offs: the token's client, when it names one. */
+  trustedClientId: 'trustedClientId',
+  /** Trusted revocation records and subject cut-offs: the token's subject, when it has one. */
+  trustedSubject: 'trustedSubject',
+  /** Idempotency records of issuer registrations: the issuer created. */
+  createdIssuerId: 'createdIssuerId',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -128,6 +164,15 @@ export const SWEEP_KEY_PREFIX = 'sweep#';
 
 /** Prefix of idempotency record keys (`POST /admin/clients` with an `Idempotency-Key`). */
 export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
+
+/** [v3] Prefixes of a trusted issuer's item and of the revocations of its tokens (see the list above). */
+export const ISSUER_KEY_PREFIX = 'issuer#';
+export const TRUSTED_TOKEN_KEY_PREFIX = 'itoken#';
+export const TRUSTED_FAMILY_KEY_PREFIX = 'ifamily#';
+export const TRUSTED_CLIENT_KEY_PREFIX = 'iclient#';
+export const TRUSTED_SUBJECT_KEY_PREFIX = 'isubject#';
+/** The `registry` value of a live issuer item: the one partition of the registry index. */
+export const ISSUER_REGISTRY = 'issuer';
 
 export interface IndexSchema {
   readonly indexName: string;
@@ -157,7 +202,18 @@ export const SUBJECT_INDEX: IndexSchema = {
   projected: [ATTR.issuedAt],
 };
 
-export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX];
+/**
+ * [v3] The registry: every live trusted issuer (sparse: only issuer items carry `registry`, and a
+ * deletion removes it), so listing issuers costs what the issuers cost, never what the tokens do. Keys
+ * only: a page's items are then read whole, consistently, by key.
+ */
+export const REGISTRY_INDEX: IndexSchema = {
+  indexName: 'byRegistry',
+  partitionKey: ATTR.registry,
+  projected: [],
+};
+
+export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, REGISTRY_INDEX];
 
 /** The indexes an item is keyed into (an index write each time it is written, on top of its own). */
 export function indexesOf(item: Readonly<Record<string, unknown>>): IndexSchema[] {

@@ -7,6 +7,9 @@ import type { Clock, Store } from './model.ts';
  * nothing to sweep (one token, or a sweep itself).
  */
 export function sweepTargetOf(event: RevocationEvent): SweepTarget | undefined {
+  // [v3] A trusted issuer's tokens are never stored (their revocations are records and cut-offs), and its
+  // client ids and subjects are not the service's: nothing to sweep.
+  if (event.issuer !== undefined) return undefined;
   switch (event.type) {
     case 'grant.revoked':
     case 'refresh_token.reuse_detected':

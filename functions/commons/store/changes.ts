@@ -22,6 +22,7 @@ import {
   sweepFromItem,
   tokenFromItem,
 } from './items.ts';
+import { isTrustedKey, trustedRevocationOf } from './trusted-changes.ts';
 
 export interface ItemChange {
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
@@ -83,6 +84,8 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
   const became = (attribute: string) =>
     newImage[attribute] !== undefined && oldImage?.[attribute] === undefined;
   const mark = (at: number) => ({ at, ...revokerFromItem(newImage) });
+  // [v3] A trusted issuer's item, or a revocation record or cut-off of its tokens.
+  if (isTrustedKey(key)) return trustedRevocationOf(change);
 
   if (key.startsWith(SWEEP_KEY_PREFIX)) {
     if (change.eventName !== 'INSERT') return undefined;

@@ -153,12 +153,13 @@ const MAX_BATCH_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Options of one SDK call: its hard deadline. */
-type SendOptions = { abortSignal: AbortSignal };
+export type SendOptions = { abortSignal: AbortSignal };
 
 /** The DynamoDB adapter of the store port. Create one per process (module scope in a Lambda). */
 export class DynamoStore implements Store {
   readonly tableName: string;
-  private readonly doc: DynamoDBDocumentClient;
+  /** Protected: the trusted issuers' adapter (trusted.ts) extends this one and sends through it. */
+  protected readonly doc: DynamoDBDocumentClient;
   private readonly indexPageSize: number | undefined;
   private readonly callDeadlineMs: number;
 
@@ -175,7 +176,7 @@ export class DynamoStore implements Store {
    * Runs one DynamoDB call under its hard deadline, turning unavailability into `StoreUnavailable` and
    * input DynamoDB cannot hold into `InvalidInput`.
    */
-  private async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
+  protected async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
     try {
       return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
     } catch (error) {
@@ -186,7 +187,7 @@ export class DynamoStore implements Store {
   }
 
   /** Like call(), but a failed condition is the outcome `false`. */
-  private async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
+  protected async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
     try {
       await this.call(send);
       return true;
