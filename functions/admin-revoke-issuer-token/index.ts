@@ -5,7 +5,8 @@ import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
 import { isIssuerId, readTrustedRevocation } from '#commons/http/issuer-json.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { clock } from '#commons/runtime.ts';
-import { trusted, trustStore } from '#commons/trusted/runtime.ts';
+import { trustStore } from '#commons/trusted/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 /**
  * POST /admin/issuers/{issuerId}/revocations: revokes one of the issuer's tokens by its id and `exp`, a

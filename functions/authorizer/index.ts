@@ -5,7 +5,7 @@ import type { KeysUnavailable } from '#commons/domain/errors.ts';
 import { idPrefix } from '#commons/domain/secrets.ts';
 import { countKeysUnavailable, logger, observe } from '#commons/observability.ts';
 import { clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 // Read at load, as the rest of the configuration: a bad rule fails the cold start, not a request.
 const scopes = routeScopesFromEnv(process.env);

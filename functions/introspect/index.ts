@@ -5,7 +5,7 @@ import { authenticateCaller } from '#commons/http/client-auth.ts';
 import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { clientAuth, clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 /**
  * POST /oauth2/introspect (RFC 7662), for confidential clients (resource servers register as clients).

@@ -7,7 +7,7 @@ import { bearerToken } from '#commons/http/bearer.ts';
 import { emptyResult, httpHandler } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 /**
  * DELETE /oauth/token: the bearer invalidates its own access token (Workspan's API). [v3] A trusted

@@ -12,7 +12,7 @@ import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
 import { emptyResult, httpHandler } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { clientAuth, clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 /**
  * POST /oauth2/revoke (RFC 7009). The token_type_hint is validated nowhere and needed nowhere: the token's
