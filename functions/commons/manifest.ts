@@ -10,6 +10,7 @@ import {
   CLIENT_KEY_PREFIX,
   GRANT_KEY_PREFIX,
   PARTITION_KEY,
+  REGISTRY_INDEX,
   SUBJECT_KEY_PREFIX,
   SWEEP_KEY_PREFIX,
 } from './schema.ts';
@@ -274,6 +275,20 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'metadata',
     trigger: http('GET', '/.well-known/oauth-authorization-server', 'none'),
+    tableActions: [],
+    indexes: [],
+  },
+  // [v3] Client listing and the service's index document.
+  {
+    name: 'admin-list-clients',
+    trigger: http('GET', '/admin/clients', 'iam'),
+    // A page of the registry index (keys only), then the page's client items by key.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: [REGISTRY_INDEX.indexName],
+  },
+  {
+    name: 'service-index',
+    trigger: http('GET', '/', 'none'),
     tableActions: [],
     indexes: [],
   },

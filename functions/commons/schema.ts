@@ -13,6 +13,8 @@
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
  *   (the publisher turns it into `sweep.completed`), removed by TTL a day later.
+ * - [v3] A client item carries `registry = "client"`, which puts it in the sparse registry index that
+ *   `GET /admin/clients` pages through (see REGISTRY_INDEX).
  *
  * Revocations write who made them onto the item they change (`revokedBy`, `revokedRoute`), so the
  * table's stream carries the actor to the publisher. A revoked token and a deleted client are kept as
@@ -90,6 +92,9 @@ export const ATTR = {
   sweepGrantId: 'sweepGrantId',
   sweepCount: 'sweepCount',
   sweptAt: 'sweptAt',
+  // [v3] The registry index (listing clients). Only items that are listed carry it.
+  /** Clients (and, with trusted issuers, issuers): the registry index partition the item is listed in. */
+  registry: 'registry',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -136,7 +141,25 @@ export const SUBJECT_INDEX: IndexSchema = {
   projected: [ATTR.issuedAt],
 };
 
-export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX];
+// [v3] The registry index: listing clients (and trusted issuers) without reading tokens.
+
+/**
+ * `registry` value -> every item listed under it: `client` for every client. Sparse (only listed items carry
+ * `registry`; a deleted client's tombstone does not), so `GET /admin/clients` Queries one partition and its
+ * cost grows with the number of clients, never with the tokens. Keys only: a page's items are read whole,
+ * consistently, by key (the index may lag a create or a delete by a moment; the items decide). One index for
+ * every kind of listed item, because CloudFormation adds at most one index to a table per deployment.
+ */
+export const REGISTRY_INDEX: IndexSchema = {
+  indexName: 'byRegistry',
+  partitionKey: ATTR.registry,
+  projected: [],
+};
+
+/** The `registry` value of a client item. */
+export const CLIENT_REGISTRY = 'client';
+
+export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, REGISTRY_INDEX];
 
 /**
  * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the

@@ -155,6 +155,13 @@ export interface PendingCreate {
 
 export type RotationOutcome = 'rotated' | 'missing' | 'public';
 
+/** One page of the registered clients. */
+export interface ClientPage {
+  readonly clients: readonly Client[];
+  /** Where the next page starts (opaque); absent on the last page. */
+  readonly cursor?: string;
+}
+
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
@@ -178,6 +185,12 @@ export interface Store {
    * `previousSecretExpiresAt` (absent: stops at once). False when that rotation is not the one pending.
    */
   confirmSecretRotation(clientId: string, nonce: string, previousSecretExpiresAt?: number): Promise<boolean>;
+  /**
+   * [v3] Up to `limit` registered clients, from where `cursor` (a page's `cursor`) left off; its cost grows
+   * with the clients, never the tokens. A page may hold fewer than `limit` (a client deleted meanwhile) and
+   * still have a cursor. A cursor this store did not hand out is `InvalidInput` naming `cursor`.
+   */
+  listClients(limit: number, cursor?: string): Promise<ClientPage>;
   /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
 

@@ -268,6 +268,38 @@ export function readGlobalRevocation(input: JsonObject, issuer: string | undefin
   return subject;
 }
 
+/** `GET /admin/clients`: page size bounds and default. */
+export const LIST_LIMIT = { min: 1, max: 100, default: 50 } as const;
+/** Longer than any cursor the store hands out; refused before it reaches the store. */
+const MAX_CURSOR_LENGTH = 512;
+
+/**
+ * `GET /admin/clients?limit=N&cursor=C`: the page asked for, checked parameter by parameter like a JSON
+ * body: an unknown or repeated parameter, a `limit` that is not an integer from 1 to 100, or an empty or
+ * overlong cursor is a 400 naming it. Whether a cursor is one the API handed out is the store's to say.
+ */
+export function readClientListQuery(rawQueryString: string): { limit: number; cursor?: string } {
+  const params = new URLSearchParams(rawQueryString);
+  const seen = new Set<string>();
+  for (const name of params.keys()) {
+    if (name !== 'limit' && name !== 'cursor')
+      throw new InvalidInput(name.slice(0, 64), 'is not a parameter of this route');
+    if (seen.has(name)) throw new InvalidInput(name, 'must be given at most once');
+    seen.add(name);
+  }
+  const rawLimit = params.get('limit');
+  const limit =
+    rawLimit === null ? LIST_LIMIT.default : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+  if (!(limit >= LIST_LIMIT.min && limit <= LIST_LIMIT.max)) {
+    throw new InvalidInput('limit', `must be an integer from ${LIST_LIMIT.min} to ${LIST_LIMIT.max}`);
+  }
+  const cursor = params.get('cursor');
+  if (cursor !== null && (cursor === '' || cursor.length > MAX_CURSOR_LENGTH)) {
+    throw new InvalidInput('cursor', 'must be the nextCursor of a previous page');
+  }
+  return { limit, ...(cursor !== null && { cursor }) };
+}
+
 /** The client as the admin API shows it: never its secret or secret hash. */
 export function clientView(client: Client) {
   return {

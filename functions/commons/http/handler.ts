@@ -32,6 +32,8 @@ export interface HttpRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  /** The query string as sent, undecoded (`rawQueryString`: repeated parameters stay apart). */
+  readonly rawQueryString: string;
   /** The verified IAM principal ARN, on `iam` routes. */
   readonly principal: string | undefined;
   /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
@@ -137,6 +139,7 @@ export function httpHandler(
         headers: event.headers ?? {},
         body,
         pathParameters: event.pathParameters ?? {},
+        rawQueryString: event.rawQueryString ?? '',
         principal,
         domainName: event.requestContext.domainName,
         sourceIp: event.requestContext.http.sourceIp,
