@@ -4,6 +4,7 @@ import { httpHandler, iamRevoker } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { requestIssuer } from '#commons/metadata.ts';
 import { clock, config, store } from '#commons/runtime.ts';
+import { subjectKeys } from '#commons/subject-key.ts';
 
 /**
  * POST /admin/global-token-revocation (draft-parecki-oauth-global-token-revocation): revoke everything
@@ -15,7 +16,8 @@ export const handler = httpHandler(
   async (request) => {
     const issuer = config.issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
     const subject = readGlobalRevocation(parseJsonObject(request.body.toString('utf8')), issuer);
-    auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject));
+    const keyOf = await subjectKeys();
+    auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject, keyOf));
     return { statusCode: 204 };
   },
 );

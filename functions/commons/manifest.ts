@@ -75,6 +75,11 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
   readonly indexes: readonly string[];
   /** `put`: the function publishes to the service's EventBridge bus (PutEvents on it, nothing else). */
   readonly events?: 'put';
+  /**
+   * [v3] `read`: the function derives subject keys, so it reads the deployment's subject key secret once per
+   * cold start (GetSecretValue on that one secret; `SUBJECT_KEY_SECRET_ARN`).
+   */
+  readonly subjectKey?: 'read';
 }
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
@@ -89,6 +94,15 @@ const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
  * stream (the `sweeper` entry), so no request path queries an index or batch-deletes.
  */
 const REVOKE: DynamoAction[] = ['dynamodb:UpdateItem'];
+/**
+ * A subject's cut-off: one UpdateItem, or ([v3], while tokens minted before subject keys were keyed are
+ * stored) a transaction of two, the second under the old key, found by one keys-only Query.
+ */
+const SUBJECT_CUT_OFF_WRITE = {
+  tableActions: [...REVOKE, 'dynamodb:Query'],
+  indexes: ['bySubject'],
+  subjectKey: 'read',
+} as const satisfies Partial<FunctionEntry>;
 /** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
 const DELETE_TOKEN = { tableActions: [...READ_STATE, ...REVOKE], indexes: [] } as const;
 
@@ -122,10 +136,10 @@ const CLIENT_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR
     dynamodb: { ...keyPrefix(CLIENT_KEY_PREFIX), NewImage: { [attribute]: { N: [{ exists: true }] } } },
   }),
 );
-/** A subject's cut-off, new or moved forward. */
+/** A subject's cut-off, new or moved forward; not its mirror under the plain hash ([v3], see schema.ts). */
 const SUBJECT_CUT_OFF: FilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
-  dynamodb: keyPrefix(SUBJECT_KEY_PREFIX),
+  dynamodb: { ...keyPrefix(SUBJECT_KEY_PREFIX), NewImage: { [ATTR.mirrorOf]: { S: [{ exists: false }] } } },
 };
 
 const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
@@ -176,6 +190,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     trigger: http('POST', '/admin/tokens', 'iam'),
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     indexes: [],
+    subjectKey: 'read',
   },
   {
     name: 'invalidate',
@@ -205,14 +220,12 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-revoke-subject-tokens',
     trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
-    tableActions: REVOKE,
-    indexes: [],
+    ...SUBJECT_CUT_OFF_WRITE,
   },
   {
     name: 'admin-global-token-revocation',
     trigger: http('POST', '/admin/global-token-revocation', 'iam'),
-    tableActions: REVOKE,
-    indexes: [],
+    ...SUBJECT_CUT_OFF_WRITE,
   },
   {
     name: 'admin-delete-access-token',

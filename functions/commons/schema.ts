@@ -8,7 +8,9 @@
  * - client:  pk = `client#<clientId>`.
  * - grant:   pk = `grant#<grantId>` (its attributes are named apart from the tokens', so no grant item
  *            lands in a token index).
- * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
+ * - subject: pk = `subject#<subjectKey>`, a subject's cut-off. [v3] The key is the keyed hash of the
+ *   subject; while tokens minted before version 3 (which name the plain hash) are stored, a cut-off is also
+ *   written under the plain hash, marked `mirrorOf` (see `revokeSubjectTokens`).
  * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
@@ -92,6 +94,11 @@ export const ATTR = {
   sweepGrantId: 'sweepGrantId',
   sweepCount: 'sweepCount',
   sweptAt: 'sweptAt',
+  /**
+   * [v3] Subject cut-offs under the plain-hash key of tokens minted before subject keys were keyed: the
+   * keyed key of the cut-off this item mirrors. A mirror is no revocation of its own (no event, no sweep).
+   */
+  mirrorOf: 'mirrorOf',
   // [v3] The registry index (listing clients). Only items that are listed carry it.
   /** Clients (and, with trusted issuers, issuers): the registry index partition the item is listed in. */
   registry: 'registry',

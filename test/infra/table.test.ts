@@ -29,7 +29,12 @@ describe('DynamoDB table', () => {
             : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] },
       })),
     );
-    expect(INDEXES.map((index) => index.indexName).sort()).toEqual(['byClient', 'byGrant', 'byRegistry', 'bySubject']);
+    expect(INDEXES.map((index) => index.indexName).sort()).toEqual([
+      'byClient',
+      'byGrant',
+      'byRegistry',
+      'bySubject',
+    ]);
     expect(table.Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining(
         [PARTITION_KEY, ...INDEXES.map((i) => i.partitionKey)].map((name) => ({

@@ -217,8 +217,14 @@ export interface Store {
    * grant or it was revoked already (so only the first revocation is reported, and written).
    */
   revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
-  /** Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. */
-  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void>;
+  /**
+   * Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. With
+   * `mirrorKey`, the same cut-off is also written under that key (tokens minted before subject keys were
+   * keyed name it), atomically, marked as a mirror so that the stream sees one revocation.
+   */
+  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void>;
+  /** Whether any token naming this subject key is stored (the subject index, eventually consistent). */
+  hasTokensOfSubject(subjectKey: string): Promise<boolean>;
 
   // The sweeps (the stream's sweeper; never on a request path).
   /** Deletes every token of a grant (index, every page); returns the count. */

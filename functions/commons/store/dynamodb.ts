@@ -696,35 +696,67 @@ export class DynamoStore implements Store {
     }
   }
 
-  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void> {
+  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void> {
     const who = {
       ...markAttributes(mark),
       ...(cutoff.subject !== undefined && { [ATTR.subject]: cutoff.subject }),
     };
-    await this.call((o) =>
+    // Never move a cut-off back, nor shorten how long it is kept.
+    const update = (key: string, attributes: Item) => ({
+      TableName: this.tableName,
+      Key: subjectKey(key),
+      UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(attributes)}`,
+      ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
+      ExpressionAttributeNames: {
+        '#before': ATTR.tokensRevokedBefore,
+        '#exp': ATTR.expiresAt,
+        ...setNames(attributes),
+      },
+      ExpressionAttributeValues: {
+        ':before': cutoff.tokensRevokedBefore,
+        ':exp': cutoff.expiresAt,
+        ...setValues(attributes),
+      },
+    });
+    const primary = update(cutoff.subjectKey, who);
+    const single = async (params: ReturnType<typeof update>): Promise<void> => {
+      await this.call((o) => this.doc.send(new UpdateCommand(params), o)).catch((error: unknown) => {
+        if (!conditionFailed(error)) throw error;
+      });
+    };
+    if (mirrorKey === undefined) return single(primary);
+    // The mirror names the keyed item it copies, which keeps it out of the stream's revocations.
+    const mirror = update(mirrorKey, { ...who, [ATTR.mirrorOf]: cutoff.subjectKey });
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: primary }, { Update: mirror }] }),
+          o,
+        ),
+      );
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      // One of them holds a later cut-off already: each moves forward on its own, or stays.
+      await single(primary);
+      await single(mirror);
+    }
+  }
+
+  async hasTokensOfSubject(key: string): Promise<boolean> {
+    const page = await this.call((o) =>
       this.doc.send(
-        new UpdateCommand({
+        new QueryCommand({
           TableName: this.tableName,
-          Key: subjectKey(cutoff.subjectKey),
-          // Never move a cut-off back, nor shorten how long it is kept.
-          UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(who)}`,
-          ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
-          ExpressionAttributeNames: {
-            '#before': ATTR.tokensRevokedBefore,
-            '#exp': ATTR.expiresAt,
-            ...setNames(who),
-          },
-          ExpressionAttributeValues: {
-            ':before': cutoff.tokensRevokedBefore,
-            ':exp': cutoff.expiresAt,
-            ...setValues(who),
-          },
+          IndexName: SUBJECT_INDEX.indexName,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': SUBJECT_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':v': key },
+          Limit: 1,
         }),
         o,
       ),
-    ).catch((error: unknown) => {
-      if (!conditionFailed(error)) throw error;
-    });
+    );
+    return (page.Items ?? []).length > 0;
   }
 
   /** A BatchWriteItem put (the sweeper may write nothing else); keyed by the revocation, so a retry overwrites. */
