@@ -129,7 +129,10 @@ describe('Lambda functions', () => {
     const secrets = Object.values(resourcesOfType(template, 'AWS::SecretsManager::Secret'));
     expect(secrets).toHaveLength(1);
     const [secret] = secrets;
-    expect(secret?.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+    expect(secret?.Properties.GenerateSecretString).toMatchObject({
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
     expect(secret?.Properties.SecretString).toBeUndefined();
     // Kept with the table (RETAIN by default): a new secret would re-key every subject.
     expect(secret?.DeletionPolicy).toBe('Retain');

@@ -246,25 +246,31 @@ export function readSubject(subject: string | undefined): string {
 
 /**
  * draft-parecki-oauth-global-token-revocation: the subject of `{"sub_id": ...}`, an RFC 9493 subject
- * identifier of format `opaque` (`id`) or `iss_sub` (`iss` must be this service's issuer). Anything else is
- * `InvalidRequest`.
+ * identifier of format `opaque` (`id`) or `iss_sub` (`iss` must be this service's issuer). Another format or
+ * issuer is the draft's bare `InvalidRequest`; a missing field, a field of the wrong type or out of range, or
+ * an unknown field is named ([v3] strict admin input: `InvalidInput` / `UnknownField`).
  */
 export function readGlobalRevocation(input: JsonObject, issuer: string | undefined): string {
   knownFields(input, ['sub_id']);
   const subId = input.sub_id;
+  if (subId === undefined) throw new InvalidInput('sub_id', 'is required');
   if (typeof subId !== 'object' || subId === null || Array.isArray(subId)) {
-    throw new InvalidRequest('sub_id must be an RFC 9493 subject identifier');
+    throw new InvalidInput('sub_id', 'must be an RFC 9493 subject identifier (a JSON object)');
   }
-  const { format, id, iss, sub } = subId as Record<string, unknown>;
-  // Another format is the draft's bare refusal below; a known format's stray field is named.
-  if (format === 'opaque' || format === 'iss_sub') {
-    knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
-  }
-  const subject = format === 'opaque' ? id : format === 'iss_sub' && iss === issuer ? sub : undefined;
-  if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
+  const { format } = subId as Record<string, unknown>;
+  if (format !== 'opaque' && format !== 'iss_sub') {
     throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
   }
-  if (carriesToken(subject)) throw new InvalidRequest('sub_id must not contain a token');
+  knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
+  const field = format === 'opaque' ? 'id' : 'sub';
+  const subject = (subId as Record<string, unknown>)[field];
+  if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
+    throw new InvalidInput(field, `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+  }
+  if (format === 'iss_sub' && (subId as Record<string, unknown>).iss !== issuer) {
+    throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
+  }
+  if (carriesToken(subject)) throw new InvalidInput(field, 'must not contain a token');
   return subject;
 }
 
