@@ -19,6 +19,7 @@ import { presentToken } from '#commons/domain/token-format.ts';
 import { clientCredentialsGrant, issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 /** One DynamoDB command an operation sent, with the units DynamoDB Local reported for it. */
@@ -234,7 +235,7 @@ export async function measureCapacity(
       'subject cut-off + sweep',
       'ten tokens (five grants of an access and a refresh token): the cut-off, the sweep and its record',
       async () => {
-        const event = await revokeSubjectTokens(store, clock, operator, subject);
+        const event = await revokeSubjectTokens(store, clock, operator, subject, subjectKeyOf);
         await sweep(store, clock, event);
       },
     );

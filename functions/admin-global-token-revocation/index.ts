@@ -2,12 +2,12 @@ import { revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { InvalidRequest } from '#commons/domain/errors.ts';
 import { issuerIdOf } from '#commons/domain/issuers.ts';
 import { revokeTrustedCutoff } from '#commons/domain/trusted-admin.ts';
-import { parseJsonObject } from '#commons/http/admin-json.ts';
+import { parseJsonObject, readGlobalRevocation } from '#commons/http/admin-json.ts';
 import { httpHandler, iamRevoker } from '#commons/http/handler.ts';
-import { readGlobalSubject } from '#commons/http/issuer-json.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { requestIssuer } from '#commons/metadata.ts';
 import { clock, config, store } from '#commons/runtime.ts';
+import { subjectKeys } from '#commons/subject-key.ts';
 import { trustStore } from '#commons/trusted/runtime.ts';
 
 /**
@@ -21,9 +21,10 @@ export const handler = httpHandler(
   { errors: 'global-revocation' },
   async (request) => {
     const issuer = config.issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
-    const { subject, iss } = readGlobalSubject(parseJsonObject(request.body.toString('utf8')));
+    const { subject, iss } = readGlobalRevocation(parseJsonObject(request.body.toString('utf8')));
     if (iss === undefined || iss === issuer) {
-      auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject));
+      const keyOf = await subjectKeys();
+      auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject, keyOf));
       return { statusCode: 204 };
     }
     const trustedIssuer = (await trustStore.getIssuerItem(issuerIdOf(iss))).issuer;

@@ -88,6 +88,11 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
   readonly indexes: readonly string[];
   /** `put`: the function publishes to the service's EventBridge bus (PutEvents on it, nothing else). */
   readonly events?: 'put';
+  /**
+   * [v3] `read`: the function derives subject keys, so it reads the deployment's subject key secret once per
+   * cold start (GetSecretValue on that one secret; `SUBJECT_KEY_SECRET_ARN`).
+   */
+  readonly subjectKey?: 'read';
 }
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
@@ -102,6 +107,15 @@ const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
  * stream (the `sweeper` entry), so no request path queries an index or batch-deletes.
  */
 const REVOKE: DynamoAction[] = ['dynamodb:UpdateItem'];
+/**
+ * A subject's cut-off: one UpdateItem, or ([v3], while tokens minted before subject keys were keyed are
+ * stored) a transaction of two, the second under the old key, found by one keys-only Query.
+ */
+const SUBJECT_CUT_OFF_WRITE = {
+  tableActions: [...REVOKE, 'dynamodb:Query'],
+  indexes: ['bySubject'],
+  subjectKey: 'read',
+} as const satisfies Partial<FunctionEntry>;
 /** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
 const DELETE_TOKEN = { tableActions: [...READ_STATE, ...REVOKE], indexes: [] } as const;
 
@@ -140,10 +154,10 @@ const CLIENT_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR
     dynamodb: { ...keyPrefix(CLIENT_KEY_PREFIX), NewImage: { [attribute]: { N: [{ exists: true }] } } },
   }),
 );
-/** A subject's cut-off, new or moved forward. */
+/** A subject's cut-off, new or moved forward; not its mirror under the plain hash ([v3], see schema.ts). */
 const SUBJECT_CUT_OFF: FilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
-  dynamodb: keyPrefix(SUBJECT_KEY_PREFIX),
+  dynamodb: { ...keyPrefix(SUBJECT_KEY_PREFIX), NewImage: { [ATTR.mirrorOf]: { S: [{ exists: false }] } } },
 };
 
 /**
@@ -284,6 +298,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     // The client's read, then puts: the access token, and with a refresh token its grant (no transaction).
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     indexes: [],
+    subjectKey: 'read',
   },
   {
     name: 'invalidate',
@@ -313,15 +328,14 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-revoke-subject-tokens',
     trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
-    tableActions: REVOKE,
-    indexes: [],
+    ...SUBJECT_CUT_OFF_WRITE,
   },
   {
     name: 'admin-global-token-revocation',
     trigger: http('POST', '/admin/global-token-revocation', 'iam'),
+    ...SUBJECT_CUT_OFF_WRITE,
     // [v3] An `iss` other than the service's: its registration read, then that issuer's subject cut-off.
-    tableActions: [...REVOKE, ...ISSUER_READ],
-    indexes: [],
+    tableActions: [...SUBJECT_CUT_OFF_WRITE.tableActions, ...ISSUER_READ],
   },
   ...TRUSTED_ISSUER_ADMIN,
   {
@@ -392,6 +406,20 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'metadata',
     trigger: http('GET', '/.well-known/oauth-authorization-server', 'none'),
+    tableActions: [],
+    indexes: [],
+  },
+  // [v3] Client listing and the service's index document.
+  {
+    name: 'admin-list-clients',
+    trigger: http('GET', '/admin/clients', 'iam'),
+    // A page of the registry index (keys only), then the page's client items by key.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: [REGISTRY_INDEX.indexName],
+  },
+  {
+    name: 'service-index',
+    trigger: http('GET', '/', 'none'),
     tableActions: [],
     indexes: [],
   },

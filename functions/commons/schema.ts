@@ -8,7 +8,9 @@
  *            tokens of the old layout (a grant now holds its refresh token; see grant).
  * - client:  pk = `client#<clientId>`.
  * - grant:   pk = `grant#<grantId>`, holding its current refresh token and the last few consumed ones.
- * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
+ * - subject: pk = `subject#<subjectKey>`, a subject's cut-off. [v3] The key is the keyed hash of the
+ *   subject; while tokens minted before version 3 (which name the plain hash) are stored, a cut-off is also
+ *   written under the plain hash, marked `mirrorOf` (see `revokeSubjectTokens`).
  * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
@@ -28,6 +30,8 @@
  * client index and, with a subject, the subject index: client and subject sweeps reach a grant's tokens
  * through their grants. Items of the previous layout (every token in all three indexes, grants in none)
  * stay where they are and are swept the same way: the sweeps tell tokens from grants by their key.
+ * - [v3] A client item carries `registry = "client"`, which puts it in the sparse registry index that
+ *   `GET /admin/clients` pages through (see REGISTRY_INDEX).
  *
  * Revocations write who made them onto the item they change (`revokedBy`, `revokedRoute`), so the
  * table's stream carries the actor to the publisher. A revoked token and a deleted client are kept as
@@ -121,7 +125,7 @@ export const ATTR = {
   // none of these items lands in a token index (a client's or subject's sweep must never delete them).
   /** Every trusted item: the issuer's `iss` string exactly (events carry it). */
   issuer: 'issuer',
-  /** Issuers: `issuer` while registered, so the sparse registry index lists live issuers only. */
+  /** The registry index partition a listed item is in: `client` for live clients, `issuer` for registered issuers. */
   registry: 'registry',
   jwksUri: 'jwksUri',
   /** Issuers: the JWK Set given at registration, as its JSON text. */
@@ -146,6 +150,11 @@ export const ATTR = {
   trustedSubject: 'trustedSubject',
   /** Idempotency records of issuer registrations: the issuer created. */
   createdIssuerId: 'createdIssuerId',
+  /**
+   * [v3] Subject cut-offs under the plain-hash key of tokens minted before subject keys were keyed: the
+   * keyed key of the cut-off this item mirrors. A mirror is no revocation of its own (no event, no sweep).
+   */
+  mirrorOf: 'mirrorOf',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -203,15 +212,21 @@ export const SUBJECT_INDEX: IndexSchema = {
 };
 
 /**
- * [v3] The registry: every live trusted issuer (sparse: only issuer items carry `registry`, and a
- * deletion removes it), so listing issuers costs what the issuers cost, never what the tokens do. Keys
- * only: a page's items are then read whole, consistently, by key.
+ * [v3] The registry: `registry` value -> every item listed under it: `client` for every live client,
+ * `issuer` for every registered trusted issuer. Sparse (only listed items carry `registry`; a tombstone
+ * does not), so `GET /admin/clients` and `GET /admin/issuers` Query one partition and their cost grows with
+ * what they list, never with the tokens. Keys only: a page's items are read whole, consistently, by key
+ * (the index may lag a create or a delete by a moment; the items decide). One index for every kind of
+ * listed item, because CloudFormation adds at most one index to a table per deployment.
  */
 export const REGISTRY_INDEX: IndexSchema = {
   indexName: 'byRegistry',
   partitionKey: ATTR.registry,
   projected: [],
 };
+
+/** The `registry` value of a client item. */
+export const CLIENT_REGISTRY = 'client';
 
 export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, REGISTRY_INDEX];
 

@@ -152,6 +152,21 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(shown.json).toEqual(withoutSecret);
   });
 
+  it('clients list prints a page of clients without secrets, and --cursor the next page', async () => {
+    await registerClient();
+    await registerClient();
+    const first = await local('clients', 'list', '--limit', '1');
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const page = first.json as { clients: Record<string, unknown>[]; nextCursor?: string };
+    expect(page.clients).toHaveLength(1);
+    expect(page.clients[0]).not.toHaveProperty('clientSecret');
+    const next = await local('clients', 'list', '--limit', '1', '--cursor', page.nextCursor ?? '');
+    expect(next).toMatchObject({ code: 0, stderr: '' });
+    expect((next.json as typeof page).clients[0]?.clientId).not.toBe(page.clients[0]?.clientId);
+    const bad = await local('clients', 'list', '--limit', 'lots');
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit') });
+  });
+
   it('clients create --idempotency-key run again prints the client it created, without the secret', async () => {
     const key = `cli-${crypto.randomUUID()}`;
     const args = ['clients', 'create', '--name', 'cli retry', '--scopes', 'read', '--idempotency-key', key];

@@ -642,6 +642,9 @@ describe('caching', () => {
         send: () => call('GET', '/.well-known/oauth-authorization-server'),
         cacheable: true,
       },
+      { route: 'GET /admin/clients', status: 200, send: () => admin('GET', '/admin/clients?limit=1') },
+      { route: 'GET /admin/clients', status: 400, send: () => admin('GET', '/admin/clients?limit=0') },
+      { route: 'GET /', status: 200, send: () => call('GET', '/') },
     ];
   }
 

@@ -121,6 +121,16 @@ describe('least privilege', () => {
         },
         XRAY_STATEMENT,
         ...expectedTableStatements(template, route),
+        // [v3] Reading the subject key secret: that one secret, by its own ARN, and nothing else of it.
+        ...(route.subjectKey === 'read'
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+                Resource: { Ref: onlyIdOf(template, 'AWS::SecretsManager::Secret') },
+              },
+            ]
+          : []),
       ];
       const actual = statementsOf(template, roleId);
       expect(actual.map(normalize).sort(byJson)).toEqual(expected.map(normalize).sort(byJson));

@@ -15,12 +15,12 @@ import type { Client, Store } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { sweep } from '#commons/domain/sweep.ts';
-import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { resweepOf, revocationOf } from '#commons/store/changes.ts';
 import { changeOf } from '#commons/stream/handler.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { recordSecrets } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { keyOf, type StreamTable, streamTable } from '#test/support/table-stream.ts';
 
 /**
@@ -241,7 +241,13 @@ describe('revocationOf: each revocation is one write whose stream record reads b
     for (const [i, eventName] of ['INSERT', 'MODIFY'].entries()) {
       let returned: RevocationEvent | undefined;
       const { record, event } = await oneRevocation(async () => {
-        returned = await revokeSubjectTokens(store, () => Date.now() + i, { ...OPERATOR, route }, subject);
+        returned = await revokeSubjectTokens(
+          store,
+          () => Date.now() + i,
+          { ...OPERATOR, route },
+          subject,
+          subjectKeyOf,
+        );
       });
       expect(record.eventName).toBe(eventName);
       expect(event).toEqual(returned);

@@ -10,7 +10,7 @@ import type { Client, GrantRecord, PresentedToken, TokenKind, TokenRecord } from
 import { revokeAccessToken, revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { sweep } from '#commons/domain/sweep.ts';
-import { formatToken, presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
+import { formatToken, presentToken } from '#commons/domain/token-format.ts';
 import { clientCredentialsGrant, issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR, GRANT_KEY_PREFIX, indexesOf, PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
@@ -18,6 +18,7 @@ import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { grantToItem, tokenToItem } from '#commons/store/items.ts';
 import { storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable } from '#tools/local/dynamodb-local.ts';
 import { type CommandCapacity, recordCapacity } from '../../bench/capacity.ts';
 
@@ -319,6 +320,7 @@ describe('items of the previous layout', () => {
       clock,
       OPERATOR,
       String((await itemOf(`${GRANT_KEY_PREFIX}${ofSubject.grantId}`))?.[ATTR.subject]),
+      subjectKeyOf,
     );
     // Its two old token items (subject index), and through the grant (which joined the subject index on
     // its refresh) the new access token and the grant item itself.

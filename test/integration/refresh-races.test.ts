@@ -15,6 +15,7 @@ import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets, tableName, testStore } from '#test/support/helpers.ts';
 import { type SlowRelay, startSlowRelay } from '#test/support/slow-relay.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 
 /**
  * Refreshes racing the writes that end them, against DynamoDB Local: no transaction decides these races
@@ -96,7 +97,7 @@ describe.each([false, true])('refreshes racing cut-offs (rotation %s)', (rotatio
         const cut =
           of === 'client'
             ? revokeClientTokens(slowStore, clock, OPERATOR, client.clientId)
-            : revokeSubjectTokens(slowStore, clock, OPERATOR, subject);
+            : revokeSubjectTokens(slowStore, clock, OPERATOR, subject, subjectKeyOf);
         const refreshes = grants.map(async (g, i) => {
           await sleep((i * LATE_MS) / GRANTS_PER_ROUND);
           return tryRefresh(client, g.refresh);

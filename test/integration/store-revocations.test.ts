@@ -6,12 +6,13 @@ import type { ClientRegistration } from '#commons/domain/clients.ts';
 import type { RevocationMark } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
+import { presentToken } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
 import { ATTR, CLIENT_INDEX, GRANT_INDEX, PARTITION_KEY, SUBJECT_INDEX } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { issueGrant, storedClient, tokenRecord } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets, tableName, testStore } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 
 /** Each revoking write of the store, read back from the table as stored and through the store's reads. */
 const store = testStore();

@@ -8,12 +8,12 @@ import { type Revoker, sweepEventId } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY, SWEEP_KEY_PREFIX } from '#commons/schema.ts';
 import { revocationOf } from '#commons/store/changes.ts';
 import { changeOf } from '#commons/stream/handler.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { keyOf, type StreamTable, streamEvent, streamTable } from '#test/support/table-stream.ts';
 
 /**
@@ -210,7 +210,9 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
     const someoneElse = await aGrant(a, `other-${randomUUID()}`);
     let cutOff = 0;
     const record = await recordOf(async () => {
-      cutOff = (await revokeSubjectTokens(table.store, clock, OPERATOR, subject)).tokensRevokedBefore ?? 0;
+      cutOff =
+        (await revokeSubjectTokens(table.store, clock, OPERATOR, subject, subjectKeyOf))
+          .tokensRevokedBefore ?? 0;
     });
     const later = await anAccessToken(a, cutOff + 1, subject);
 

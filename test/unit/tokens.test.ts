@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isActive } from '#commons/domain/activity.ts';
 import { InvalidScope } from '#commons/domain/errors.ts';
@@ -12,14 +13,17 @@ import {
 import { hashSecret, idPrefix, mintSecret, secretMatches } from '#commons/domain/secrets.ts';
 import {
   formatToken,
+  legacySubjectKeyOf,
   parseToken,
   presentToken,
-  subjectKeyOf,
+  subjectKeyer,
   TOKEN_PREFIX,
 } from '#commons/domain/token-format.ts';
 import { grantScope, parseScope } from '#commons/domain/tokens.ts';
 
 const NOW = 1_800_000_000_000;
+const SECRET = Buffer.from('a per-deployment secret of the unit tests', 'utf8');
+const subjectKeyOf = subjectKeyer(SECRET);
 const client: Client = {
   clientId: 'c1',
   name: 'c',
@@ -262,5 +266,39 @@ describe('token format', () => {
     const raw = formatToken(refs);
     expect(presentToken(raw)).toEqual({ id: hashSecret(raw), refs });
     expect(formatToken({ ...refs, subjectKey: subjectKeyOf('bob@example.com') })).not.toContain('bob');
+  });
+});
+
+/** Contract [v3] "Subject key". */
+describe('subject key: a keyed hash, never a plain one', () => {
+  it('is the first 128 bits of HMAC-SHA-256 under the deployment secret, base64url', () => {
+    const expected = createHmac('sha256', SECRET)
+      .update('alice')
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+    expect(subjectKeyOf('alice')).toBe(expected);
+    expect(subjectKeyOf('alice')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('is no longer SHA-256 of the subject: a token does not confirm a guessed name', () => {
+    // The example: K9gGyX8OAK8aH8Myj6djqQ is the first 128 bits of SHA-256("alice").
+    const plain = createHash('sha256').update('alice').digest().subarray(0, 16).toString('base64url');
+    expect(plain).toBe('K9gGyX8OAK8aH8Myj6djqQ');
+    expect(legacySubjectKeyOf('alice')).toBe(plain);
+    expect(subjectKeyOf('alice')).not.toBe(plain);
+    const token = formatToken({ kind: 'access', clientId: 'c', subjectKey: subjectKeyOf('alice') });
+    expect(token).not.toContain(plain);
+  });
+
+  it('differs between deployments and between subjects, and is stable within one', () => {
+    const other = subjectKeyer(Buffer.from('another deployment secret, same length', 'utf8'));
+    expect(other('alice')).not.toBe(subjectKeyOf('alice'));
+    expect(subjectKeyOf('bob')).not.toBe(subjectKeyOf('alice'));
+    expect(subjectKeyOf('alice')).toBe(subjectKeyer(Buffer.from(SECRET))('alice'));
+  });
+
+  it('refuses a secret shorter than 128 bits', () => {
+    expect(() => subjectKeyer(Buffer.alloc(15))).toThrow(/128 bits/);
   });
 });

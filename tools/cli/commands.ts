@@ -163,6 +163,29 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     group: 'clients',
+    name: 'list',
+    summary: 'list the registered clients, a page at a time (without secrets)',
+    description:
+      'Lists registered clients (GET /admin/clients), without their secrets. Prints {"clients":[...],"nextCursor"?}; run again with --cursor set to nextCursor for the next page (the last page has none).',
+    args: [],
+    options: {
+      limit: { type: 'string', value: 'N', description: 'clients per page, 1 to 100 (default 50)' },
+      cursor: { type: 'string', value: 'CURSOR', description: 'the nextCursor the previous page printed' },
+    },
+    examples: ['clients list', 'clients list --limit 100 --cursor bUoyaEYwWnFLM3lTN2NWMXdYOXVUZw'],
+    request(values) {
+      const query = new URLSearchParams();
+      if (typeof values.limit === 'string') {
+        if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number from 1 to 100');
+        query.set('limit', values.limit);
+      }
+      if (typeof values.cursor === 'string') query.set('cursor', values.cursor);
+      const search = query.toString();
+      return { method: 'GET', path: `admin/clients${search === '' ? '' : `?${search}`}` };
+    },
+  },
+  {
+    group: 'clients',
     name: 'get',
     summary: 'show a client (without its secret)',
     description:
@@ -339,7 +362,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
-  clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
+  clients: 'register, list, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
   subjects: 'revoke every token of a subject (user), by name or by RFC 9493 subject identifier',
   issuers:

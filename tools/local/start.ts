@@ -98,6 +98,10 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['ADMIN_SECRET_ACCESS_KEY', 'admin API SigV4 secret key (default localadminsecret)'],
   [ENV.eventsWebhookUrl, 'POST each revocation event to this URL, as EventBridge hands it to a target'],
   ['EVENTS_OUTBOX_DIR', 'where events wait for the webhook (default: in --data-dir, else a temporary one)'],
+  [
+    ENV.subjectKeyFile,
+    'the secret keying subject hashes, made on first use (default: subject-key in the data dir)',
+  ],
   [LOG_FORMAT, 'json: print the JSON log lines as on Lambda (default: one short line per request)'],
   [PRINT_METRICS, 'on: print the embedded-metric blobs too'],
   ['POWERTOOLS_LOG_LEVEL', 'DEBUG, INFO (default), WARN, ERROR'],
@@ -258,11 +262,12 @@ async function serve(settings: LocalSettings): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
-  // Events the webhook did not take wait here; without --data-dir, in a fresh directory per process.
-  process.env.EVENTS_OUTBOX_DIR ??= join(
-    settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-')),
-    'outbox',
-  );
+  // Without --data-dir, the data directory is a fresh one per process.
+  const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-'));
+  // Events the webhook did not take wait here.
+  process.env.EVENTS_OUTBOX_DIR ??= join(dataDir, 'outbox');
+  // The secret that keys subject hashes, generated on first use: kept with the tokens it keyed.
+  process.env[ENV.subjectKeyFile] ??= join(dataDir, 'subject-key');
   const server = await createLocalServer(settings.admin);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.

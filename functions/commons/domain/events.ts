@@ -122,7 +122,13 @@ function uuidOf(name: string): string {
 export type SweepTarget =
   | { readonly of: 'grant'; readonly grantId: string }
   | { readonly of: 'client'; readonly clientId: string; readonly issuedUpTo?: number }
-  | { readonly of: 'subject'; readonly subjectKey: string; readonly issuedUpTo: number };
+  | {
+      readonly of: 'subject';
+      readonly subjectKey: string;
+      /** [v3] The plain-hash key that tokens minted before version 3 name, swept with the keyed one. */
+      readonly legacySubjectKey?: string;
+      readonly issuedUpTo: number;
+    };
 
 /** The record of a finished sweep: the publisher turns it into `sweep.completed`. */
 export interface SweepRecord {

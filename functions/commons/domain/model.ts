@@ -195,6 +195,13 @@ export interface PendingCreate {
 
 export type RotationOutcome = 'rotated' | 'missing' | 'public';
 
+/** One page of the registered clients. */
+export interface ClientPage {
+  readonly clients: readonly Client[];
+  /** Where the next page starts (opaque); absent on the last page. */
+  readonly cursor?: string;
+}
+
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
@@ -218,6 +225,12 @@ export interface Store {
    * `previousSecretExpiresAt` (absent: stops at once). False when that rotation is not the one pending.
    */
   confirmSecretRotation(clientId: string, nonce: string, previousSecretExpiresAt?: number): Promise<boolean>;
+  /**
+   * [v3] Up to `limit` registered clients, from where `cursor` (a page's `cursor`) left off; its cost grows
+   * with the clients, never the tokens. A page may hold fewer than `limit` (a client deleted meanwhile) and
+   * still have a cursor. A cursor this store did not hand out is `InvalidInput` naming `cursor`.
+   */
+  listClients(limit: number, cursor?: string): Promise<ClientPage>;
   /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
 
@@ -247,8 +260,14 @@ export interface Store {
    * grant or it was revoked already (so only the first revocation is reported, and written).
    */
   revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
-  /** Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. */
-  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void>;
+  /**
+   * Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. With
+   * `mirrorKey`, the same cut-off is also written under that key (tokens minted before subject keys were
+   * keyed name it), atomically, marked as a mirror so that the stream sees one revocation.
+   */
+  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void>;
+  /** Whether any token naming this subject key is stored (the subject index, eventually consistent). */
+  hasTokensOfSubject(subjectKey: string): Promise<boolean>;
 
   // The sweeps (the stream's sweeper; never on a request path).
   /** Deletes every token of a grant (index, every page); returns the count. */

@@ -14,7 +14,7 @@ import type {
 } from './model.ts';
 import { revokeGrantOf } from './revocation.ts';
 import { hashSecret } from './secrets.ts';
-import { formatToken, newGrantId, subjectKeyOf } from './token-format.ts';
+import { formatToken, legacySubjectKeyOf, newGrantId } from './token-format.ts';
 
 /** RFC 6749 section 3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -59,7 +59,8 @@ interface Minted {
 
 interface MintOptions {
   readonly grantId?: string;
-  readonly subject?: string;
+  /** The subject and its key: the deployment's keyed hash, or for a grant's later tokens the grant's key. */
+  readonly subject?: { readonly subject: string; readonly subjectKey: string };
   /** Epoch seconds; default: now + the client's lifetime for the kind. */
   readonly expiresAt?: number;
 }
@@ -72,7 +73,7 @@ function mint(
   grantType: TokenOrigin,
   options: MintOptions = {},
 ): Minted {
-  const subjectKey = options.subject === undefined ? undefined : subjectKeyOf(options.subject);
+  const subjectKey = options.subject?.subjectKey;
   const raw = formatToken({
     kind,
     clientId: client.clientId,
@@ -86,7 +87,7 @@ function mint(
     clientId: client.clientId,
     ...(options.grantId !== undefined && { grantId: options.grantId }),
     scope,
-    ...(options.subject !== undefined && { subject: options.subject, subjectKey }),
+    ...(options.subject !== undefined && { subject: options.subject.subject, subjectKey }),
     issuedAt: now,
     expiresAt: options.expiresAt ?? Math.floor(now / 1000) + ttl,
     grantType,
@@ -110,6 +111,8 @@ function response(client: Client, access: Minted, refresh?: Minted): TokenRespon
 export interface IssueRequest {
   scope: string | undefined;
   subject?: string;
+  /** With `subject`: its key under this deployment's secret (`subjectKeyer`). */
+  subjectKey?: string;
   withRefreshToken: boolean;
   grantType: TokenOrigin;
 }
@@ -140,7 +143,9 @@ export async function issueTokens(
 ): Promise<Issued | undefined> {
   const scope = grantScope(req.scope, client.scopes);
   const now = clock();
-  const subject = req.subject === undefined ? {} : { subject: req.subject };
+  if (req.subject !== undefined && req.subjectKey === undefined) throw new Error('a subject needs its key');
+  const subject =
+    req.subject === undefined ? {} : { subject: { subject: req.subject, subjectKey: req.subjectKey ?? '' } };
   if (!(req.withRefreshToken && client.grantTypes.includes('refresh_token'))) {
     const access = mint('access', client, scope, now, req.grantType, subject);
     if (!(await store.putAccessToken(access.record))) return undefined;
@@ -256,9 +261,16 @@ export async function refreshTokenGrant(
   }
   if (!isActive(state, now) || !state.grant) throw new InvalidGrant(INVALID_GRANT);
   const granted = grantScope(scope, parent.scope.split(' '));
+  // A grant's tokens keep the key its first tokens were minted with, so the subject's cut-off item they
+  // name stays the grant's (a grant minted before version 3 keeps its plain-hash key until it ends).
   const options = {
     grantId: state.grant.grantId,
-    ...(parent.subject !== undefined && { subject: parent.subject }),
+    ...(parent.subject !== undefined && {
+      subject: {
+        subject: parent.subject,
+        subjectKey: parent.subjectKey ?? legacySubjectKeyOf(parent.subject),
+      },
+    }),
   };
   const access = mint('access', client, granted, now, 'refresh_token', options);
   // A rotated refresh token keeps the grant's scope and its absolute lifetime.

@@ -148,8 +148,10 @@ export function errorResponse(
     return { statusCode: 401, headers: { 'WWW-Authenticate': BEARER_REALM } };
   }
   if (profile === 'global-revocation' && (error instanceof InvalidRequest || error instanceof InvalidInput)) {
-    // The draft's bare refusal, but a field the route does not know is named ([v3] strict admin input).
-    return oauth(400, 'invalid_request', error instanceof UnknownField ? error.message : undefined);
+    // The draft's bare refusal (another format or issuer), but a field that is unknown, missing, of the
+    // wrong type or out of range is named ([v3] strict admin input).
+    const named = error instanceof UnknownField || error instanceof InvalidInput;
+    return oauth(400, 'invalid_request', named ? error.message : undefined);
   }
   if (error instanceof DomainError) {
     const mapped =

@@ -309,33 +309,3 @@ export function readPage(query: Readonly<Record<string, string | undefined>>): {
   }
   return { limit, ...(cursor !== undefined && { cursor }) };
 }
-
-/**
- * draft-parecki-oauth-global-token-revocation: the subject of `{"sub_id": ...}`, RFC 9493 `opaque`
- * (`id`) or `iss_sub`. The caller decides what an `iss` means (the service's own, or a registered
- * issuer's); any other format is `InvalidRequest`.
- */
-export function readGlobalSubject(input: JsonObject): { subject: string; iss?: string } {
-  knownFields(input, ['sub_id']);
-  const subId = input.sub_id;
-  if (typeof subId !== 'object' || subId === null || Array.isArray(subId)) {
-    throw new InvalidRequest('sub_id must be an RFC 9493 subject identifier');
-  }
-  const { format, id, iss, sub } = subId as Record<string, unknown>;
-  if (format === 'opaque' || format === 'iss_sub') {
-    knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
-  }
-  const subject = format === 'opaque' ? id : format === 'iss_sub' ? sub : undefined;
-  if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
-    throw new InvalidRequest(
-      'sub_id must be of format opaque, or iss_sub with this issuer or a registered one',
-    );
-  }
-  if (format === 'iss_sub' && (typeof iss !== 'string' || iss === '' || iss.length > MAX_ISSUER_LENGTH)) {
-    throw new InvalidRequest(
-      'sub_id must be of format opaque, or iss_sub with this issuer or a registered one',
-    );
-  }
-  if (carriesToken(subject)) throw new InvalidRequest('sub_id must not contain a token');
-  return { subject, ...(format === 'iss_sub' && { iss: iss as string }) };
-}

@@ -120,6 +120,8 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
     });
   }
   if (key.startsWith(SUBJECT_KEY_PREFIX)) {
+    // A mirror of a keyed cut-off for tokens minted before version 3: that cut-off is the revocation.
+    if (newImage[ATTR.mirrorOf] !== undefined) return undefined;
     const cutoff = subjectCutoffFromItem(newImage);
     if (cutoff.tokensRevokedBefore === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
     return revocationEvent('subject.tokens_revoked', cutoff.subjectKey, mark(cutoff.tokensRevokedBefore), {

@@ -19,6 +19,7 @@ import { consumedAfter, refreshTokenAsOfGrant, refreshTokenOfGrant } from '../do
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
+  ClientPage,
   GrantRecord,
   GrantRevocation,
   PendingCreate,
@@ -34,10 +35,13 @@ import type {
 import {
   ATTR,
   CLIENT_INDEX,
+  CLIENT_KEY_PREFIX,
+  CLIENT_REGISTRY,
   GRANT_INDEX,
   GRANT_KEY_PREFIX,
   type IndexSchema,
   PARTITION_KEY,
+  REGISTRY_INDEX,
   SUBJECT_INDEX,
 } from '../schema.ts';
 import { DEADLINES } from './client.ts';
@@ -461,6 +465,63 @@ export class DynamoStore implements Store {
     );
   }
 
+  /**
+   * One page of the registry index's client partition (keys only), then the page's items read whole and
+   * consistently by key: the index may lag a create or a delete by a moment; the items decide.
+   */
+  async listClients(limit: number, cursor?: string): Promise<ClientPage> {
+    const startKey = cursor === undefined ? undefined : decodeClientCursor(cursor);
+    const page = await this.call((o) =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: REGISTRY_INDEX.indexName,
+          KeyConditionExpression: '#registry = :client',
+          ExpressionAttributeNames: { '#registry': ATTR.registry },
+          ExpressionAttributeValues: { ':client': CLIENT_REGISTRY },
+          Limit: limit,
+          ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+        }),
+        o,
+      ),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ [PARTITION_KEY]: item[PARTITION_KEY] }));
+    const found = keys.length === 0 ? new Map<string, Item>() : await this.batchGet(keys);
+    const clients = keys
+      .map((key) => liveClientFromItem(found.get(String(key[PARTITION_KEY]))))
+      .filter((client): client is Client => client !== undefined);
+    const last = page.LastEvaluatedKey;
+    return {
+      clients,
+      ...(last !== undefined && {
+        cursor: encodeClientCursor(String(last[PARTITION_KEY])),
+      }),
+    };
+  }
+
+  /** Consistent BatchGetItem of at most 100 keys, retrying unprocessed keys; the items found, by key. */
+  protected async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
+    let pending: Item[] = [...keys];
+    const found = new Map<string, Item>();
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
+      if (attempt > 0) await sleep(backoff(attempt));
+      const keysNow = pending;
+      const result = await this.call((o) =>
+        this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+          }),
+          o,
+        ),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? [])
+        found.set(String(item[PARTITION_KEY]), item);
+      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return found;
+  }
+
   /** One token by id (tests and tools; the service decides activity through readTokenState). */
   async getToken(id: string): Promise<TokenRecord | undefined> {
     const { Item } = await this.call((o) =>
@@ -479,24 +540,7 @@ export class DynamoStore implements Store {
       ...(refs.grantId === undefined ? [] : [grantKey(refs.grantId)]),
       ...(refs.subjectKey === undefined ? [] : [subjectKey(refs.subjectKey)]),
     ];
-    let pending: Item[] = keys;
-    const found = new Map<string, Item>();
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
-      if (attempt > 0) await sleep(backoff(attempt));
-      const keysNow = pending;
-      const result = await this.call((o) =>
-        this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-          }),
-          o,
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? [])
-        found.set(String(item[PARTITION_KEY]), item);
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
+    const found = await this.batchGet(keys);
     const at = (key: Item) => found.get(String(key[PARTITION_KEY]));
     const tokenItem = at(tokenKey(tokenId));
     const client = at(clientKey(refs.clientId));
@@ -696,35 +740,67 @@ export class DynamoStore implements Store {
     }
   }
 
-  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void> {
+  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void> {
     const who = {
       ...markAttributes(mark),
       ...(cutoff.subject !== undefined && { [ATTR.subject]: cutoff.subject }),
     };
-    await this.call((o) =>
+    // Never move a cut-off back, nor shorten how long it is kept.
+    const update = (key: string, attributes: Item) => ({
+      TableName: this.tableName,
+      Key: subjectKey(key),
+      UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(attributes)}`,
+      ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
+      ExpressionAttributeNames: {
+        '#before': ATTR.tokensRevokedBefore,
+        '#exp': ATTR.expiresAt,
+        ...setNames(attributes),
+      },
+      ExpressionAttributeValues: {
+        ':before': cutoff.tokensRevokedBefore,
+        ':exp': cutoff.expiresAt,
+        ...setValues(attributes),
+      },
+    });
+    const primary = update(cutoff.subjectKey, who);
+    const single = async (params: ReturnType<typeof update>): Promise<void> => {
+      await this.call((o) => this.doc.send(new UpdateCommand(params), o)).catch((error: unknown) => {
+        if (!conditionFailed(error)) throw error;
+      });
+    };
+    if (mirrorKey === undefined) return single(primary);
+    // The mirror names the keyed item it copies, which keeps it out of the stream's revocations.
+    const mirror = update(mirrorKey, { ...who, [ATTR.mirrorOf]: cutoff.subjectKey });
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: primary }, { Update: mirror }] }),
+          o,
+        ),
+      );
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      // One of them holds a later cut-off already: each moves forward on its own, or stays.
+      await single(primary);
+      await single(mirror);
+    }
+  }
+
+  async hasTokensOfSubject(key: string): Promise<boolean> {
+    const page = await this.call((o) =>
       this.doc.send(
-        new UpdateCommand({
+        new QueryCommand({
           TableName: this.tableName,
-          Key: subjectKey(cutoff.subjectKey),
-          // Never move a cut-off back, nor shorten how long it is kept.
-          UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(who)}`,
-          ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
-          ExpressionAttributeNames: {
-            '#before': ATTR.tokensRevokedBefore,
-            '#exp': ATTR.expiresAt,
-            ...setNames(who),
-          },
-          ExpressionAttributeValues: {
-            ':before': cutoff.tokensRevokedBefore,
-            ':exp': cutoff.expiresAt,
-            ...setValues(who),
-          },
+          IndexName: SUBJECT_INDEX.indexName,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': SUBJECT_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':v': key },
+          Limit: 1,
         }),
         o,
       ),
-    ).catch((error: unknown) => {
-      if (!conditionFailed(error)) throw error;
-    });
+    );
+    return (page.Items ?? []).length > 0;
   }
 
   /** A BatchWriteItem put (the sweeper may write nothing else); keyed by the revocation, so a retry overwrites. */
@@ -881,6 +957,24 @@ function setNames(attributes: Item): Record<string, string> {
 }
 function setValues(attributes: Item): Item {
   return Object.fromEntries(Object.values(attributes).map((value, i) => [`:s${i}`, value]));
+}
+
+/**
+ * A client page's position as the opaque cursor the admin API hands out: the last client id of the page,
+ * base64url. The registry key it stands for is rebuilt here, so a caller cannot aim the query elsewhere.
+ */
+function encodeClientCursor(pk: string): string {
+  return Buffer.from(pk.slice(CLIENT_KEY_PREFIX.length), 'utf8').toString('base64url');
+}
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+function decodeClientCursor(cursor: string): Item {
+  const clientId = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  if (!CLIENT_ID.test(clientId) || encodeClientCursor(`${CLIENT_KEY_PREFIX}${clientId}`) !== cursor) {
+    throw new InvalidInput('cursor', 'is not a cursor this API handed out');
+  }
+  return { [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}`, [ATTR.registry]: CLIENT_REGISTRY };
 }
 
 /** Full-jitter exponential backoff: up to 25 ms, 50 ms, 100 ms, ... capped at 1 s. */

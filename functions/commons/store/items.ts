@@ -19,6 +19,7 @@ import {
 import {
   ATTR,
   CLIENT_KEY_PREFIX,
+  CLIENT_REGISTRY,
   GRANT_KEY_PREFIX,
   IDEMPOTENCY_KEY_PREFIX,
   PARTITION_KEY,
@@ -120,9 +121,11 @@ export function clientFromItem(item: Item): Client {
   };
 }
 
+/** A client item, whole; `registry` lists it in the registry index (`GET /admin/clients`). */
 export function clientToItem(client: Client): Item {
   return {
     ...clientKey(client.clientId),
+    [ATTR.registry]: CLIENT_REGISTRY,
     [ATTR.name]: client.name,
     [ATTR.public]: client.public,
     [ATTR.secretHash]: client.secretHash,

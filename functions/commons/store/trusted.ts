@@ -5,7 +5,6 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -46,11 +45,6 @@ import {
   trustedSubjectKey,
   trustedTokenKey,
 } from './trusted-items.ts';
-
-const MAX_BATCH_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Full-jitter exponential backoff for unprocessed keys: up to 25 ms, 50 ms, ... capped at 1 s. */
-const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
 
 /** A live issuer: an item that is not a deleted issuer's tombstone. */
 const ISSUER_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
@@ -93,29 +87,6 @@ function decodeCursor(cursor: string): Item {
 
 /** The DynamoDB adapter of `TrustStore`; one per process, like the store it extends. */
 export class DynamoTrustStore extends DynamoStore implements TrustStore {
-  /** Consistent BatchGetItem of `keys`, retrying unprocessed keys; the items found by key. */
-  private async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
-    let pending: Item[] = [...keys];
-    const found = new Map<string, Item>();
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
-      if (attempt > 0) await sleep(backoff(attempt));
-      const keysNow = pending;
-      const result = await this.call((o) =>
-        this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-          }),
-          o,
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? [])
-        found.set(String(item[PARTITION_KEY]), item);
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
-    return found;
-  }
-
   async readIssuer(issuerId: string): Promise<Issuer | undefined> {
     const key = issuerKey(issuerId);
     return issuerFromItem((await this.batchGet([key])).get(String(key[PARTITION_KEY])));
