@@ -18,14 +18,14 @@ export const BUNDLE_GOAL_BYTES = 300_000;
 
 /**
  * The most bytes one bundle may have: the build and a test fail above it. A guard against growth until the
- * goal above is reached, not the goal: set just above today's largest. That is revoke (356,342 bytes) since
- * the routes that take a token accept trusted issuers' JWTs: jose (18,007 bytes) and the verifier, issuer
- * cache and key fetcher (about 15 KB) are in revoke, introspect, invalidate, the authorizer and the admin
- * revocation route; the largest without them is token (323,268; 320,357 before trusted issuers, 316,252
- * before the log redaction and the durable writes). The way to the goal is the store split by caller (its
- * one adapter is 26 KB of every bundle) and a per-function manifest entry (6 KB), see issue 14.
+ * goal above is reached, not the goal: set just above today's largest. That is revoke (361,597 bytes with
+ * the keyed subject hash, the client listing and the transaction-free store; 356,342 with trusted issuers
+ * alone): the routes that take a token accept trusted issuers' JWTs, so jose (18,007 bytes) and the
+ * verifier, issuer cache and key fetcher (about 15 KB) are in revoke, introspect, invalidate and the
+ * authorizer. The way to the goal is the store split by caller (its one adapter is 26 KB of every bundle)
+ * and a per-function manifest entry (6 KB), see issue 14.
  */
-export const BUNDLE_LIMIT_BYTES = 360_000;
+export const BUNDLE_LIMIT_BYTES = 364_000;
 
 /** Where the package's prebuilt handlers go, one folder per function (`prebuiltHandlerDir` reads them). */
 export const HANDLERS_OUT_DIR = path.join(PROJECT_ROOT, 'dist', 'handlers');

@@ -171,13 +171,17 @@ const keyPrefixes = (...prefixes: string[]) => ({
 });
 const CUT_OFF_OR_RECORD: FilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
-  dynamodb: keyPrefixes(
-    SUBJECT_KEY_PREFIX,
-    TRUSTED_TOKEN_KEY_PREFIX,
-    TRUSTED_FAMILY_KEY_PREFIX,
-    TRUSTED_CLIENT_KEY_PREFIX,
-    TRUSTED_SUBJECT_KEY_PREFIX,
-  ),
+  dynamodb: {
+    ...keyPrefixes(
+      SUBJECT_KEY_PREFIX,
+      TRUSTED_TOKEN_KEY_PREFIX,
+      TRUSTED_FAMILY_KEY_PREFIX,
+      TRUSTED_CLIENT_KEY_PREFIX,
+      TRUSTED_SUBJECT_KEY_PREFIX,
+    ),
+    // A subject cut-off's mirror under the plain hash is no revocation; no trusted item has the attribute.
+    NewImage: { [ATTR.mirrorOf]: { S: [{ exists: false }] } },
+  },
 };
 const CLIENT_OR_ISSUER_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR.deletedAt].map(
   (attribute) => ({

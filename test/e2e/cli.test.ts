@@ -505,12 +505,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       }),
     ]);
     expect(signed).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
-    expect(wrongKey).toMatchObject({
-      code: 1,
-      stdout: '',
-      stderr: 'revocation-admin: Forbidden (HTTP 403)\n',
-    });
-    expect(region).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    // A 403 says what to check: the signer's rights, the region, the clock.
+    const forbidden = (regionName: string) =>
+      new RegExp(
+        `^revocation-admin: Forbidden \\(HTTP 403\\)\\nrevocation-admin: check: the credentials that signed \\(access key ${ADMIN.accessKeyId.slice(0, 4)}…${ADMIN.accessKeyId.slice(-4)};.*execute-api:Invoke.*the region ${regionName} is the API's.*clock is within 5 minutes.*\\n$`,
+      );
+    expect(wrongKey).toMatchObject({ code: 1, stdout: '' });
+    expect(wrongKey.stderr).toMatch(forbidden('us-east-1'));
+    expect(region).toMatchObject({ code: 1, stdout: '' });
+    expect(region.stderr).toMatch(forbidden('eu-west-1'));
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toMatch(/^revocation-admin: no AWS credentials to sign with: .+\n$/);
   });
@@ -528,7 +531,10 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
         AWS_SECRET_ACCESS_KEY: 'wrong',
       }),
     ]);
-    expect(wrong).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    expect(wrong).toMatchObject({ code: 1, stdout: '' });
+    expect(wrong.stderr).toMatch(
+      /^revocation-admin: Forbidden \(HTTP 403\)\nrevocation-admin: check: the local admin pair \(ADMIN_ACCESS_KEY_ID\/ADMIN_SECRET_ACCESS_KEY, signed here with access key LOCA…DMIN\) is the one the server was started with/,
+    );
     expect(explicit).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
   });
 

@@ -645,6 +645,39 @@ describe('caching', () => {
       { route: 'GET /admin/clients', status: 200, send: () => admin('GET', '/admin/clients?limit=1') },
       { route: 'GET /admin/clients', status: 400, send: () => admin('GET', '/admin/clients?limit=0') },
       { route: 'GET /', status: 200, send: () => call('GET', '/') },
+      // [v3] Trusted issuers' admin routes: an id no issuer has is a 404 on every route that names one.
+      { route: 'GET /admin/issuers', status: 200, send: () => admin('GET', '/admin/issuers?limit=1') },
+      { route: 'POST /admin/issuers', status: 400, send: () => admin('POST', '/admin/issuers', {}) },
+      {
+        route: 'GET /admin/issuers/{issuerId}',
+        status: 404,
+        send: () => admin('GET', '/admin/issuers/nope'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope'),
+      },
+      {
+        route: 'POST /admin/issuers/{issuerId}/revocations',
+        status: 404,
+        send: () => admin('POST', '/admin/issuers/nope/revocations', { jti: 'x', expiresAt: 1 }),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/tokens'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/clients/{clientId}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/clients/c/tokens'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/subjects/s/tokens'),
+      },
     ];
   }
 

@@ -12,10 +12,10 @@ const CDK_CLI = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk')
 /**
  * A bundle larger than this means a dependency was pulled in by accident, or an alias in
  * lib/service-function.ts stopped matching (they are 288-293 KiB with the SDK, Powertools and the parts of
- * the X-Ray SDK the tracer uses, up to 348 KiB with jose where trusted issuers' JWTs are verified;
+ * the X-Ray SDK the tracer uses, up to 354 KiB with jose where trusted issuers' JWTs are verified;
  * docs/BENCHMARKS.md).
  */
-const BUNDLE_BUDGET_BYTES = 352 * 1024;
+const BUNDLE_BUDGET_BYTES = 356 * 1024;
 
 interface Template {
   Resources: Record<

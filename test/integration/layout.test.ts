@@ -125,6 +125,7 @@ describe('sparse indexes: a token item is keyed into one index at most', () => {
         withRefreshToken: false,
         grantType: 'external',
         subject: 'alice',
+        subjectKey: subjectKeyOf('alice'),
       }),
     );
     const grantStart = await consumed(() =>
@@ -133,6 +134,7 @@ describe('sparse indexes: a token item is keyed into one index at most', () => {
         withRefreshToken: true,
         grantType: 'external',
         subject: 'bob',
+        subjectKey: subjectKeyOf('bob'),
       }),
     );
     // The grant start: the grant item (client and subject index) and the access token (grant index).
@@ -143,6 +145,7 @@ describe('sparse indexes: a token item is keyed into one index at most', () => {
       withRefreshToken: true,
       grantType: 'external',
       subject: 'carol',
+      subjectKey: subjectKeyOf('carol'),
     });
     recordSecrets(issued?.response);
     const refreshed = await consumed(() =>

@@ -15,7 +15,7 @@ import {
 } from '../domain/issuers.ts';
 import type { AdminTrustedRevocation } from '../domain/trusted-admin.ts';
 import { carriesToken } from '../redact.ts';
-import { fetchableJwksUri, JWKS_RULES } from '../trusted/jwks.ts';
+import { fetchableJwksUri, JWKS_RULES } from '../trusted/jwks-rules.ts';
 import { type JsonObject, knownFields, MAX_NAME_LENGTH, MAX_SUBJECT_LENGTH } from './admin-json.ts';
 import { MAX_TOKEN_LENGTH } from './form.ts';
 

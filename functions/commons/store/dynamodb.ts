@@ -107,6 +107,8 @@ const CLIENT_ONLY = [
   ATTR.refreshTokenRotation,
   ATTR.refreshTokenReuseGraceSeconds,
   ATTR.tokensRevokedBefore,
+  // [v3] Out of the registry index: a tombstone is never listed.
+  ATTR.registry,
 ];
 /** How long a sweep's record stays for the stream (TTL); only its INSERT matters. */
 const SWEEP_RECORD_SECONDS = 24 * 3600;
