@@ -130,8 +130,10 @@ export function dynamoDbAdapter(client: DynamoDBClient, tableName: string): new 
         new UpdateCommand({
           TableName: tableName,
           Key: this.#key(id),
-          UpdateExpression: 'SET payload.consumed = :now',
+          UpdateExpression: 'SET payload.#consumed = :now',
           ConditionExpression: 'attribute_exists(pk)',
+          // A reserved word in DynamoDB expressions.
+          ExpressionAttributeNames: { '#consumed': 'consumed' },
           ExpressionAttributeValues: { ':now': nowSeconds() },
         }),
       );
