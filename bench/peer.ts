@@ -237,7 +237,7 @@ export interface PeerOptions {
 
 /** Runs the comparison and returns its Markdown section (also printed by bench/run.ts). */
 export async function run(options: PeerOptions = {}): Promise<string> {
-  const seconds = options.seconds ?? Number(process.env.BENCH_PEER_SECONDS ?? 2.5);
+  const seconds = options.seconds ?? Number(process.env.BENCH_PEER_SECONDS ?? 2);
   const repeats = options.repeats ?? Number(process.env.BENCH_PEER_REPEATS ?? 3);
   const connectionCounts = options.connections ?? [16, 64];
   const started = performance.now();
@@ -325,7 +325,7 @@ export function peerReport(
       rpsRatios.push(median(rpsRatio));
       cpuRatios.push(median(cpuRatio));
       const m = (list: readonly Run[], pick: (run: Run) => number) => median(list.map(pick));
-      const failures = [...service, ...peer].reduce((sum, run) => sum + run.failures, 0);
+      const failed = (list: readonly Run[]) => list.reduce((sum, run) => sum + run.failures, 0);
       rows.push(
         `| ${ROUTE_LABELS[route]} | ${connections} | ${fixed(
           m(service, (r) => r.rps),
@@ -339,7 +339,7 @@ export function peerReport(
         )} | ${fixed(
           m(peer, (r) => r.p99Ms),
           0,
-        )} | ${fixed(m(service, (r) => r.serverCpuMsPerRequest))} | ${fixed(m(peer, (r) => r.serverCpuMsPerRequest))} | **${fixed(median(cpuRatio))}x** (${range(cpuRatio)}) | ${fixed(m(service, (r) => r.dynamoCpuMsPerRequest))} | ${fixed(m(peer, (r) => r.dynamoCpuMsPerRequest))} | ${failures} |`,
+        )} | ${fixed(m(service, (r) => r.serverCpuMsPerRequest))} | ${fixed(m(peer, (r) => r.serverCpuMsPerRequest))} | **${fixed(median(cpuRatio))}x** (${range(cpuRatio)}) | ${fixed(m(service, (r) => r.dynamoCpuMsPerRequest))} | ${fixed(m(peer, (r) => r.dynamoCpuMsPerRequest))} | ${failed(service)} / ${failed(peer)} |`,
       );
     }
   }
@@ -349,11 +349,11 @@ export function peerReport(
 
 Produced by \`npm run bench -- peer\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${context.minutes.toFixed(1)} minutes; 1-minute load average ${context.load.toFixed(1)} at the start, ${context.endLoad.toFixed(1)} at the end (a shared machine: trust the ratios of neighbouring runs, not absolute numbers).
 
-The service's local server (\`bin/start.ts\` as \`npm start\` runs it, stream readers off: on AWS the sweeper and the publisher run in functions of their own) and node-oidc-provider 9 (\`bench/peer/server.ts\`: opaque access tokens, one \`client_secret_basic\` client, \`client_credentials\`, introspection and revocation on, \`rotateRefreshToken: false\`, its models on DynamoDB through the adapter in \`bench/peer/adapter.ts\`, consistent reads, sparse indexes), each in its own Node process, on one DynamoDB Local. Load from autocannon in the benchmark's process to loopback: ${context.seconds} s per run (revokes: one request per token of the preceding \`client_credentials\` run, so every revoke finds an active token), after an untimed warm-up of every route; ${context.repeats} repeats, the two servers taking turns run by run (service first on odd repeats, the peer first on even ones). CPU per request: the server process's user + system time over the run (from /proc, 10 ms resolution) over its answered requests; DynamoDB Local's the same. Medians over the repeats; each ratio is per repeat (service over peer, of the two neighbouring runs), median and range.
+The service's local server (\`bin/start.ts\` as \`npm start\` runs it, stream readers off: on AWS the sweeper and the publisher run in functions of their own) and node-oidc-provider 9 (\`bench/peer/server.ts\`: opaque access tokens, one \`client_secret_basic\` client, \`client_credentials\`, introspection and revocation on, \`rotateRefreshToken: false\`, its models on DynamoDB through the adapter in \`bench/peer/adapter.ts\`, consistent reads, sparse indexes), each in its own Node process, on one DynamoDB Local. Load from autocannon in the benchmark's process to loopback: ${context.seconds} s per run (revokes: one request per token of the preceding \`client_credentials\` run, so every revoke finds an active token), after an untimed warm-up of every route; ${context.repeats} repeats, the two servers taking turns run by run (service first on odd repeats, the peer first on even ones). CPU per request: the server process's user + system time over the run (from /proc, 10 ms resolution) over its answered requests; DynamoDB Local's the same. A failed request is a non-2xx answer, an error or a timeout (10 s); the service answers 503 with \`Retry-After\` when a DynamoDB call misses its deadline, which a loaded machine makes happen. Medians over the repeats; each ratio is per repeat (service over peer, of the two neighbouring runs), median and range.
 
 Request by request: the refresh token is of a grant with a subject, made in setup (the service: \`POST /admin/tokens\`; the peer: a \`Grant\` and a \`RefreshToken\` saved through the provider's model classes, as its authorization code flow would leave them); introspection is of an access token that refresh issued (so both read the token and its grant); revoked access tokens are \`client_credentials\` tokens, because node-oidc-provider revokes every token of a grant when one of the grant's access tokens is revoked; the unknown token is well-formed for each server (the service's with a valid checksum, so it is looked up) and was never issued. Every request sends \`token_type_hint=access_token\` where it takes a token.
 
-| route | connections | service req/s | peer req/s | req/s service/peer | service p99 ms | peer p99 ms | service CPU ms/req | peer CPU ms/req | CPU service/peer | DynamoDB Local CPU ms/req, service | the same, peer | failed requests |
+| route | connections | service req/s | peer req/s | req/s service/peer | service p99 ms | peer p99 ms | service CPU ms/req | peer CPU ms/req | CPU service/peer | DynamoDB Local CPU ms/req, service | the same, peer | failed, service / peer |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
