@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,23 +8,47 @@ import { defineConfig } from 'vitest/config';
  */
 const timeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
 
+/**
+ * The handlers some tests invoke in-process log as on Lambda, onto the run's output: a green run prints
+ * no log lines (contract, "Local output is for people"). The servers the suite starts log to their
+ * files, as they turn these back on (test/support/global-setup.ts, startServer).
+ */
+const quiet = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+
+/**
+ * The package imports itself by name (`oauth-token-revocation`, as the examples do); this condition of its
+ * `exports` resolves that to the TypeScript sources instead of the built dist/ (tsconfig.json names it too).
+ */
+const SOURCE_CONDITION = 'oauth-token-revocation-source';
+
+// Vitest's own server defaults leave out `module` (packages' extensionless ESM builds Node cannot load).
+const ssr = {
+  resolve: {
+    conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((condition) => condition !== 'module')],
+  },
+};
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
+        ssr,
         test: {
           name: 'suite',
           ...timeouts,
+          env: quiet,
           include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },
       {
+        ssr,
         test: {
           name: 'audit',
           ...timeouts,
+          env: quiet,
           include: ['test/audit/**/*.test.ts'],
           sequence: { groupOrder: 1 },
         },

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Context } from 'aws-lambda';
 import * as esbuild from 'esbuild';
+import { esbuildOptions } from '#bundling/handlers.ts';
 import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import { clientCredentialsGrant } from '#commons/domain/tokens.ts';
@@ -44,35 +45,6 @@ const OUT_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'cold-start-be
 const SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 
 type Variant = 'bundled' | 'external';
-
-/**
- * esbuild's own options for the construct's `BundlingOptions`, so this benchmark builds exactly what is
- * deployed. `esbuildArgs` are passed to the esbuild CLI by aws-cdk-lib; the ones this project uses are
- * translated here, and any other fails loudly instead of being left out of the measurement.
- */
-export function esbuildOptions(bundling: nodejs.BundlingOptions): esbuild.BuildOptions {
-  const alias: Record<string, string> = {};
-  for (const [key, value] of Object.entries(bundling.esbuildArgs ?? {})) {
-    if (key !== '--alias') throw new Error(`bench/cold-start.ts does not translate esbuild argument ${key}`);
-    for (const item of Array.isArray(value) ? value : [value]) {
-      const [from, to] = String(item).split('=');
-      if (!from || !to) throw new Error(`malformed --alias ${String(item)}`);
-      alias[from] = to;
-    }
-  }
-  return {
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: bundling.target,
-    mainFields: bundling.mainFields,
-    banner: { js: bundling.banner ?? '' },
-    minify: bundling.minify,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    alias,
-  };
-}
 
 /**
  * The construct's settings without its esbuild arguments and bundling hooks: how a plain SDK handler

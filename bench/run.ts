@@ -2,12 +2,14 @@
  * `npm run bench`: runs every benchmark in one process, one after another, prints the results and writes
  * them to docs/BENCHMARKS.md with the command and the machine that produced them.
  *
+ * `npm run bench -- bundles`: only the bundle sizes (seconds, no DynamoDB Local), printed, docs untouched.
  * `npm run bench -- peer`: only the comparison with node-oidc-provider (bench/peer.ts), whose section of
  * docs/BENCHMARKS.md it replaces. `npm run bench -- cost`: docs/COST.md (bench/cost.ts).
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { run as bundles } from './bundles.ts';
 import { run as coldStart } from './cold-start.ts';
 import { run as cost } from './cost.ts';
 import { run as eventLatency } from './event-latency.ts';
@@ -20,7 +22,9 @@ const BENCHMARKS = new URL('../docs/BENCHMARKS.md', import.meta.url);
 const PEER_HEADING = '## Against node-oidc-provider';
 
 const command = process.argv[2];
-if (command === 'peer') {
+if (command === 'bundles') {
+  console.log(await bundles());
+} else if (command === 'peer') {
   const section = await peer();
   writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), PEER_HEADING, section));
   console.log(section);
@@ -29,7 +33,9 @@ if (command === 'peer') {
   writeFileSync(new URL('../docs/COST.md', import.meta.url), doc);
   console.log(doc);
 } else if (command !== undefined) {
-  console.error(`unknown benchmark ${JSON.stringify(command)}: none (all but peer and cost), peer or cost`);
+  console.error(
+    `unknown benchmark ${JSON.stringify(command)}: none (all but peer and cost), bundles, peer or cost`,
+  );
   process.exit(2);
 } else {
   // The machine may be shared: its load before and after says how far to trust absolute times.
@@ -41,6 +47,7 @@ if (command === 'peer') {
     ['revocation at scale', revocationScale],
     ['event latency', eventLatency],
     ['cold start', coldStart],
+    ['bundle sizes', bundles],
   ] as const) {
     console.error(`running ${name} benchmark...`);
     sections.push(await bench());

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -13,6 +14,18 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** `functions/<handler>/index.ts`, the Lambda entry of a route. */
 export function handlerEntry(handler: string): string {
   return path.join(PROJECT_ROOT, 'functions', handler, 'index.ts');
+}
+
+/**
+ * The folder of a handler prebuilt into the npm package (`dist/handlers/<handler>/index.mjs`, written by
+ * `npm run build`), or undefined where there is none. It is looked up beside the compiled constructs
+ * (`dist/lib/` -> `dist/handlers/`), so only the installed package finds one: run from this repository's
+ * TypeScript sources, `lib/` has no `handlers/` sibling and the construct bundles from source, never from
+ * a stale build.
+ */
+export function prebuiltHandlerDir(handler: string): string | undefined {
+  const dir = fileURLToPath(new URL(`../handlers/${handler}/`, import.meta.url));
+  return fs.existsSync(path.join(dir, 'index.mjs')) ? dir : undefined;
 }
 
 /** The newest Node.js runtime aws-cdk-lib offers; esbuild targets the same version. */
@@ -36,19 +49,19 @@ export const BUNDLE_AWS_SDK = true;
 
 /**
  * The SDK's default credential chain, replaced in the bundles by the environment provider alone
- * (`lib/bundling/credential-provider-env.ts`; Lambda always puts the role's credentials in the
+ * (`bundling/credential-provider-env.ts`; Lambda always puts the role's credentials in the
  * environment). The key is the exact module the SDK clients' `runtimeConfig` imports
  * `defaultProvider` from; the path is resolved from the project root, esbuild's working directory in
  * local bundling.
  */
 export const CREDENTIAL_PROVIDER_ALIAS =
-  '@aws-sdk/credential-provider-node=./lib/bundling/credential-provider-env.ts';
+  '@aws-sdk/credential-provider-node=./bundling/credential-provider-env.ts';
 
 /**
  * The X-Ray SDK's entry, replaced by one that loads only the parts the Powertools tracer uses with AWS SDK
- * v3 clients (lib/bundling/xray-sdk-core.ts); this also leaves out `semver`, which only its v2 patcher needs.
+ * v3 clients (bundling/xray-sdk-core.ts); this also leaves out `semver`, which only its v2 patcher needs.
  */
-export const XRAY_SDK_ALIAS = 'aws-xray-sdk-core=./lib/bundling/xray-sdk-core.ts';
+export const XRAY_SDK_ALIAS = 'aws-xray-sdk-core=./bundling/xray-sdk-core.ts';
 
 /**
  * Dependencies the bundles load but never run, each replaced by a stub that throws if it ever runs (the
@@ -56,22 +69,22 @@ export const XRAY_SDK_ALIAS = 'aws-xray-sdk-core=./lib/bundling/xray-sdk-core.ts
  * cls-hooked's event emitter binding.
  */
 export const UNUSED_MODULE_ALIASES = [
-  '@smithy/core/event-streams=./lib/bundling/event-streams-unused.ts',
-  '@aws-sdk/endpoint-cache=./lib/bundling/endpoint-cache-unused.ts',
-  'emitter-listener=./lib/bundling/emitter-listener-unused.cjs',
+  '@smithy/core/event-streams=./bundling/event-streams-unused.ts',
+  '@aws-sdk/endpoint-cache=./bundling/endpoint-cache-unused.ts',
+  'emitter-listener=./bundling/emitter-listener-unused.cjs',
 ];
 
 /** One word for the bash that runs the bundling hooks, whatever the value holds. */
 const shellWord = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 
 /**
- * After esbuild: the source map keeps only the project's own sources (lib/bundling/source-map-trim.ts).
+ * After esbuild: the source map keeps only the project's own sources (bundling/source-map-trim.ts).
  * Node decodes the whole map at load under `--enable-source-maps`; the dependencies' nine tenths cost
  * ~3 ms of every cold start and nobody reads minified SDK frames in TypeScript. Local bundling runs the
  * hooks in the project root, where tsx is installed (the CDK app itself runs on it).
  */
 export const AFTER_BUNDLING = (outputDir: string): string[] => [
-  `node --import tsx lib/bundling/source-map-trim.ts ${shellWord(path.join(outputDir, 'index.mjs.map'))}`,
+  `node --import tsx bundling/source-map-trim.ts ${shellWord(path.join(outputDir, 'index.mjs.map'))}`,
 ];
 
 /**
@@ -172,11 +185,25 @@ export class ServiceFunction extends nodejs.NodejsFunction {
     });
     logGroup.grantWrite(role);
 
+    // Installed from npm the handlers come prebuilt (a user's synth needs no esbuild, TypeScript or this
+    // repository); in this repository they are bundled from source at synth.
+    const prebuilt = prebuiltHandlerDir(props.handler);
+    if (!prebuilt && !fs.existsSync(handlerEntry(props.handler))) {
+      throw new Error(
+        `no prebuilt handler ${props.handler} in the oauth-token-revocation package and no source to bundle: ` +
+          'reinstall the package, or run `npm run build` in its repository',
+      );
+    }
     super(scope, id, {
-      entry: handlerEntry(props.handler),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      ...(prebuilt
+        ? { code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' }
+        : {
+            entry: handlerEntry(props.handler),
+            handler: 'handler',
+            projectRoot: PROJECT_ROOT,
+            depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+            bundling: BUNDLING,
+          }),
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
@@ -193,7 +220,6 @@ export class ServiceFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       description: props.description,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      bundling: BUNDLING,
       environment: {
         ...props.environment,
         ...POWERTOOLS_ENVIRONMENT,

@@ -85,5 +85,10 @@ export class TokenRevocationStack extends Stack {
       description: 'EventBridge bus of the revocation events (source token-revocation), for your rules',
       value: this.service.eventBus.eventBusName,
     });
+    new CfnOutput(this, 'FailureQueueUrl', {
+      description:
+        'On-failure queue of the sweeps and events: revocation-admin events redrive --queue-url <this>',
+      value: this.service.streamFailureQueue.queueUrl,
+    });
   }
 }

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '#commons/config.ts';
 import type { FunctionEntry, StreamTrigger } from '#commons/manifest.ts';
 import { createTableInput } from '#commons/schema.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -78,8 +79,9 @@ export class StreamConsumers extends Construct {
   constructor(scope: Construct, id: string, props: StreamConsumersProps) {
     super(scope, id);
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      // SQS managed SSE: encrypted at rest without a key policy for Lambda's poller to be let into, and
-      // the messages hold stream coordinates only (shard, sequence numbers, times), never an item.
+      // SQS managed SSE: encrypted at rest without a key policy for Lambda's poller to be let into. The
+      // messages hold stream coordinates (shard, sequence numbers, times) or a whole revocation event as
+      // published (ids, subject, actor: never a token or secret).
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: FAILURE_RETENTION,
@@ -109,6 +111,12 @@ export class StreamConsumers extends Construct {
         onFailure: destination,
       });
       fn.addEventSource(source);
+      // The publisher keeps an event EventBridge did not take as a whole message in the same queue, so it
+      // outlives the stream's 24 hours; `revocation-admin events redrive` puts it back on the bus.
+      if (entry.events === 'put') {
+        fn.addEnvironment(ENV.eventsFailureQueueUrl, this.failureQueue.queueUrl);
+        this.failureQueue.grantSendMessages(fn.executionRole);
+      }
       mappings.set(name, source.eventSourceMappingId);
       alarms.set(
         name,
@@ -131,8 +139,9 @@ export class StreamConsumers extends Construct {
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
       alarmDescription:
-        'Stream records a consumer gave up on after its retries (a sweep not done or an event not ' +
-        'published): read the message, replay the records from the stream within 24 hours',
+        'Stream records a consumer gave up on after its retries (a sweep not done), or events ' +
+        'EventBridge did not take: run "revocation-admin events redrive --queue-url <FailureQueueUrl>" ' +
+        '(stream batches within 24 hours)',
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',

@@ -1,8 +1,9 @@
 /**
  * Preloaded (`node --import`) into the local server the cost benchmark starts: appends one JSON line per
  * function invocation (the manifest function, start and end in epoch milliseconds) to the file named by
- * RECORD_INVOCATIONS. The local server and its stream readers run every handler inside
- * `invocations.run`, so wrapping it times each handler as Lambda would bill it, without the HTTP layer.
+ * RECORD_INVOCATIONS. The local server and its stream readers run every invocation inside
+ * `invocations.run` (an HTTP one from the request's arrival to its answer, a few tenths of a millisecond
+ * more than the handler), so wrapping it times each function about as Lambda would bill it.
  */
 import { appendFileSync } from 'node:fs';
 import { invocations } from '#tools/local/invocations.ts';
@@ -18,13 +19,10 @@ const now = () => performance.timeOrigin + performance.now();
 
 if (file) {
   const run = invocations.run.bind(invocations);
-  invocations.run = ((
-    store: { functionName: string },
-    callback: (...args: unknown[]) => unknown,
-    ...args: unknown[]
-  ) => {
+  invocations.run = <T>(store: { functionName: string }, callback: () => T): T => {
     const start = now();
-    const result = run(store, callback, ...args);
+    const result = run(store as Parameters<typeof run>[0], callback);
+    // The HTTP server names the function only once it has matched the route: read the name at the end.
     const record = () => {
       const line: RecordedInvocation = { functionName: store.functionName, start, end: now() };
       appendFileSync(file, `${JSON.stringify(line)}\n`);
@@ -32,5 +30,5 @@ if (file) {
     if (result instanceof Promise) result.then(record, record);
     else record();
     return result;
-  }) as typeof invocations.run;
+  };
 }

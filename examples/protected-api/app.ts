@@ -5,8 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { TokenAuthorizer } from '#lib/index.ts';
-import { BUNDLING, PROJECT_ROOT, RUNTIME } from '#lib/service-function.ts';
+import { TokenAuthorizer } from 'oauth-token-revocation';
 
 export interface ProtectedApiStackProps extends StackProps {
   /**
@@ -37,10 +36,9 @@ export class ProtectedApiStack extends Stack {
 
     const whoami = new nodejs.NodejsFunction(this, 'Whoami', {
       entry: new URL('./whoami/index.ts', import.meta.url).pathname,
-      projectRoot: PROJECT_ROOT,
-      runtime: RUNTIME,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      bundling: { ...BUNDLING, commandHooks: undefined },
+      bundling: { format: nodejs.OutputFormat.ESM, minify: true, sourceMap: true },
     });
     this.api = new apigwv2.HttpApi(this, 'Api', { description: 'Example API behind the TokenAuthorizer' });
     this.api.addRoutes({

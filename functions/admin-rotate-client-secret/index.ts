@@ -1,6 +1,7 @@
 import { rotateClientSecret } from '#commons/domain/secret-rotation.ts';
 import { readSecretRotation } from '#commons/http/admin-json.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
+import { logger } from '#commons/log.ts';
 import { clock, store } from '#commons/runtime.ts';
 
 /**
@@ -11,6 +12,12 @@ export const handler = httpHandler('admin-rotate-client-secret', { errors: 'admi
   const clientId = request.pathParameters.clientId ?? '';
   request.log.clientId = clientId;
   const { previousSecretGraceSeconds } = readSecretRotation(request.body.toString('utf8'));
-  const clientSecret = await rotateClientSecret(store, clock, clientId, previousSecretGraceSeconds);
+  // Two writes, so a rotation answered 503 never locks the caller out later: see secret-rotation.ts.
+  const clientSecret = await rotateClientSecret(store, clock, clientId, previousSecretGraceSeconds, (error) =>
+    logger.warn('secret rotation not confirmed: the previous secret stays accepted until the next rotation', {
+      clientId,
+      cause: error.cause instanceof Error ? error.cause.name : 'unknown',
+    }),
+  );
   return jsonResult(200, { clientId, clientSecret });
 });

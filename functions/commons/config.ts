@@ -46,6 +46,8 @@ export const ENV = {
   adminPrincipalArns: 'ADMIN_PRINCIPAL_ARNS',
   eventBusName: 'EVENT_BUS_NAME',
   eventsWebhookUrl: 'EVENTS_WEBHOOK_URL',
+  /** The publisher's on-failure queue (AWS): where an event EventBridge did not take is kept whole. */
+  eventsFailureQueueUrl: 'EVENTS_FAILURE_QUEUE_URL',
 } as const;
 
 /** The longest client cache: a deleted client or an ended grace may be honoured this long at most. */

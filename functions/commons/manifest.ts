@@ -102,8 +102,25 @@ const became = (attribute: string, prefix?: string): FilterPattern => ({
     OldImage: { [attribute]: { N: [{ exists: false }] } },
   },
 });
-/** Every change of a client item (a cut-off, a deletion; also a secret rotation, which the handler skips). */
-const CLIENT_CHANGED: FilterPattern = { eventName: ['MODIFY'], dynamodb: keyPrefix(CLIENT_KEY_PREFIX) };
+/** A revoked grant revoked again: the sweeper sweeps it once more. */
+const GRANT_RESWEEP: FilterPattern = {
+  eventName: ['MODIFY'],
+  dynamodb: {
+    ...keyPrefix(GRANT_KEY_PREFIX),
+    NewImage: { [ATTR.sweepRequestedAt]: { N: [{ exists: true }] } },
+  },
+};
+/**
+ * A client item changed and carrying a cut-off or a deletion mark (also a later secret rotation of a
+ * cut-off client, which the handlers skip). Not a create's confirmation or a rotation of a client never cut
+ * off: a consumer has nothing to do for them, and each invocation would cost a Lambda call.
+ */
+const CLIENT_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR.deletedAt].map(
+  (attribute) => ({
+    eventName: ['MODIFY'],
+    dynamodb: { ...keyPrefix(CLIENT_KEY_PREFIX), NewImage: { [attribute]: { N: [{ exists: true }] } } },
+  }),
+);
 /** A subject's cut-off, new or moved forward. */
 const SUBJECT_CUT_OFF: FilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
@@ -141,8 +158,10 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-create-client',
     trigger: http('POST', '/admin/clients', 'iam'),
-    // With an Idempotency-Key: a transaction of two Puts, then reads of the key's record and client.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    // Without an Idempotency-Key: the pending client's Put, then the UpdateItem that confirms it (so a
+    // create answered 503 never lands unseen). With one: a transaction of two Puts, then reads of the key's
+    // record and client.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexes: [],
   },
   {
@@ -228,7 +247,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     // matching index; its only other write is the sweep's record (a BatchWriteItem put) for the publisher.
     trigger: {
       type: 'stream',
-      filters: [became(ATTR.revokedAt, GRANT_KEY_PREFIX), CLIENT_CHANGED, SUBJECT_CUT_OFF],
+      filters: [became(ATTR.revokedAt, GRANT_KEY_PREFIX), GRANT_RESWEEP, ...CLIENT_CHANGED, SUBJECT_CUT_OFF],
       // A record can mean a long sweep: few per invocation, so one slow sweep delays few others.
       batchSize: 10,
     },
@@ -242,7 +261,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
       type: 'stream',
       filters: [
         became(ATTR.revokedAt),
-        CLIENT_CHANGED,
+        ...CLIENT_CHANGED,
         SUBJECT_CUT_OFF,
         { eventName: ['INSERT'], dynamodb: keyPrefix(SWEEP_KEY_PREFIX) },
       ],

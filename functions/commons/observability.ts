@@ -2,8 +2,11 @@
  * Logs, metrics and traces of every function: the one Powertools logger, metrics in CloudWatch embedded
  * metric format, an X-Ray tracer, and the middlewares that bind them to each invocation.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { LogFormatter, Logger, LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -31,8 +34,154 @@ export function searchPath(expression: string, data: unknown): unknown {
   return value;
 }
 
+/**
+ * Substrings that have the shape of a credential: the service's own tokens (`rvk_at_`, `rvk_rt_`, whole
+ * or cut), a JWT (base64url parts joined by dots, the first a JSON object), and any run of 40 or more
+ * base64 characters mixing upper case, lower case and digits, as random secrets do (client secrets and
+ * token hashes are 43; a Basic header's credentials are longer). Request ids (36), X-Ray trace ids (35),
+ * grant ids and subject keys (22) and token id prefixes (8) are shorter; names and ARNs rarely mix all
+ * three in 40 characters without a `/` or `:`.
+ */
+const TOKEN_SHAPE = /rvk_(?:at|rt)_[^\s"'\\]*/gi;
+const JWT_SHAPE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
+const RANDOM_RUN = /[A-Za-z0-9_+=-]{40,}/g;
+/** Keys whose values are the service's own hashes (event and token ids), never a caller's input. */
+const OWN_ID_KEY = /"(?:id|tokenId|revocationId)":"$/;
+const isRandom = (run: string) => /[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run);
+
+/** A value with every secret-shaped part replaced by `[redacted]`. */
+export function redactSecrets(value: string): string {
+  return value
+    .replace(TOKEN_SHAPE, '[redacted]')
+    .replace(JWT_SHAPE, '[redacted]')
+    .replace(RANDOM_RUN, (run, offset: number, whole: string) =>
+      // Event ids and token ids are the service's own 43-character hashes.
+      isRandom(run) && !OWN_ID_KEY.test(whole.slice(Math.max(0, offset - 16), offset)) ? '[redacted]' : run,
+    );
+}
+
+/** Whether a value holds anything shaped like a token, a JWT or a secret. */
+export function isSecretShaped(value: string): boolean {
+  return redactSecrets(value) !== value;
+}
+
+/** A short, non-reversible handle of a value that may not be logged as it is: `#` and 10 characters. */
+export function shortHash(value: string): string {
+  return `#${createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 10)}`;
+}
+
+/** What a client id, a principal or a path parameter looks like: printable, no spaces, at most 128. */
+const ID_SYNTAX = /^[\w.:@/+=,-]{1,128}$/;
+
+/**
+ * A caller-supplied identifier (claimed client id, path parameter, hint) as a log line may carry it: as
+ * it is when it has an identifier's syntax and no secret's shape, otherwise its short hash, so a token
+ * or a secret sent in the wrong field never reaches the log while equal values still join.
+ */
+export function loggableId(value: string): string {
+  return ID_SYNTAX.test(value) && !isSecretShaped(value) ? value : shortHash(value);
+}
+
+/**
+ * Which manifest function runs right now, when several share one process (the local server, and the
+ * test suite's in-process invocations). On Lambda each function runs alone in its process and nobody
+ * sets it; locally the logger's one Lambda context is overwritten by whichever invocation began last, so
+ * the background sweeper's lines would carry the name of the last HTTP route.
+ */
+export interface Invocation {
+  /** The manifest's name (`sweeper`); empty while the local server answers a request itself. */
+  functionName: string;
+  requestId?: string;
+  /** The API Gateway request id, on HTTP invocations only. */
+  correlationId?: string;
+  /** Locally, the request being answered: for the human output. */
+  method?: string;
+  path?: string;
+  startedAt?: number;
+}
+export const invocations = new AsyncLocalStorage<Invocation>();
+
+/**
+ * The lean record: level, message, time, service, function name and request id, the X-Ray trace id, the
+ * cold start only when it is one, then the line's own keys. Powertools' default adds the function's ARN,
+ * memory size and sampling rate to every line, about 150 bytes that the log group and stream already say.
+ */
+class LeanLogFormatter extends LogFormatter {
+  formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const context = attributes.lambdaContext;
+    const local = invocations.getStore();
+    const base: LogAttributes = {
+      level: attributes.logLevel,
+      message: attributes.message,
+      timestamp: this.formatTimestamp(attributes.timestamp),
+      service: attributes.serviceName,
+      ...(context?.coldStart && { cold_start: true }),
+      // Locally named as the local server names its Lambda contexts.
+      // None on what the local server answers itself: no function ran.
+      function_name: local
+        ? local.functionName
+          ? `local-${local.functionName}`
+          : undefined
+        : context?.functionName,
+      function_request_id: local ? local.requestId : context?.awsRequestId,
+      ...(attributes.xRayTraceId !== undefined && { xray_trace_id: attributes.xRayTraceId }),
+    };
+    const extra = { ...additional };
+    // Locally the correlation id of the last HTTP invocation would leak onto a background line.
+    if (local) {
+      if (local.correlationId === undefined) delete extra.correlation_id;
+      else extra.correlation_id = local.correlationId;
+    }
+    return new LogItem({ attributes: base }).addAttributes(extra);
+  }
+}
+
+/**
+ * Where a log record goes instead of stdout as JSON: the local server's human output. Given the record
+ * (already redacted) and its level; undefined keeps the JSON lines, as on Lambda.
+ */
+export type LogSink = (record: Record<string, unknown>, level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') => void;
+let sink: LogSink | undefined;
+
+/** Sends every log record to `next` instead of stdout (undefined: back to JSON lines). */
+export function setLogSink(next: LogSink | undefined): void {
+  sink = next;
+}
+
+const levelName = (level: number) =>
+  level >= LogLevelThreshold.ERROR
+    ? 'ERROR'
+    : level >= LogLevelThreshold.WARN
+      ? 'WARN'
+      : level >= LogLevelThreshold.INFO
+        ? 'INFO'
+        : 'DEBUG';
+
+/**
+ * The Powertools logger with a last line of defence: every string of every record is redacted of
+ * secret-shaped values before it is written, whatever a caller put in it, and the record goes to the
+ * local human output when one is set.
+ */
+class ServiceLogger extends Logger {
+  protected override printLog(logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    // On the serialized line, so keys, nested values and formatted errors are all covered; no pattern
+    // crosses a JSON string's quotes, so the line stays valid JSON.
+    const line = redactSecrets(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+    if (sink) {
+      sink(JSON.parse(line) as Record<string, unknown>, levelName(logLevel));
+      return;
+    }
+    (logLevel >= LogLevelThreshold.WARN ? process.stderr : process.stdout).write(`${line}\n`);
+  }
+}
+
 /** The one logger. Nothing may pass it a raw token, a secret or an Authorization header. */
-export const logger = new Logger({ serviceName: SERVICE, correlationIdSearchFn: searchPath });
+export const logger = new ServiceLogger({
+  serviceName: SERVICE,
+  correlationIdSearchFn: searchPath,
+  logFormatter: new LeanLogFormatter(),
+});
 
 /** Metrics of the service, written to the function's log in embedded metric format. */
 export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: SERVICE });
@@ -45,7 +194,7 @@ export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: 
  * `captureHTTPsRequests: false`: the functions make no HTTP calls but the DynamoDB client's, which the
  * client's own subsegments record (the X-Ray SDK's http patcher skips them anyway, as they carry a trace
  * header). Patching `http`, `https` and `fetch` would only cost init time, and the bundles leave that
- * patcher out (lib/bundling/xray-sdk-core.ts).
+ * patcher out (bundling/xray-sdk-core.ts).
  */
 export const tracer = new Tracer({ serviceName: SERVICE, captureHTTPsRequests: false });
 

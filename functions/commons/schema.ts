@@ -53,12 +53,23 @@ export const ATTR = {
   revokedBy: 'revokedBy',
   /** Every revoking write: the route key it came through. */
   revokedRoute: 'revokedRoute',
+  /**
+   * Grants: epoch ms of the latest revocation of a grant that was revoked already. It leaves the first
+   * revocation's mark as it was and asks the sweeper to sweep the grant again (a sweep that was lost).
+   */
+  sweepRequestedAt: 'sweepRequestedAt',
   // Clients (their id lives in the key only, so client items stay out of the client index)
   name: 'name',
   public: 'public',
   secretHash: 'secretHash',
   previousSecretHash: 'previousSecretHash',
   previousSecretExpiresAt: 'previousSecretExpiresAt',
+  /** Clients: while a rotation is unconfirmed, the secret hash current before it (still accepted). */
+  unconfirmedPreviousSecretHash: 'unconfirmedPreviousSecretHash',
+  /** Clients: the nonce of the rotation written but not yet confirmed by the request that made it. */
+  rotationNonce: 'rotationNonce',
+  /** Clients: the nonce of a create not yet confirmed; such a client is absent to every read. */
+  createNonce: 'createNonce',
   grantTypes: 'grantTypes',
   scopes: 'scopes',
   accessTokenTtl: 'accessTokenTtl',

@@ -81,7 +81,13 @@ function npmStart(args: readonly string[], env: NodeJS.ProcessEnv): Promise<NpmS
 
 /** The environment of a user's shell: no DynamoDB endpoint of the suite's, no switches the suite set. */
 function userEnv(): NodeJS.ProcessEnv {
-  const { DYNAMODB_ENDPOINT: _, [SDK_NODE_WARNING_SWITCH]: __, ...env } = process.env;
+  const {
+    DYNAMODB_ENDPOINT: _,
+    [SDK_NODE_WARNING_SWITCH]: __,
+    POWERTOOLS_LOG_LEVEL: ___,
+    POWERTOOLS_METRICS_DISABLED: ____,
+    ...env
+  } = process.env;
   return env;
 }
 
@@ -101,16 +107,21 @@ describe('npm start', () => {
     expect(await canConnect(Number(new URL(server.url).port))).toBe(false);
   });
 
-  it("prints one line of its own about the Node version instead of the AWS SDK's notice", async () => {
-    const server = await npmStart([], userEnv());
-    // Every handler and its SDK client is loaded by now; a request makes sure one has been used.
-    expect((await fetch(`${server.url}/oauth2/introspect`, { method: 'POST' })).status).toBe(400);
-    expect(await server.stop()).toBe(0);
-    const output = server.output();
-    expect(output).not.toContain('NodeVersionSupportWarning');
-    const notices = output.split('\n').filter((line) => line.includes('need Node 22 or newer'));
+  it("prints one line of its own about the Node version instead of the AWS SDK's notice, once per machine", async () => {
+    // A fresh temporary directory: where npm start remembers that it said it.
+    const env = { ...userEnv(), TMPDIR: mkdtempSync(join(tmpdir(), 'node-note-')) };
+    const notices = async () => {
+      const server = await npmStart([], env);
+      // Every handler and its SDK client is loaded by now; a request makes sure one has been used.
+      expect((await fetch(`${server.url}/oauth2/introspect`, { method: 'POST' })).status).toBe(400);
+      expect(await server.stop()).toBe(0);
+      const output = server.output();
+      expect(output).not.toContain('NodeVersionSupportWarning');
+      return output.split('\n').filter((line) => line.includes('need Node 22 or newer'));
+    };
     const major = Number(process.versions.node.split('.')[0]);
-    expect(notices).toHaveLength(major < 22 ? 1 : 0);
+    expect(await notices()).toHaveLength(major < 22 ? 1 : 0);
+    expect(await notices()).toHaveLength(0);
   });
 
   it('creates a missing --data-dir folder, parents included, and keeps the data between runs', async () => {

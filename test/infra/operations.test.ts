@@ -180,9 +180,11 @@ describe('alarms', () => {
 describe('stack outputs', () => {
   const { template } = synthesize();
 
-  it('are the API URL, the table name and the event bus name', () => {
+  it('are the API URL, the table name, the event bus name and the on-failure queue to redrive', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'FailureQueueUrl', 'TableName']);
+    const queueId = Object.keys(resourcesOfType(template, 'AWS::SQS::Queue'))[0];
+    expect(outputs.FailureQueueUrl?.Value).toEqual({ Ref: queueId });
     const busId = Object.keys(resourcesOfType(template, 'AWS::Events::EventBus'))[0];
     expect(outputs.EventBusName?.Value).toEqual({ Ref: busId });
     const apiId = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Api'))[0];

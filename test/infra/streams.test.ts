@@ -118,6 +118,19 @@ describe('table stream consumers', () => {
     });
   });
 
+  it('let the publisher, and only it, keep whole events in the on-failure queue', () => {
+    for (const entry of STREAM_FUNCTIONS) {
+      const [, fn] = functionOf(template, entry);
+      const sends = grantsOf(template, fn).filter((grant) => grant.startsWith('sqs:SendMessage '));
+      if (entry.events === 'put') {
+        expect(variablesOf(fn)[ENV.eventsFailureQueueUrl]).toEqual({ Ref: queueId });
+        expect(sends).toEqual([`sqs:SendMessage ${JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] })}`]);
+      } else {
+        expect(variablesOf(fn)[ENV.eventsFailureQueueUrl]).toBeUndefined();
+      }
+    }
+  });
+
   it('alarm as soon as the on-failure queue holds a message', () => {
     const onQueue = alarms.filter((alarm) => alarm.Namespace === 'AWS/SQS');
     expect(onQueue).toHaveLength(1);

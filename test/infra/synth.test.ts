@@ -109,7 +109,7 @@ describe('cdk synth of the real app', () => {
       const code = fs.readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
       expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
       expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
-      // The after-bundling hook cut the map to our own sources (lib/bundling/source-map-trim.ts).
+      // The after-bundling hook cut the map to our own sources (bundling/source-map-trim.ts).
       const map = JSON.parse(fs.readFileSync(path.join(assetDir, 'index.mjs.map'), 'utf8'));
       expect(map.sources.some((s: string) => /functions\/[\w-]+\/index\.ts$/.test(s))).toBe(true);
       expect(map.sources.filter((s: string) => s.includes('node_modules/'))).toEqual([]);

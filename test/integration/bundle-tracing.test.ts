@@ -1,7 +1,7 @@
 /**
  * The deployed bundles, traced as on Lambda. Each handler is built with the construct's own esbuild
  * settings (its aliases replace parts of the AWS SDK and the X-Ray SDK with stubs that throw if they ever
- * run: lib/bundling/) and run in a fresh Node process with the environment Lambda gives a function with
+ * run: bundling/) and run in a fresh Node process with the environment Lambda gives a function with
  * active tracing, against the suite's DynamoDB Local, while a UDP socket stands in for the X-Ray daemon.
  * What the daemon receives must be the trace the console would show: the handler's subsegment under
  * Lambda's, and one DynamoDB subsegment per call with its operation and table.
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '#bundling/handlers.ts';
 import { ENV } from '#commons/config.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
@@ -34,7 +35,6 @@ import {
   registerClient,
   tableName,
 } from '#test/support/helpers.ts';
-import { esbuildOptions } from '../../bench/cold-start.ts';
 
 /** One X-Ray segment document, as the SDK sends it to the daemon. */
 interface SegmentDocument {
@@ -242,7 +242,7 @@ describe('bundled handlers traced as on Lambda', () => {
           ),
         ),
     ).toEqual([]);
-    expect(bundledInputs.get(file)).toContain('lib/bundling/xray-sdk-core.ts');
+    expect(bundledInputs.get(file)).toContain('bundling/xray-sdk-core.ts');
 
     const { results, stderr } = await invokeBundle(file, 'revoke', invocations);
     expect(results.map((r) => r.statusCode)).toEqual([200, 200]);

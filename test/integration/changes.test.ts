@@ -17,7 +17,7 @@ import { hashSecret } from '#commons/domain/secrets.ts';
 import { sweep } from '#commons/domain/sweep.ts';
 import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { issueTokens, refreshTokenGrant } from '#commons/domain/tokens.ts';
-import { revocationOf } from '#commons/store/changes.ts';
+import { resweepOf, revocationOf } from '#commons/store/changes.ts';
 import { changeOf } from '#commons/stream/handler.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { recordSecrets } from '#test/support/helpers.ts';
@@ -348,16 +348,25 @@ describe('revocationOf: writes that revoke nothing read as no revocation', () =>
     );
   });
 
-  it('a second revocation of a grant, of a token or of a client writes nothing at all', async () => {
+  it('a second revocation of a token or of a client writes nothing; of a grant, only its re-sweep', async () => {
     const client = await aClient();
     const grant = await aGrant(client);
     const mark = { ...OPERATOR, at: Date.now(), reason: 'revoked' } as const;
     expect((await oneRevocation(() => store.revokeGrant(grant.grantId, mark))).event?.type).toBe(
       'grant.revoked',
     );
-    await none(async () => {
+    // A second revocation of the grant is no revocation, but asks for the first one's sweep again.
+    const again = await recordsOf(async () => {
       expect(await store.revokeGrant(grant.grantId, { ...mark, at: mark.at + 1 })).toBeUndefined();
-    }, []);
+    });
+    expect(again.map((r) => r.eventName)).toEqual(['MODIFY']);
+    const [record] = again as [DynamoDBRecord];
+    expect(revocationOf(changeOf(record))).toBeUndefined();
+    expect(resweepOf(changeOf(record))).toMatchObject({
+      type: 'grant.revoked',
+      grantId: grant.grantId,
+      time: mark.at,
+    });
     expect((await oneRevocation(() => store.revokeToken(grant.access.id, mark))).event?.type).toBe(
       'token.revoked',
     );

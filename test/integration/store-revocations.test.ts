@@ -154,7 +154,7 @@ describe("a deleted client's tombstone (deleteClient)", () => {
 });
 
 describe("a grant's revocation mark (revokeGrant)", () => {
-  it('is written once: a second revocation gets nothing and does not change who revoked it', async () => {
+  it('is written once: a second revocation gets nothing, does not change who revoked it, and asks for a re-sweep', async () => {
     const client = await aClient();
     const grant = await aGrant(client);
     const at = Date.now();
@@ -179,7 +179,7 @@ describe("a grant's revocation mark (revokeGrant)", () => {
       reason: 'reuse_detected',
     } as const;
     expect(await store.revokeGrant(grant.grantId, second)).toBeUndefined();
-    expect(await itemOf(`grant#${grant.grantId}`)).toEqual(stored);
+    expect(await itemOf(`grant#${grant.grantId}`)).toEqual({ ...stored, [ATTR.sweepRequestedAt]: at + 10 });
     expect(await store.revokeGrant(`no-such-grant-${randomUUID()}`, second)).toBeUndefined();
   });
 });

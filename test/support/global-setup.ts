@@ -36,13 +36,19 @@ export const commandRecord = (runDir: string) => join(runDir, 'dynamodb-commands
 export function startServer(
   env: Record<string, string>,
   logFile: string,
+  args: readonly string[] = [],
 ): Promise<{ url: string; child: ChildProcess }> {
   // Every server of the suite records the DynamoDB commands each function sends (see record-dynamodb.ts).
   const record = ['--import', './test/support/record-dynamodb.ts'];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...record, 'bin/start.ts'], {
+  // Not what the test workers run with (vitest.config.ts keeps in-process handlers quiet): a server
+  // logs and counts as npm start does.
+  const { POWERTOOLS_LOG_LEVEL: _level, POWERTOOLS_METRICS_DISABLED: _metrics, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', ...record, 'bin/start.ts', ...args], {
     env: {
-      ...process.env,
+      ...inherited,
       PORT: '0',
+      // The suite reads the servers' JSON lines (LOG_FORMAT=json); npm start's human lines have their own test.
+      LOG_FORMAT: 'json',
       RECORD_DYNAMODB_COMMANDS: commandRecord(dirname(logFile)),
       [STREAM_READERS_SWITCH]: 'off',
       ...env,

@@ -93,16 +93,20 @@ describe('failed client authentication throttle (per client id and source IP)', 
     expect(t.size).toBe(1);
   });
 
-  it('holds at most maxEntries pairs, forgetting the oldest window first', () => {
+  it('holds at most maxEntries counted pairs, forgetting the oldest window first, but never a locked pair', () => {
     const { throttle: t, advance } = throttle({ limit: 2, maxEntries: 3 });
-    fail(t, 'first', '192.0.2.1', 2);
+    fail(t, 'locked', '192.0.2.1', 2);
+    t.recordFailure('counted', '192.0.2.1');
     for (const id of ['b', 'c', 'd']) {
       advance(1);
       t.recordFailure(id, '192.0.2.1');
     }
-    expect(t.size).toBe(3);
-    // The oldest pair was dropped: counting is approximate, memory is bounded.
-    expect(refusal(t, 'first', '192.0.2.1')).toBeUndefined();
+    // Three counted pairs and the lock: counting is approximate, memory is bounded.
+    expect(t.size).toBe(4);
+    // The oldest counted pair was dropped: its next failure starts a new count.
+    expect(t.recordFailure('counted', '192.0.2.1')).toBe(1);
+    // The locked pair was not.
+    expect(refusal(t, 'locked', '192.0.2.1')).toBeInstanceOf(TooManyFailedAuthentications);
   });
 
   it('keys a claimed id longer than any issued by its hash, and still counts it', () => {
@@ -111,5 +115,21 @@ describe('failed client authentication throttle (per client id and source IP)', 
     t.recordFailure(huge, '192.0.2.1');
     expect(refusal(t, huge, '192.0.2.1')).toBeInstanceOf(TooManyFailedAuthentications);
     expect(refusal(t, `${huge}y`, '192.0.2.1')).toBeUndefined();
+  });
+});
+
+describe('a flood of made-up pairs', () => {
+  it('cannot push a locked pair out: after 20,000 junk pairs the locked pair is still refused', () => {
+    const { throttle: t, advance } = throttle();
+    fail(t, 'victim-client', '203.0.113.7', 20);
+    expect(refusal(t, 'victim-client', '203.0.113.7')).toBeInstanceOf(TooManyFailedAuthentications);
+    for (let i = 0; i < 20_000; i++) t.recordFailure(`made-up-${i}`, `198.51.100.${i % 256}`);
+    advance(1000);
+    expect(refusal(t, 'victim-client', '203.0.113.7')).toBeInstanceOf(TooManyFailedAuthentications);
+    // Memory stays bounded all the same: the counted pairs at their cap, plus the one lock.
+    expect(t.size).toBe(10_001);
+    // And the lock still ends with its window.
+    advance(60_000);
+    expect(refusal(t, 'victim-client', '203.0.113.7')).toBeUndefined();
   });
 });

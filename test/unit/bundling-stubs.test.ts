@@ -1,5 +1,5 @@
 /**
- * The reasons the bundle stubs in lib/bundling/ are safe, checked against the installed dependencies, so
+ * The reasons the bundle stubs in bundling/ are safe, checked against the installed dependencies, so
  * that a dependency update that makes one of them wrong fails here (test/integration/bundle-tracing.test.ts
  * runs the built bundles themselves).
  */
@@ -11,10 +11,10 @@ import * as ddb from '@aws-sdk/client-dynamodb';
 import { NormalizedSchema } from '@smithy/core/schema';
 import realXray from 'aws-xray-sdk-core';
 import { describe, expect, it } from 'vitest';
-import { EndpointCache } from '#lib/bundling/endpoint-cache-unused.ts';
-import { EventStreamSerde, eventStreamSerdeProvider } from '#lib/bundling/event-streams-unused.ts';
-import dynamodbAllowList from '#lib/bundling/xray-dynamodb-allow-list.json' with { type: 'json' };
-import xray, { XRAY_SDK } from '#lib/bundling/xray-sdk-core.ts';
+import { EndpointCache } from '#bundling/endpoint-cache-unused.ts';
+import { EventStreamSerde, eventStreamSerdeProvider } from '#bundling/event-streams-unused.ts';
+import dynamodbAllowList from '#bundling/xray-dynamodb-allow-list.json' with { type: 'json' };
+import xray, { XRAY_SDK } from '#bundling/xray-sdk-core.ts';
 import { PROJECT_ROOT } from '#lib/service-function.ts';
 
 const modules = path.join(PROJECT_ROOT, 'node_modules');
@@ -32,7 +32,7 @@ const POWERTOOLS = ['logger', 'metrics', 'tracer', 'commons'].map(
   (p) => `@aws-lambda-powertools/${p}/lib/esm`,
 );
 
-describe('X-Ray SDK entry (lib/bundling/xray-sdk-core.ts)', () => {
+describe('X-Ray SDK entry (bundling/xray-sdk-core.ts)', () => {
   // The members the Powertools tracer takes from the SDK's namespace object, read from its source.
   const taken = ['tracer/lib/esm/provider/ProviderService.js', 'tracer/lib/esm/Tracer.js'].flatMap((file) => {
     const source = read(`@aws-lambda-powertools/${file}`);
@@ -65,7 +65,7 @@ describe('X-Ray SDK entry (lib/bundling/xray-sdk-core.ts)', () => {
     expect(xray.captureAWSv3Client).not.toBe(realXray.captureAWSv3Client);
   });
 
-  // The ports (lib/bundling/xray-lambda.ts, xray-aws3.ts) follow these files of the installed SDK: re-port
+  // The ports (bundling/xray-lambda.ts, xray-aws3.ts) follow these files of the installed SDK: re-port
   // them when one changes.
   it.each([
     ['env/aws_lambda.js', '6a0cc939d27f5d9490de458779205fa30d70788e84dc510bccd9102dd9d71317'],
@@ -102,7 +102,7 @@ describe('X-Ray SDK entry (lib/bundling/xray-sdk-core.ts)', () => {
   });
 });
 
-describe('event-stream stub (lib/bundling/event-streams-unused.ts)', () => {
+describe('event-stream stub (bundling/event-streams-unused.ts)', () => {
   it('DynamoDB has no streaming member in any structure of its model', () => {
     // The check itself sees a streaming blob member.
     const probe = NormalizedSchema.of([3, 'probe', 'Streamed', 0, ['Body'], [42]]);
@@ -134,7 +134,7 @@ describe('event-stream stub (lib/bundling/event-streams-unused.ts)', () => {
   });
 });
 
-describe('endpoint cache stub (lib/bundling/endpoint-cache-unused.ts)', () => {
+describe('endpoint cache stub (bundling/endpoint-cache-unused.ts)', () => {
   it('no DynamoDB command installs endpoint discovery, the only user of the cache', () => {
     const uses = sources('@aws-sdk/client-dynamodb/dist-es').filter((file) =>
       /getEndpointDiscovery|endpointCache/.test(read(file)),
@@ -159,7 +159,7 @@ describe('endpoint cache stub (lib/bundling/endpoint-cache-unused.ts)', () => {
   });
 });
 
-describe('emitter-listener stub (lib/bundling/emitter-listener-unused.cjs)', () => {
+describe('emitter-listener stub (bundling/emitter-listener-unused.cjs)', () => {
   it("neither the X-Ray SDK nor Powertools binds an emitter to cls-hooked's context", () => {
     const callers = sources('aws-xray-sdk-core/dist/lib')
       .concat(POWERTOOLS.flatMap(sources))
@@ -172,7 +172,7 @@ describe('emitter-listener stub (lib/bundling/emitter-listener-unused.cjs)', () 
   });
 
   it('throws if it is ever called', () => {
-    const wrapEmitter = createRequire(import.meta.url)('../../lib/bundling/emitter-listener-unused.cjs');
+    const wrapEmitter = createRequire(import.meta.url)('../../bundling/emitter-listener-unused.cjs');
     expect(() => (wrapEmitter as () => never)()).toThrow(/not bundled/);
   });
 });

@@ -10,6 +10,7 @@ import {
   UsageError,
 } from './commands.ts';
 import { BIN, commandHelp, groupHelp, PROGRAM, topHelp } from './help.ts';
+import { runRedrive } from './redrive.ts';
 import { resolveTarget, signingCredentials } from './target.ts';
 
 /** Where the CLI writes; the process streams in `bin/admin.ts`. */
@@ -113,6 +114,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`${BIN}: ${masked.split('\n')[0]}\n`);
     return code;
   };
+  // Not an admin API call: it talks to SQS, EventBridge, the stream and Lambda with AWS credentials.
+  if (argv[0] === 'events' && argv[1] === 'redrive') return runRedrive(argv.slice(2), io);
   try {
     // First pass, against every option any command takes: the command words, and whether help was asked.
     const first = sortArgs(argv, ALL_OPTIONS);

@@ -85,7 +85,7 @@ export async function createDemo(): Promise<
       pathParameters: {},
       stageVariables: {},
     };
-    const decision = await invocations.run({ functionName: entry.name }, () =>
+    const decision = await invocations.run({ functionName: entry.name, requestId }, () =>
       authorizer(event, { awsRequestId: requestId } as Context),
     );
     if (!decision.isAuthorized) {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -45,12 +46,45 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The access key id the local server's clients use, when `npm start` launched DynamoDB Local with a key
+ * of its own (see `localAccessKey`); otherwise `local`. Read from the environment on every client built,
+ * so the server's functions (which build their client from `DYNAMODB_ENDPOINT`) use it too.
+ */
+export const LOCAL_ACCESS_KEY_ENV = 'DYNAMODB_LOCAL_ACCESS_KEY_ID';
+
 /** Where and as whom local clients connect (DynamoDB Local accepts any alphanumeric credentials). */
 const local = (endpoint: string) => ({
   endpoint,
   region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  credentials: { accessKeyId: process.env[LOCAL_ACCESS_KEY_ENV] || 'local', secretAccessKey: 'local' },
 });
+
+/** The file in a data directory that keeps its DynamoDB Local access key. */
+const KEY_FILE = 'dynamodb-local-access-key';
+/** What DynamoDB Local writes with `-sharedDb`: a data directory from before per-run keys. */
+const SHARED_DB_FILE = 'shared-local-instance.db';
+
+/**
+ * The access key DynamoDB Local is to be used with. DynamoDB Local has no option to listen on loopback
+ * only (`java -jar DynamoDBLocal.jar -help`: port, storage, CORS, telemetry; Jetty binds every interface)
+ * and accepts any credentials; but without `-sharedDb` it keeps one database per access key id and
+ * region, so anyone who reaches its port without this key sees an empty database of their own, never the
+ * service's tables. 128 random bits, per run, or kept (mode 0600) in the data directory so the data
+ * stays reachable across restarts. Undefined for a data directory made before (its data is in the shared
+ * database, which stays shared: the banner says so).
+ */
+export function localAccessKey(dataDir: string | undefined): string | undefined {
+  if (dataDir === undefined) return randomBytes(16).toString('hex');
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, KEY_FILE);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(resolve(dir, SHARED_DB_FILE))) return undefined;
+  const key = randomBytes(16).toString('hex');
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
 
 /** A DynamoDB client for a local endpoint. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
@@ -75,7 +109,7 @@ export interface DynamoDbLocal {
  * Resolves once it answers requests.
  */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string } = {},
+  options: { port?: number; dataDir?: string; accessKeyId?: string } = {},
 ): Promise<DynamoDbLocal> {
   checkJava();
   const port = options.port ?? (await freePort());
@@ -95,8 +129,9 @@ export async function startDynamoDbLocal(
       '-port',
       String(port),
       '-disableTelemetry',
-      // One database whatever the credentials and region of the caller.
-      '-sharedDb',
+      // Without a key of its own: one database whatever the credentials and region of the caller (the
+      // test suite's, on loopback only); with one, a database per key (see `localAccessKey`).
+      ...(options.accessKeyId === undefined ? ['-sharedDb'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -113,7 +148,10 @@ export async function startDynamoDbLocal(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const client = localDynamoClient(endpoint);
+  const client = new DynamoDBClient({
+    ...local(endpoint),
+    credentials: { accessKeyId: options.accessKeyId ?? 'local', secretAccessKey: 'local' },
+  });
   try {
     for (let waited = 0; ; waited += 100) {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited at start:\n${output}`);

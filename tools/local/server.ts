@@ -6,7 +6,7 @@ import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
 import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '#commons/manifest.ts';
 import { createDemo, DEMO_METHOD, DEMO_PATH } from './demo-whoami.ts';
-import { invocations } from './invocations.ts';
+import { type Invocation, invocations } from './invocations.ts';
 import { type AdminCredentials, checkSigV4 } from './sigv4.ts';
 
 type LambdaHandler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
@@ -175,7 +175,21 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
 export async function createLocalServer(admin: AdminCredentials): Promise<Server> {
   const routes = await loadRoutes();
   const demo = await createDemo();
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => {
+    // Every line logged while answering names this request (the human output's method, path and time).
+    const invocation: Invocation = {
+      functionName: '',
+      method: request.method ?? 'GET',
+      path: request.url ?? '/',
+      startedAt: performance.now(),
+    };
+    return invocations.run(invocation, () => answerRequest(request, response, invocation));
+  });
+  const answerRequest = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    invocation: Invocation,
+  ) => {
     let route = NO_ROUTE;
     try {
       const target = request.url ?? '/';
@@ -252,9 +266,10 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         body: body.length === 0 ? undefined : body.toString(base64 ? 'base64' : 'utf8'),
         isBase64Encoded: base64,
       } as HttpApiEvent;
-      const result = await invocations.run({ functionName: match.route.name }, () =>
-        match.handler(event, lambdaContext(match.route, requestId)),
-      );
+      invocation.functionName = match.route.name;
+      invocation.requestId = requestId;
+      invocation.correlationId = requestId;
+      const result = await match.handler(event, lambdaContext(match.route, requestId));
       const out = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
       const outHeaders = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
@@ -268,7 +283,7 @@ export async function createLocalServer(admin: AdminCredentials): Promise<Server
         refuse(response, route, 500, 'Internal Server Error', `local server fault (${name})`);
       }
     }
-  });
+  };
   server.on('clientError', answerClientError);
   return server;
 }

@@ -4,8 +4,15 @@
  * applies the entry's event filters, batches the records, invokes the function's real handler in-process
  * and honours its partial batch response (retry from the first failed record, bounded, then an
  * on-failure log line where AWS would send the batch's metadata to the SQS on-failure queue).
+ *
+ * With a checkpoint directory (`npm start --data-dir`), each reader records per shard the last record it
+ * handled, as the event source mapping keeps its position: after a crash, a restart resumes right after
+ * it, so a record whose batch was cut short (a sweep half done) is delivered again and none written while
+ * the server was down is missed. Without one, a start takes the shards from their latest position.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeTableCommand, type DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -44,6 +51,71 @@ export interface StreamReaderOptions {
   readonly retryAttempts?: number;
   /** First retry's delay; doubled per retry. */
   readonly retryBackoffMs?: number;
+  /** Where each reader keeps its per-shard positions across restarts; absent: none are kept. */
+  readonly checkpointDir?: string;
+}
+
+/** Where one reader is in one shard. */
+interface ShardPosition {
+  /** Sequence number of the last record handled (delivered, or given up on). */
+  after?: string;
+  /** Epoch ms the shard was taken up at its latest position, before any record was handled. */
+  takenAt?: number;
+  /** Read to its end. */
+  done?: true;
+}
+
+interface CheckpointFile {
+  readonly streamArn: string;
+  readonly shards: Record<string, ShardPosition>;
+}
+
+/**
+ * One reader's positions in one file, rewritten whole (write, then rename: a crash mid-write leaves the
+ * previous file) after every page of records handled. Synchronous, so positions of concurrent shard
+ * loops never interleave in one file.
+ */
+class Checkpoints {
+  private readonly file: string;
+  private shards: Record<string, ShardPosition> = {};
+
+  constructor(
+    dir: string,
+    tableName: string,
+    functionName: string,
+    private readonly streamArn: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `${encodeURIComponent(tableName)}.${functionName}.json`);
+  }
+
+  /** The positions saved for this stream; undefined when there are none (a first start, a new stream). */
+  load(): Record<string, ShardPosition> | undefined {
+    let saved: CheckpointFile;
+    try {
+      saved = JSON.parse(readFileSync(this.file, 'utf8')) as CheckpointFile;
+    } catch {
+      return undefined;
+    }
+    if (saved.streamArn !== this.streamArn || typeof saved.shards !== 'object') return undefined;
+    this.shards = { ...saved.shards };
+    return saved.shards;
+  }
+
+  set(shardId: string, position: ShardPosition): void {
+    this.shards[shardId] = position;
+    const file: CheckpointFile = { streamArn: this.streamArn, shards: this.shards };
+    writeFileSync(`${this.file}.tmp`, JSON.stringify(file));
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+}
+
+/** Where a shard loop starts: an iterator type, and for a resumed shard the record to start after. */
+interface ShardStart {
+  readonly type: ShardIteratorType;
+  readonly after?: string;
+  /** Records created before this (epoch ms) were seen before the restart's shard position was saved. */
+  readonly skipBefore?: number;
 }
 
 /** What a stream reader runs: the manifest entries and their handlers (the real ones, unless a test says). */
@@ -186,8 +258,9 @@ class Mapping {
     private readonly consumer: StreamConsumer,
     private readonly streams: DynamoDBStreamsClient,
     private readonly streamArn: string,
-    private readonly options: Required<Omit<StreamReaderOptions, 'endpoint' | 'tableName'>>,
+    private readonly options: Required<Omit<StreamReaderOptions, 'endpoint' | 'tableName' | 'checkpointDir'>>,
     private readonly signal: AbortSignal,
+    private readonly checkpoints: Checkpoints | undefined,
   ) {}
 
   private get name() {
@@ -202,13 +275,45 @@ class Mapping {
    */
   async start(): Promise<{ running: Promise<void> }> {
     const shards = await listShards(this.streams, this.streamArn);
+    const saved = this.checkpoints?.load();
+    if (saved) return this.resume(shards, saved);
     const open = shards.filter((shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined);
     // Closed shards hold history only: nothing after LATEST can come in them.
-    for (const shard of shards) if (!open.includes(shard) && shard.ShardId) this.finished.add(shard.ShardId);
+    for (const shard of shards) {
+      if (open.includes(shard) || !shard.ShardId) continue;
+      this.finished.add(shard.ShardId);
+      this.checkpoints?.set(shard.ShardId, { done: true });
+    }
+    const takenAt = Date.now();
     const iterators = await Promise.all(
       open.map(async (shard) => [shard, await this.iterator(shard.ShardId ?? '', 'LATEST')] as const),
     );
-    for (const [shard, iterator] of iterators) this.readShard(shard, 'LATEST', iterator);
+    for (const [shard, iterator] of iterators) {
+      this.checkpoints?.set(shard.ShardId ?? '', { takenAt });
+      this.readShard(shard, { type: 'LATEST' }, iterator);
+    }
+    return { running: this.keepListing() };
+  }
+
+  /**
+   * A restart: each shard saved resumes after its last record handled; one taken up at LATEST that had
+   * no record yet is read from its start, skipping what was written before it was taken up (a second of
+   * slack: creation times are approximate, and a record seen twice is a duplicate its consumer drops,
+   * where one missed is lost). Shards not saved appeared since and are found by the listing, from their
+   * start, after their parents.
+   */
+  private resume(shards: readonly Shard[], saved: Record<string, ShardPosition>): { running: Promise<void> } {
+    for (const shard of shards) {
+      const id = shard.ShardId;
+      const position = id === undefined ? undefined : saved[id];
+      if (!id || !position) continue;
+      if (position.done) this.finished.add(id);
+      else if (position.after !== undefined) {
+        this.readShard(shard, { type: 'AFTER_SEQUENCE_NUMBER', after: position.after });
+      } else {
+        this.readShard(shard, { type: 'TRIM_HORIZON', skipBefore: (position.takenAt ?? 0) - 1000 });
+      }
+    }
     return { running: this.keepListing() };
   }
 
@@ -230,7 +335,7 @@ class Mapping {
           // A child waits for its parent to be read to its end, unless the parent has been trimmed away.
           const parent = shard.ParentShardId;
           if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
-          this.readShard(shard, 'TRIM_HORIZON');
+          this.readShard(shard, { type: 'TRIM_HORIZON' });
         }
       } catch (error) {
         failures++;
@@ -255,9 +360,11 @@ class Mapping {
     return result.ShardIterator;
   }
 
-  private readShard(shard: Shard, startAt: ShardIteratorType, first?: string): void {
+  private readShard(shard: Shard, start: ShardStart, first?: string): void {
     const id = shard.ShardId ?? '';
-    const loop = this.shardLoop(id, startAt, first).finally(() => {
+    const loop = this.shardLoop(id, start, first).finally(() => {
+      // Stopped is not finished: a restart resumes the shard.
+      if (this.signal.aborted) return;
       this.finished.add(id);
       this.shardLoops.delete(id);
       // Its children can start now rather than at the next listing.
@@ -266,10 +373,11 @@ class Mapping {
     this.shardLoops.set(id, loop);
   }
 
-  private async shardLoop(shardId: string, startAt: ShardIteratorType, first?: string): Promise<void> {
+  private async shardLoop(shardId: string, start: ShardStart, first?: string): Promise<void> {
     let iterator = first;
     // The last record handled (delivered, or given up on): where to resume after an error.
-    let handled: string | undefined;
+    let handled = start.after;
+    const startAt = start.type === 'AFTER_SEQUENCE_NUMBER' ? 'TRIM_HORIZON' : start.type;
     let failures = 0;
     while (!this.signal.aborted) {
       try {
@@ -286,11 +394,20 @@ class Mapping {
         failures = 0;
         const records = page.Records ?? [];
         if (records.length > 0) {
-          await this.deliver(shardId, records);
+          const skip = start.skipBefore;
+          const fresh =
+            skip === undefined || handled !== undefined
+              ? records
+              : records.filter((r) => (r.dynamodb?.ApproximateCreationDateTime?.getTime() ?? skip) >= skip);
+          await this.deliver(shardId, fresh);
           handled = records.at(-1)?.dynamodb?.SequenceNumber ?? handled;
+          if (handled !== undefined) this.checkpoints?.set(shardId, { after: handled });
         }
         // No next iterator: the shard is closed and read to its end.
-        if (page.NextShardIterator === undefined) return;
+        if (page.NextShardIterator === undefined) {
+          this.checkpoints?.set(shardId, { done: true });
+          return;
+        }
         iterator = page.NextShardIterator;
         if (records.length === 0) await pause(this.options.idlePollMs, this.signal);
       } catch (error) {
@@ -341,7 +458,7 @@ class Mapping {
     const requestId = randomUUID();
     let response: DynamoDBBatchResponse | undefined;
     try {
-      response = await invocations.run({ functionName: this.name }, () =>
+      response = await invocations.run({ functionName: this.name, requestId }, () =>
         this.consumer.handler({ Records: batch }, lambdaContext(this.consumer.entry, requestId)),
       );
     } catch (error) {
@@ -412,7 +529,17 @@ export async function startStreamReaders(
     const streamArn = await tableStreamArn(dynamo, options.tableName);
     const all = consumers ?? (await loadStreamConsumers());
     const mappings = all.map(
-      (consumer) => new Mapping(consumer, streams, streamArn, settings, controller.signal),
+      (consumer) =>
+        new Mapping(
+          consumer,
+          streams,
+          streamArn,
+          settings,
+          controller.signal,
+          options.checkpointDir === undefined
+            ? undefined
+            : new Checkpoints(options.checkpointDir, options.tableName, consumer.entry.name, streamArn),
+        ),
     );
     const running = await Promise.all(mappings.map((mapping) => mapping.start()));
     return {

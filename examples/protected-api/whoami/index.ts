@@ -2,7 +2,13 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import type { AuthorizerContext } from '#commons/authorizer/events.ts';
+
+/** What the TokenAuthorizer passes on to the route (`requestContext.authorizer.lambda`). */
+interface AuthorizerContext {
+  readonly clientId: string;
+  readonly scope: string;
+  readonly sub?: string;
+}
 
 /**
  * The example API's one integration: answers with what the TokenAuthorizer passed on, so a caller sees

@@ -20,6 +20,7 @@ import { findActiveToken } from '../domain/activity.ts';
 import type { Clock, Store, TokenRecord } from '../domain/model.ts';
 import { presentToken } from '../domain/token-format.ts';
 import { isWellFormedToken } from '../http/form.ts';
+import { loggablePath } from '../redact.ts';
 import { methodArnPattern, missingScopes, type RouteScopes } from './route-scopes.ts';
 
 export type AuthorizerEvent =
@@ -197,7 +198,8 @@ function logEntry(
 ): AuthorizationLog {
   return {
     eventType,
-    route,
+    // A `$default` route or a REST method ARN is the request's own path: whatever the caller put there.
+    route: loggablePath(route),
     decision: decision.allow ? 'allow' : 'deny',
     ...(!decision.allow && { reason: decision.reason }),
     ...(tokenId !== undefined && { tokenId }),

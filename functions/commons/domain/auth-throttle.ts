@@ -11,8 +11,9 @@ export interface AuthThrottleOptions {
   readonly windowMs: number;
   readonly clock: Clock;
   /**
-   * Pairs remembered at most. When full, the pair with the oldest window is forgotten first: counting
-   * is allowed to be approximate, memory is not allowed to grow with an attacker's inventiveness.
+   * Pairs counted at most. When full, the pair with the oldest window is forgotten first: counting is
+   * allowed to be approximate, memory is not allowed to grow with an attacker's inventiveness. Locked
+   * pairs are kept apart, up to as many again, so junk never evicts them (see `AuthThrottle`).
    */
   readonly maxEntries?: number;
 }
@@ -33,6 +34,13 @@ export const DEFAULT_MAX_ENTRIES = 10_000;
  */
 export class AuthThrottle {
   private readonly windows: ExpiringMap<Window>;
+  /**
+   * Pairs that used up their failures, until their window ends. Apart from `windows` so that a flood of
+   * failures under made-up client ids (each a new pair) cannot push a locked pair out and give its
+   * attacker fresh attempts: to evict a locked pair one must lock `maxEntries` others, `limit` failures
+   * each. Both maps evict the oldest first, so memory stays bounded at twice `maxEntries`.
+   */
+  private readonly locked: ExpiringMap<number>;
   private readonly limit: number;
   private readonly windowMs: number;
   private readonly clock: Clock;
@@ -42,14 +50,16 @@ export class AuthThrottle {
     this.windowMs = options.windowMs;
     this.clock = options.clock;
     this.windows = new ExpiringMap(options.windowMs, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    this.locked = new ExpiringMap(options.windowMs, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
   }
 
   /** Throws `TooManyFailedAuthentications` when the pair has used up its failures in its current window. */
   check(clientId: string, sourceIp: string): void {
     const now = this.clock();
-    const window = this.windows.entry(pairKey(clientId, sourceIp), now);
-    if (!window || window.value.failures < this.limit) return;
-    throw new TooManyFailedAuthentications(Math.max(1, Math.ceil((window.at + this.windowMs - now) / 1000)));
+    // The lock's value is when it ends: the end of the window in which the pair used up its failures.
+    const until = this.locked.entry(pairKey(clientId, sourceIp), now)?.value;
+    if (until === undefined || until <= now) return;
+    throw new TooManyFailedAuthentications(Math.max(1, Math.ceil((until - now) / 1000)));
   }
 
   /** Counts one failed authentication of the pair; returns the failures in its current window. */
@@ -57,14 +67,17 @@ export class AuthThrottle {
     const now = this.clock();
     const key = pairKey(clientId, sourceIp);
     const window = this.windows.entry(key, now);
-    if (window) return ++window.value.failures;
-    this.windows.set(key, { failures: 1 }, now);
-    return 1;
+    const failures = window ? ++window.value.failures : 1;
+    if (!window) this.windows.set(key, { failures }, now);
+    if (failures >= this.limit && !this.locked.entry(key, now)) {
+      this.locked.set(key, (window?.at ?? now) + this.windowMs, now);
+    }
+    return failures;
   }
 
-  /** Pairs currently remembered (for tests and metrics). */
+  /** Pairs currently remembered, counted and locked (for tests and metrics). */
   get size(): number {
-    return this.windows.size;
+    return this.windows.size + this.locked.size;
   }
 }
 

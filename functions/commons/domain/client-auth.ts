@@ -21,14 +21,16 @@ export interface AuthenticatedClient {
 
 /**
  * Whether a presented secret is one of the client's: its current secret, or its previous one while the
- * rotation's grace lasts. Both comparisons always run, in constant time, so timing tells nothing about
+ * rotation's grace lasts, or the one before an unconfirmed rotation. All comparisons always run, in constant time, so timing tells nothing about
  * which matched or whether there was a previous secret.
  */
 export function clientSecretMatches(client: Client | undefined, secret: string, now: number): boolean {
   const current = secretMatches(secret, client?.secretHash);
   const inGrace = (client?.previousSecretExpiresAt ?? 0) > now;
   const previous = secretMatches(secret, inGrace ? client?.previousSecretHash : undefined);
-  return current || previous;
+  // The secret before a rotation not yet confirmed (answered 503, or its confirmation lost) still works.
+  const unconfirmed = secretMatches(secret, client?.unconfirmedPreviousSecretHash);
+  return current || previous || unconfirmed;
 }
 
 /** The authenticated client when the credentials fit this client item, else undefined. */

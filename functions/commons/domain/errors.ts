@@ -19,6 +19,13 @@ export class InvalidRequest extends DomainError {
   readonly code = 'invalid_request';
 }
 
+/** A request body's field that the route does not know: a 400 naming it, on every admin route. */
+export class UnknownField extends InvalidRequest {
+  constructor(field: string) {
+    super(`unknown field "${field.slice(0, 64)}"`);
+  }
+}
+
 /** Client authentication failed (RFC 6749 5.2 `invalid_client`). */
 export class InvalidClient extends DomainError {
   readonly code = 'invalid_client';

@@ -17,6 +17,11 @@ export interface Client {
   readonly previousSecretHash?: string;
   /** Epoch milliseconds; with `previousSecretHash`. */
   readonly previousSecretExpiresAt?: number;
+  /**
+   * While a rotation is written but not confirmed (see `secret-rotation.ts`): the hash that was current
+   * before it, still accepted, so a rotation whose answer was a 503 never locks the caller out.
+   */
+  readonly unconfirmedPreviousSecretHash?: string;
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   /** Seconds. */
@@ -132,8 +137,20 @@ export interface RefreshWrite {
 /** A new secret hash for a client, and how long (epoch ms) the current one stays accepted, if at all. */
 export interface SecretRotation {
   readonly secretHash: string;
-  /** Absent: the current secret stops working at once. */
+  /** Absent: the current secret stops working at once. Ignored with `nonce` (the confirmation sets it). */
   readonly previousSecretExpiresAt?: number;
+  /**
+   * Writes the rotation unconfirmed: the new hash is current, the one before stays accepted until
+   * `confirmSecretRotation` with this nonce. Absent: the rotation takes effect at once (tests, tools).
+   */
+  readonly nonce?: string;
+}
+
+/** A client create that is absent to every read until confirmed with its nonce, and expires unconfirmed. */
+export interface PendingCreate {
+  readonly nonce: string;
+  /** Epoch seconds: TTL removes the item if it was never confirmed. */
+  readonly expiresAt: number;
 }
 
 export type RotationOutcome = 'rotated' | 'missing' | 'public';
@@ -141,8 +158,10 @@ export type RotationOutcome = 'rotated' | 'missing' | 'public';
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
-  /** Creates a client; false when the id is taken. */
-  createClient(client: Client): Promise<boolean>;
+  /** Creates a client (with `pending`: absent to reads until `confirmClient`); false when the id is taken. */
+  createClient(client: Client, pending?: PendingCreate): Promise<boolean>;
+  /** Makes a pending create a client; false when no pending create with this nonce exists. */
+  confirmClient(clientId: string, nonce: string): Promise<boolean>;
   /**
    * Deletes a client: one conditional write that leaves a tombstone recording who deleted it (so the
    * stream carries the actor); every read treats it as absent from then on, and TTL removes it. False
@@ -154,6 +173,11 @@ export interface Store {
    * stays accepted until then. What refused it when it did not happen.
    */
   rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome>;
+  /**
+   * Confirms the unconfirmed rotation written with `nonce`: the secret before it stays accepted until
+   * `previousSecretExpiresAt` (absent: stops at once). False when that rotation is not the one pending.
+   */
+  confirmSecretRotation(clientId: string, nonce: string, previousSecretExpiresAt?: number): Promise<boolean>;
   /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
 

@@ -1,3 +1,4 @@
+import { StoreUnavailable } from './errors.ts';
 import type { RevocationEvent, SweepTarget } from './events.ts';
 import type { Clock, Store } from './model.ts';
 
@@ -54,4 +55,53 @@ export async function sweep(store: Store, clock: Clock, event: RevocationEvent):
     completedAt: clock(),
   });
   return count;
+}
+
+/** How a sweep that meets an unavailable store is retried. */
+export interface SweepRetry {
+  /** Milliseconds the caller may still spend (a Lambda's remaining time); no retry when absent. */
+  readonly remainingMs: () => number | undefined;
+  /** Time kept back for the last attempt and the answer (a sweep's pages take seconds). */
+  readonly reserveMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Called before each wait, for the log line that says the store is being waited for. */
+  readonly onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+}
+
+/** Backoff between sweep attempts: 1, 2, 4, 8 s, then 10 s, each with up to a quarter of jitter. */
+export function sweepBackoffMs(attempt: number): number {
+  const base = Math.min(10_000, 1000 * 2 ** attempt);
+  return base - Math.floor(Math.random() * (base / 4));
+}
+
+/**
+ * `sweep()`, retried with backoff while DynamoDB is unavailable (down, throttling, not answering) and
+ * the caller's time allows: an outage of seconds or minutes ends with every token deleted in the same
+ * invocation, instead of a batch given up after the store's own short retries. Only unavailability is
+ * retried; any other error fails at once (the stream's retries and on-failure queue handle it). Safe
+ * because a sweep is idempotent: each attempt deletes what is left.
+ */
+export async function sweepUntilDone(
+  store: Store,
+  clock: Clock,
+  event: RevocationEvent,
+  retry: SweepRetry,
+): Promise<number | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sweep(store, clock, event);
+    } catch (error) {
+      const delay = sweepBackoffMs(attempt);
+      const remaining = retry.remainingMs();
+      if (
+        !(error instanceof StoreUnavailable) ||
+        remaining === undefined ||
+        remaining - delay < retry.reserveMs
+      ) {
+        throw error;
+      }
+      retry.onRetry?.(attempt + 1, delay, error);
+      await retry.sleep(delay);
+    }
+  }
 }

@@ -123,6 +123,14 @@ export interface Issued {
 /**
  * Issues an access token and, when asked and the client may use the refresh grant, a refresh token that
  * starts a new grant. Undefined when the client vanished before a grant could be written.
+ *
+ * Safe against a write applied after its 503 (contract: common rules on 503), for client_credentials and
+ * the admin mint alike, by what the write is rather than by a second write: it only adds items under
+ * fresh random keys (conditional on the key being free, so it can displace nothing), and the token it
+ * adds was never shown to anyone, who alone could present it (only its hash is stored). Every SDK call's
+ * deadline stops the SDK from sending it again. A late token is therefore dead weight until its TTL:
+ * nothing it changes is visible to anyone. Its issue time is the request's, so a cut-off made meanwhile
+ * covers it too.
  */
 export async function issueTokens(
   store: Store,

@@ -4,8 +4,15 @@
  * below DynamoDB's 400 KB, so a stored client or token can never be refused by the table for its size.
  */
 import type { ClientRegistration } from '../domain/clients.ts';
-import { InvalidInput, InvalidRequest } from '../domain/errors.ts';
+import { InvalidInput, InvalidRequest, UnknownField } from '../domain/errors.ts';
 import { type Client, GRANT_TYPES, type GrantType } from '../domain/model.ts';
+import { carriesToken } from '../redact.ts';
+
+/** Tokens are never stored or logged in the clear: a stored free-text field may not hold one. */
+function refuseToken(field: string, value: string): string {
+  if (carriesToken(value)) throw new InvalidInput(field, 'must not contain a token');
+  return value;
+}
 
 const MAX_TTL = 365 * 24 * 3600;
 const MAX_ACCESS_TTL = 24 * 3600;
@@ -32,6 +39,72 @@ export function parseJsonObject(body: string | undefined): JsonObject {
     throw new InvalidRequest('request body must be a JSON object');
   }
   return value as JsonObject;
+}
+
+/**
+ * Refuses a field the route does not know. A typo or another API's name (`grant_type`, `redirect_uris`)
+ * silently ignored would answer 201 with defaults, the opposite of what was asked.
+ */
+export function knownFields(input: JsonObject, known: readonly string[]): void {
+  const unknown = Object.keys(input).find((field) => !known.includes(field));
+  if (unknown !== undefined) throw new UnknownField(unknown);
+}
+
+/** RFC 7591 client metadata names `POST /admin/clients` accepts in place of its own. */
+const RFC7591_NAMES = {
+  client_name: 'name',
+  grant_types: 'grantTypes',
+  scope: 'scopes',
+  token_endpoint_auth_method: 'public',
+} as const;
+type Rfc7591Name = keyof typeof RFC7591_NAMES;
+const REGISTRATION_FIELDS = [
+  'name',
+  'public',
+  'grantTypes',
+  'scopes',
+  'accessTokenTtl',
+  'refreshTokenTtl',
+  'refreshTokenRotation',
+  'refreshTokenReuseGraceSeconds',
+] as const;
+
+/** The RFC 7591 value in this service's form, or a 400 naming the RFC 7591 field. */
+function fromRfc7591(field: Rfc7591Name, value: unknown): unknown {
+  switch (field) {
+    case 'scope':
+      if (typeof value !== 'string')
+        throw new InvalidInput(field, 'must be a string of space-separated scopes');
+      return value.split(' ').filter((scope) => scope !== '');
+    case 'token_endpoint_auth_method':
+      if (value === 'none') return true;
+      if (value === 'client_secret_basic' || value === 'client_secret_post') return false;
+      throw new InvalidInput(field, 'must be none, client_secret_basic or client_secret_post');
+    default:
+      return value;
+  }
+}
+
+/**
+ * A registration body in this service's field names: RFC 7591 names mapped to them, one field given under
+ * both names refused, any other field refused. Returns the body and, for errors, the name each field came in.
+ */
+function registrationFields(input: JsonObject): { body: JsonObject; given: Record<string, string> } {
+  knownFields(input, [...REGISTRATION_FIELDS, ...Object.keys(RFC7591_NAMES)]);
+  const body: JsonObject = {};
+  const given: Record<string, string> = {};
+  for (const [field, value] of Object.entries(input)) {
+    const own = (RFC7591_NAMES as Record<string, string>)[field];
+    if (own === undefined) {
+      body[field] = value;
+      continue;
+    }
+    if (input[own] !== undefined)
+      throw new InvalidRequest(`"${own}" and "${field}" name the same field: give one`);
+    body[own] = fromRfc7591(field as Rfc7591Name, value);
+    given[own] = field;
+  }
+  return { body, given };
 }
 
 function optionalSeconds(input: JsonObject, field: string, min: number, max: number): number | undefined {
@@ -78,6 +151,18 @@ function optionalString(
 
 /** `POST /admin/clients`: the registration the body asks for. */
 export function readRegistration(input: JsonObject): ClientRegistration {
+  const { body, given } = registrationFields(input);
+  try {
+    return registration(body);
+  } catch (error) {
+    // A rule broken by a field that came in under its RFC 7591 name is reported under that name.
+    const rfcName = error instanceof InvalidInput ? given[error.field] : undefined;
+    if (!rfcName || !(error instanceof InvalidInput)) throw error;
+    throw new InvalidInput(rfcName, error.message.slice(error.field.length + 3));
+  }
+}
+
+function registration(input: JsonObject): ClientRegistration {
   const { name } = input;
   if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
     throw new InvalidInput(
@@ -109,6 +194,7 @@ export function readRegistration(input: JsonObject): ClientRegistration {
     0,
     MAX_REUSE_GRACE_SECONDS,
   );
+  refuseToken('name', name);
   return {
     name,
     ...(isPublic !== undefined && { public: isPublic }),
@@ -131,14 +217,20 @@ export interface MintRequest {
 }
 
 export function readMintRequest(input: JsonObject): MintRequest {
+  knownFields(input, ['clientId', 'subject', 'scope', 'refreshToken']);
   const clientId = optionalString(input, 'clientId', MAX_CLIENT_ID_LENGTH);
   if (clientId === undefined) throw new InvalidInput('clientId', 'is required');
   return {
     clientId,
-    subject: optionalString(input, 'subject', MAX_SUBJECT_LENGTH),
+    subject: optionalSubject(input),
     scope: optionalString(input, 'scope', MAX_SCOPE_PARAMETER, true),
     refreshToken: optionalBoolean(input, 'refreshToken') === true,
   };
+}
+
+function optionalSubject(input: JsonObject): string | undefined {
+  const subject = optionalString(input, 'subject', MAX_SUBJECT_LENGTH);
+  return subject === undefined ? undefined : refuseToken('subject', subject);
 }
 
 /** A subject named in an admin path; longer than any token's subject is an error, not a no-op. */
@@ -149,7 +241,7 @@ export function readSubject(subject: string | undefined): string {
       `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`,
     );
   }
-  return subject;
+  return refuseToken('subject', subject);
 }
 
 /**
@@ -158,15 +250,21 @@ export function readSubject(subject: string | undefined): string {
  * `InvalidRequest`.
  */
 export function readGlobalRevocation(input: JsonObject, issuer: string | undefined): string {
+  knownFields(input, ['sub_id']);
   const subId = input.sub_id;
   if (typeof subId !== 'object' || subId === null || Array.isArray(subId)) {
     throw new InvalidRequest('sub_id must be an RFC 9493 subject identifier');
   }
   const { format, id, iss, sub } = subId as Record<string, unknown>;
+  // Another format is the draft's bare refusal below; a known format's stray field is named.
+  if (format === 'opaque' || format === 'iss_sub') {
+    knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
+  }
   const subject = format === 'opaque' ? id : format === 'iss_sub' && iss === issuer ? sub : undefined;
   if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
     throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
   }
+  if (carriesToken(subject)) throw new InvalidRequest('sub_id must not contain a token');
   return subject;
 }
 
@@ -192,6 +290,7 @@ export function clientView(client: Client) {
  */
 export function readSecretRotation(body: string): { previousSecretGraceSeconds: number } {
   const input = body.trim() === '' ? {} : parseJsonObject(body);
+  knownFields(input, ['previousSecretGraceSeconds']);
   const { previousSecretGraceSeconds: given } = input;
   const grace = given === undefined ? 0 : given;
   if (!Number.isInteger(grace)) {

@@ -9,7 +9,7 @@ import { InvalidInput } from '../domain/errors.ts';
 import type { TokenKind } from '../domain/model.ts';
 import { auditRevocation } from '../log.ts';
 import { clock, store } from '../runtime.ts';
-import { parseJsonObject } from './admin-json.ts';
+import { knownFields, parseJsonObject } from './admin-json.ts';
 import { apigeeProfile, apigeeToken } from './apigee.ts';
 import { type HttpRequest, httpHandler, iamRevoker, jsonResult } from './handler.ts';
 
@@ -27,8 +27,10 @@ export const tokenFromPath =
  * malformed ones included, is judged like a path value (an unknown token: Apigee's 404).
  */
 export const tokenFromBody: TokenSource = (request) => {
-  const { token } = parseJsonObject(request.body.toString('utf8'));
+  const body = parseJsonObject(request.body.toString('utf8'));
+  const { token } = body;
   if (typeof token !== 'string') throw new InvalidInput('token', 'is required: the raw token, a string');
+  knownFields(body, ['token']);
   return token;
 };
 

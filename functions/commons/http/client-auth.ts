@@ -1,10 +1,10 @@
 import type { AuthThrottle } from '../domain/auth-throttle.ts';
 import { type AuthenticatedClient, authenticateClient } from '../domain/client-auth.ts';
 import type { ClientLookup } from '../domain/client-cache.ts';
-import { MAX_CLIENT_ID_LENGTH } from '../domain/clients.ts';
 import { InvalidClient } from '../domain/errors.ts';
 import type { Clock } from '../domain/model.ts';
 import { logger } from '../log.ts';
+import { loggableClientId } from '../redact.ts';
 import { presentedCredentials } from './client-credentials.ts';
 import type { Params } from './form.ts';
 import type { HttpRequest } from './handler.ts';
@@ -46,8 +46,8 @@ export async function authenticateCaller(
       const failures = auth.throttle.recordFailure(presented.clientId, request.sourceIp);
       logger.warn('client authentication failed', {
         route: request.routeKey,
-        // A claimed id is the caller's input: cut to the longest id ever issued.
-        clientId: presented.clientId.slice(0, MAX_CLIENT_ID_LENGTH),
+        // A claimed id is the caller's input, and may be a token pasted into the wrong field.
+        clientId: loggableClientId(presented.clientId),
         sourceIp: request.sourceIp,
         method: presented.method,
         failures,

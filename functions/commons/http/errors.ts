@@ -15,6 +15,7 @@ import {
   NotFound,
   StoreUnavailable,
   TooManyFailedAuthentications,
+  UnknownField,
 } from '../domain/errors.ts';
 
 /**
@@ -138,7 +139,8 @@ export function errorResponse(
     return { statusCode: 401, headers: { 'WWW-Authenticate': BEARER_REALM } };
   }
   if (profile === 'global-revocation' && (error instanceof InvalidRequest || error instanceof InvalidInput)) {
-    return oauth(400, 'invalid_request');
+    // The draft's bare refusal, but a field the route does not know is named ([v3] strict admin input).
+    return oauth(400, 'invalid_request', error instanceof UnknownField ? error.message : undefined);
   }
   if (error instanceof DomainError) {
     const mapped =

@@ -8,6 +8,7 @@ import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
 import { observe } from '../observability.ts';
 import { principalAllowed } from '../principals.ts';
+import { loggableClientId } from '../redact.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -73,7 +74,7 @@ function findRoute(name: string): HttpFunction {
   return entry;
 }
 
-type RequestContext = Context & { log?: LogFields };
+type RequestContext = Context & { log?: LogFields; startedAt?: number };
 
 export interface HttpHandlerOptions {
   /** The wire format of the route's errors. */
@@ -95,9 +96,10 @@ export function httpHandler(
   const responses: middy.MiddlewareObj<HttpApiEvent, HttpApiResult, Error, RequestContext> = {
     before: (request) => {
       request.context.log = {};
+      request.context.startedAt = performance.now();
     },
     after: (request) => {
-      logRequest(key, request.response?.statusCode ?? 200, request.context.log);
+      logRequest(key, request.response?.statusCode ?? 200, request.context);
     },
     onError: (request) => {
       const { error } = request;
@@ -113,7 +115,7 @@ export function httpHandler(
         });
       }
       request.response = toLambdaResult(response);
-      logRequest(key, response.statusCode, request.context.log);
+      logRequest(key, response.statusCode, request.context);
     },
   };
   return middy<HttpApiEvent, HttpApiResult, Error, RequestContext>()
@@ -144,13 +146,21 @@ export function httpHandler(
     });
 }
 
-function logRequest(route: string, status: number, fields: LogFields = {}) {
+/**
+ * The one INFO line of a request: route, status, client id, principal, token id prefix and duration, on
+ * top of the logger's request ids. A client id or principal may come from the path (admin routes), so
+ * each is logged only when it looks like one (loggableId), its short hash otherwise.
+ */
+function logRequest(route: string, status: number, context: RequestContext) {
+  const fields = context.log ?? {};
   logger.info('request', {
     route,
     status,
-    ...(fields.clientId !== undefined && { clientId: fields.clientId }),
+    // Admin routes take the client id from the path: the caller's input until a read found the client.
+    ...(fields.clientId !== undefined && { clientId: loggableClientId(fields.clientId) }),
     ...(fields.principal !== undefined && { principal: fields.principal }),
     ...(fields.tokenId !== undefined && { tokenIdPrefix: idPrefix(fields.tokenId) }),
+    ...(context.startedAt !== undefined && { durationMs: Math.round(performance.now() - context.startedAt) }),
   });
 }
 

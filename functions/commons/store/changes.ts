@@ -29,6 +29,40 @@ export interface ItemChange {
   readonly newImage?: Item | undefined;
 }
 
+/** The revocation a revoked grant's item records (its first mark, whatever was written since). */
+function grantRevocation(image: Item): RevocationEvent {
+  const grant = grantFromItem(image);
+  const reuse = image[ATTR.revokedReason] === 'reuse_detected';
+  const tokenId = image[ATTR.revokedTokenId];
+  const type = reuse ? 'refresh_token.reuse_detected' : 'grant.revoked';
+  return revocationEvent(
+    type,
+    grant.grantId,
+    { at: grant.revokedAt ?? 0, ...revokerFromItem(image) },
+    {
+      clientId: grant.clientId,
+      grantId: grant.grantId,
+      ...(grant.subject !== undefined && { subject: grant.subject, subjectKey: grant.subjectKey }),
+      ...(typeof tokenId === 'string' && { tokenId }),
+    },
+  );
+}
+
+/**
+ * A revoked grant revoked again (a new `sweepRequestedAt`): its first revocation, to sweep once more.
+ * Not a revocation of its own, so never an event: the sweeper alone reads these, and the sweep it records
+ * again under the same revocation id publishes nothing new.
+ */
+export function resweepOf(change: ItemChange): RevocationEvent | undefined {
+  const { newImage, oldImage } = change;
+  if (change.eventName !== 'MODIFY' || !newImage || oldImage?.[ATTR.revokedAt] === undefined)
+    return undefined;
+  if (!String(newImage[PARTITION_KEY]).startsWith(GRANT_KEY_PREFIX)) return undefined;
+  const requested = newImage[ATTR.sweepRequestedAt];
+  if (requested === undefined || requested === oldImage[ATTR.sweepRequestedAt]) return undefined;
+  return grantRevocation(newImage);
+}
+
 /**
  * The revocation a change records, if any. Removals never are: a revocation is always a write that
  * records who made it, and the removals are sweeps and TTL expiry (expiry is not an event).
@@ -56,17 +90,7 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
     };
   }
   if (key.startsWith(GRANT_KEY_PREFIX)) {
-    if (!became(ATTR.revokedAt)) return undefined;
-    const grant = grantFromItem(newImage);
-    const reuse = newImage[ATTR.revokedReason] === 'reuse_detected';
-    const tokenId = newImage[ATTR.revokedTokenId];
-    const type = reuse ? 'refresh_token.reuse_detected' : 'grant.revoked';
-    return revocationEvent(type, grant.grantId, mark(grant.revokedAt ?? 0), {
-      clientId: grant.clientId,
-      grantId: grant.grantId,
-      ...(grant.subject !== undefined && { subject: grant.subject, subjectKey: grant.subjectKey }),
-      ...(typeof tokenId === 'string' && { tokenId }),
-    });
+    return became(ATTR.revokedAt) ? grantRevocation(newImage) : undefined;
   }
   if (key.startsWith(CLIENT_KEY_PREFIX)) {
     const clientId = key.slice(CLIENT_KEY_PREFIX.length);

@@ -38,8 +38,12 @@ export function createDynamoClient(options: DynamoClientOptions = {}): DynamoDBC
     ...(local && {
       endpoint: options.endpoint,
       region: options.region ?? 'us-east-1',
-      // DynamoDB Local accepts any alphanumeric key; never reach for a developer's real credentials.
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      // DynamoDB Local accepts any alphanumeric key; never reach for a developer's real credentials. The
+      // local server's own DynamoDB Local keeps the data under a per-run key (tools/local/dynamodb-local.ts).
+      credentials: {
+        accessKeyId: process.env.DYNAMODB_LOCAL_ACCESS_KEY_ID || 'local',
+        secretAccessKey: 'local',
+      },
     }),
     ...(!local && options.region !== undefined && { region: options.region }),
     maxAttempts: DEADLINES.maxAttempts,

@@ -20,6 +20,7 @@ import type {
   Client,
   GrantRecord,
   GrantRevocation,
+  PendingCreate,
   RefreshWrite,
   RotationOutcome,
   SecretRotation,
@@ -180,8 +181,29 @@ export class DynamoStore implements Store {
     return liveClientFromItem(Item);
   }
 
-  createClient(client: Client): Promise<boolean> {
-    return this.putNew(clientToItem(client), ATTR.createdAt);
+  createClient(client: Client, pending?: PendingCreate): Promise<boolean> {
+    const item = clientToItem(client);
+    return this.putNew(
+      pending ? { ...item, [ATTR.createNonce]: pending.nonce, [ATTR.expiresAt]: pending.expiresAt } : item,
+      ATTR.createdAt,
+    );
+  }
+
+  /** Conditional on the create's own nonce, so only the request that wrote it can confirm it. */
+  confirmClient(clientId: string, nonce: string): Promise<boolean> {
+    return this.conditional((o) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clientKey(clientId),
+          UpdateExpression: 'REMOVE #nonce, #exp',
+          ConditionExpression: '#nonce = :nonce',
+          ExpressionAttributeNames: { '#nonce': ATTR.createNonce, '#exp': ATTR.expiresAt },
+          ExpressionAttributeValues: { ':nonce': nonce },
+        }),
+        o,
+      ),
+    );
   }
 
   /**
@@ -290,27 +312,35 @@ export class DynamoStore implements Store {
    * missing client from a public one without another read.
    */
   async rotateClientSecret(clientId: string, rotation: SecretRotation): Promise<RotationOutcome> {
-    const keep = rotation.previousSecretExpiresAt !== undefined;
+    const pending = rotation.nonce !== undefined;
+    const keep = !pending && rotation.previousSecretExpiresAt !== undefined;
+    // Unconfirmed: the hash current before the first unconfirmed rotation is kept (if_not_exists), so a
+    // chain of rotations all answered 503 still leaves the caller's own secret working.
+    const update = pending
+      ? 'SET #before = if_not_exists(#before, #hash), #hash = :hash, #nonce = :nonce'
+      : keep
+        ? 'SET #prev = #hash, #prevExp = :prevExp, #hash = :hash REMOVE #before, #nonce'
+        : 'SET #hash = :hash REMOVE #prev, #prevExp, #before, #nonce';
     try {
       await this.call((o) =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: clientKey(clientId),
-            UpdateExpression: keep
-              ? 'SET #prev = #hash, #prevExp = :prevExp, #hash = :hash'
-              : 'SET #hash = :hash REMOVE #prev, #prevExp',
+            UpdateExpression: update,
             ConditionExpression: `${CLIENT_LIVE} AND #public = :false AND attribute_exists(#hash)`,
             ExpressionAttributeNames: {
               ...CLIENT_LIVE_NAMES,
               '#public': ATTR.public,
               '#hash': ATTR.secretHash,
-              '#prev': ATTR.previousSecretHash,
-              '#prevExp': ATTR.previousSecretExpiresAt,
+              '#before': ATTR.unconfirmedPreviousSecretHash,
+              '#nonce': ATTR.rotationNonce,
+              ...(!pending && { '#prev': ATTR.previousSecretHash, '#prevExp': ATTR.previousSecretExpiresAt }),
             },
             ExpressionAttributeValues: {
               ':false': false,
               ':hash': rotation.secretHash,
+              ...(pending && { ':nonce': rotation.nonce }),
               ...(keep && { ':prevExp': rotation.previousSecretExpiresAt }),
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -325,6 +355,38 @@ export class DynamoStore implements Store {
       }
       throw error;
     }
+  }
+
+  /**
+   * The second write of a rotation: conditional on the rotation's own nonce, so it confirms nothing but
+   * the rotation this request wrote (a later rotation replaced the nonce: this one lost the race).
+   */
+  confirmSecretRotation(clientId: string, nonce: string, previousSecretExpiresAt?: number): Promise<boolean> {
+    const keep = previousSecretExpiresAt !== undefined;
+    return this.conditional((o) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clientKey(clientId),
+          UpdateExpression: keep
+            ? 'SET #prev = #before, #prevExp = :prevExp REMOVE #before, #nonce'
+            : 'REMOVE #prev, #prevExp, #before, #nonce',
+          ConditionExpression: `${CLIENT_LIVE} AND #nonce = :nonce AND attribute_exists(#before)`,
+          ExpressionAttributeNames: {
+            ...CLIENT_LIVE_NAMES,
+            '#prev': ATTR.previousSecretHash,
+            '#prevExp': ATTR.previousSecretExpiresAt,
+            '#before': ATTR.unconfirmedPreviousSecretHash,
+            '#nonce': ATTR.rotationNonce,
+          },
+          ExpressionAttributeValues: {
+            ':nonce': nonce,
+            ...(keep && { ':prevExp': previousSecretExpiresAt }),
+          },
+        }),
+        o,
+      ),
+    );
   }
 
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean> {
@@ -555,22 +617,35 @@ export class DynamoStore implements Store {
       [ATTR.revokedReason]: mark.reason,
       ...(mark.tokenId !== undefined && { [ATTR.revokedTokenId]: mark.tokenId }),
     };
+    // One write either way: the first revocation sets the mark; a later one keeps that mark (if_not_exists)
+    // and only stamps sweepRequestedAt, which the sweeper reads as "sweep this grant again". A grant's
+    // tokens outlive a lost sweep (a crash, an outage past every retry) only until someone revokes again.
+    const keep = Object.keys(who)
+      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
+      .join(', ');
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: grantKey(grantId),
-            UpdateExpression: `SET #revoked = :at, ${setClause(who)}`,
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt, ...setNames(who) },
+            UpdateExpression: `SET #revoked = if_not_exists(#revoked, :at), #resweep = :at, ${keep}`,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#revoked': ATTR.revokedAt,
+              '#resweep': ATTR.sweepRequestedAt,
+              ...setNames(who),
+            },
             ExpressionAttributeValues: { ':at': mark.at, ...setValues(who) },
             ReturnValues: 'ALL_OLD',
           }),
           o,
         ),
       );
-      return Attributes && grantFromItem(Attributes);
+      // Revoked before this call: no new revocation (the caller reports none), only the re-sweep.
+      if (!Attributes || Attributes[ATTR.revokedAt] !== undefined) return undefined;
+      return grantFromItem(Attributes);
     } catch (error) {
       if (conditionFailed(error)) return undefined;
       throw error;

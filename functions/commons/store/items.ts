@@ -100,12 +100,14 @@ export function clientFromItem(item: Item): Client {
   if ((previousSecretHash === undefined) !== (previousSecretExpiresAt === undefined)) {
     throw new CorruptItem(read.key, ATTR.previousSecretExpiresAt);
   }
+  const unconfirmedPreviousSecretHash = read.optionalString(ATTR.unconfirmedPreviousSecretHash);
   return {
     clientId: read.key.slice(CLIENT_KEY_PREFIX.length),
     name: read.string(ATTR.name),
     public: read.boolean(ATTR.public),
     ...(secretHash !== undefined && { secretHash }),
     ...(previousSecretHash !== undefined && { previousSecretHash, previousSecretExpiresAt }),
+    ...(unconfirmedPreviousSecretHash !== undefined && { unconfirmedPreviousSecretHash }),
     grantTypes: grantTypes as GrantType[],
     scopes: read.strings(ATTR.scopes),
     accessTokenTtl: read.number(ATTR.accessTokenTtl),
@@ -125,6 +127,7 @@ export function clientToItem(client: Client): Item {
     [ATTR.secretHash]: client.secretHash,
     [ATTR.previousSecretHash]: client.previousSecretHash,
     [ATTR.previousSecretExpiresAt]: client.previousSecretExpiresAt,
+    [ATTR.unconfirmedPreviousSecretHash]: client.unconfirmedPreviousSecretHash,
     [ATTR.grantTypes]: [...client.grantTypes],
     [ATTR.scopes]: [...client.scopes],
     [ATTR.accessTokenTtl]: client.accessTokenTtl,
@@ -235,7 +238,10 @@ export function liveTokenFromItem(item: Item | undefined): TokenRecord | undefin
 
 /** A client as reads see it: a deleted client's tombstone is absent. */
 export function liveClientFromItem(item: Item | undefined): Client | undefined {
-  return item && item[ATTR.deletedAt] === undefined ? clientFromItem(item) : undefined;
+  // An unconfirmed create is no client yet: its creator was answered 503 (or not at all).
+  return item && item[ATTR.deletedAt] === undefined && item[ATTR.createNonce] === undefined
+    ? clientFromItem(item)
+    : undefined;
 }
 
 /** The attributes every revoking write sets besides its instant: who made it and through which route. */

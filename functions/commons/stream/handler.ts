@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RevocationEvent } from '../domain/events.ts';
 import { logger, observe } from '../observability.ts';
-import { type ItemChange, revocationOf } from '../store/changes.ts';
+import { type ItemChange, resweepOf, revocationOf } from '../store/changes.ts';
 
 /** A stream record's change, its images unmarshalled as the store's items are. */
 export function changeOf(record: DynamoDBRecord): ItemChange {
@@ -29,6 +29,8 @@ export interface StreamHandlerOptions {
    * or all at once (the sweeper: sweeps are independent).
    */
   readonly inOrder: boolean;
+  /** Also hand over the re-sweeps of revoked grants revoked again (the sweeper; never the publisher). */
+  readonly resweeps?: boolean;
 }
 
 /**
@@ -39,14 +41,15 @@ export interface StreamHandlerOptions {
 export function streamHandler(
   name: string,
   options: StreamHandlerOptions,
-  onRevocation: (event: RevocationEvent) => Promise<void>,
+  onRevocation: (event: RevocationEvent, context: Context) => Promise<void>,
 ) {
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  const handleRecord = async (record: DynamoDBRecord) => {
-    const event = revocationOf(changeOf(record));
-    if (event) await onRevocation(event);
-  };
   return middy(async (event: DynamoDBStreamEvent, context: Context) => {
+    const handleRecord = async (record: DynamoDBRecord) => {
+      const change = changeOf(record);
+      const revocation = revocationOf(change) ?? (options.resweeps ? resweepOf(change) : undefined);
+      if (revocation) await onRevocation(revocation, context);
+    };
     const response = await processPartialResponse(event, handleRecord, processor, {
       context,
       processInParallel: !options.inOrder,

@@ -7,8 +7,8 @@
  * and the SQL helper. This entry requires, from the same files of the same installed package, only what
  * the tracer uses with AWS SDK v3 clients, and runs the same start-up (SDK data, Lambda facade segment).
  * Two parts are ports, because the originals load something large through relative `require`s that no
- * alias reaches: the Lambda start-up (lib/bundling/xray-lambda.ts, without the sampling middleware) and
- * the SDK v3 patcher (lib/bundling/xray-aws3.ts, with the DynamoDB section of the parameter allow-list).
+ * alias reaches: the Lambda start-up (bundling/xray-lambda.ts, without the sampling middleware) and
+ * the SDK v3 patcher (bundling/xray-aws3.ts, with the DynamoDB section of the parameter allow-list).
  *
  * What it leaves out throws if called: `captureAWS`/`captureAWSClient` (AWS SDK v2, which this service
  * does not use) and `captureHTTPsGlobal`, which the tracer calls only with `captureHTTPsRequests` on;
@@ -19,13 +19,13 @@
  * imports; esbuild runs in the project root, where npm installs the package (the tracer's dependency).
  */
 // Default imports of the CommonJS files are their `module.exports`, for esbuild and Node alike.
-import capture from '../../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
-import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
-import daemonConfig from '../../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
-import logging from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
-import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
-import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
-import segmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
+import capture from '../node_modules/aws-xray-sdk-core/dist/lib/capture.js';
+import contextUtils from '../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
+import daemonConfig from '../node_modules/aws-xray-sdk-core/dist/lib/daemon_config.js';
+import logging from '../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
+import Subsegment from '../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
+import Segment from '../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
+import segmentUtils from '../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
 import { captureAWSClient as captureAWSv3Client } from './xray-aws3.ts';
 import * as lambdaEnv from './xray-lambda.ts';
 
@@ -40,7 +40,7 @@ export const XRAY_SDK = { name: 'aws-xray-sdk-core', version: '3.12.0' } as cons
 function notBundled(member: string) {
   return () => {
     throw new Error(
-      `aws-xray-sdk-core ${member} is not bundled (lib/bundling/xray-sdk-core.ts): only AWS SDK v3 clients ` +
+      `aws-xray-sdk-core ${member} is not bundled (bundling/xray-sdk-core.ts): only AWS SDK v3 clients ` +
         'are traced, and the tracer must run with captureHTTPsRequests: false',
     );
   };

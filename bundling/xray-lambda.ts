@@ -1,6 +1,6 @@
 /**
  * The X-Ray SDK's Lambda start-up (`aws-xray-sdk-core` 3.12.0, `dist/lib/env/aws_lambda.js`, Apache-2.0),
- * ported line for line for the bundles' X-Ray entry (lib/bundling/xray-sdk-core.ts), with one difference:
+ * ported line for line for the bundles' X-Ray entry (bundling/xray-sdk-core.ts), with one difference:
  * it does not load the SDK's sampling middleware (`middleware/mw_utils.js` and the centralized sampling
  * rule pollers, ~15 KiB per bundle) only to switch centralized sampling off, as the original does. Inside
  * Lambda nothing samples: Lambda decides, and the facade segment below carries its decision from
@@ -10,13 +10,13 @@
  * test/integration/bundle-tracing.test.ts compares the traces of a bundle built with this and one built
  * with the SDK's own entry.
  */
-import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
-import logger from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
-import SegmentEmitter from '../../node_modules/aws-xray-sdk-core/dist/lib/segment_emitter.js';
-import TraceID from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/trace_id.js';
-import Segment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
-import SegmentUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
-import utils from '../../node_modules/aws-xray-sdk-core/dist/lib/utils.js';
+import contextUtils from '../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
+import logger from '../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
+import SegmentEmitter from '../node_modules/aws-xray-sdk-core/dist/lib/segment_emitter.js';
+import TraceID from '../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/trace_id.js';
+import Segment from '../node_modules/aws-xray-sdk-core/dist/lib/segments/segment.js';
+import SegmentUtils from '../node_modules/aws-xray-sdk-core/dist/lib/segments/segment_utils.js';
+import utils from '../node_modules/aws-xray-sdk-core/dist/lib/utils.js';
 
 /** The facade segment's fields and methods this module sets or calls, which the SDK types do not list. */
 type Facade = Segment & {

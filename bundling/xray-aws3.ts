@@ -1,9 +1,9 @@
 /**
  * The X-Ray SDK's AWS SDK v3 patcher (`aws-xray-sdk-core` 3.12.0: `dist/lib/patchers/aws3_p.js`, with the
  * `Aws` attributes of `segments/attributes/aws.js` and the capture of `patchers/call_capturer.js`;
- * Apache-2.0), ported line for line for the bundles' X-Ray entry (lib/bundling/xray-sdk-core.ts), with one
+ * Apache-2.0), ported line for line for the bundles' X-Ray entry (bundling/xray-sdk-core.ts), with one
  * difference: the parameters it records come from the DynamoDB section of the SDK's allow-list
- * (`lib/bundling/xray-dynamodb-allow-list.json`, a verbatim copy), not from the allow-list of every AWS
+ * (`bundling/xray-dynamodb-allow-list.json`, a verbatim copy), not from the allow-list of every AWS
  * service, which `call_capturer.js` loads with a `require` no esbuild alias can reach (10.4 KiB per bundle).
  * The only client the functions trace is DynamoDB's; a call of another service gets the subsegment,
  * timing, status and flags, without its service-specific parameters (as the original does for any
@@ -16,11 +16,11 @@
 import { stringify } from 'node:querystring';
 // The copy the X-Ray SDK depends on (2.x), by path: the project does not depend on it by name.
 // @ts-expect-error Its declarations are in dist-types, not beside the file.
-import { isThrottlingError as isThrottling } from '../../node_modules/@smithy/service-error-classification/dist-es/index.js';
-import contextUtils from '../../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
-import logger from '../../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
-import Subsegment from '../../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
-import utils from '../../node_modules/aws-xray-sdk-core/dist/lib/utils.js';
+import { isThrottlingError as isThrottling } from '../node_modules/@smithy/service-error-classification/dist-es/index.js';
+import contextUtils from '../node_modules/aws-xray-sdk-core/dist/lib/context_utils.js';
+import logger from '../node_modules/aws-xray-sdk-core/dist/lib/logger.js';
+import Subsegment from '../node_modules/aws-xray-sdk-core/dist/lib/segments/attributes/subsegment.js';
+import utils from '../node_modules/aws-xray-sdk-core/dist/lib/utils.js';
 import dynamodb from './xray-dynamodb-allow-list.json' with { type: 'json' };
 
 const { safeParseInt, getCauseTypeFromHttpStatus } = utils;

@@ -135,7 +135,7 @@ export function trimSourceMapFile(file: string, projectRoot = process.cwd()): vo
   fs.writeFileSync(file, JSON.stringify(trimSourceMap(map, ours)));
 }
 
-/** `node --import tsx lib/bundling/source-map-trim.ts <map>...`: the construct's after-bundling step. */
+/** `node --import tsx bundling/source-map-trim.ts <map>...`: the construct's after-bundling step. */
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   for (const file of process.argv.slice(2)) trimSourceMapFile(file);
 }
