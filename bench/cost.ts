@@ -69,8 +69,16 @@ export interface Capacity {
   readonly write: number;
 }
 
-/** Swappable: the capacity units a set of DynamoDB calls bills. */
-export type CapacityOf = (calls: readonly RecordedCall[]) => Capacity;
+/**
+ * Swappable: the capacity units one operation bills, from the DynamoDB calls recorded for it (summed
+ * over the samples) and its name, so another measure of the same operation (e.g. a table of units per
+ * operation name, divided back by nothing: return the total for `samples` operations) can stand in.
+ */
+export type CapacityOf = (
+  calls: readonly RecordedCall[],
+  operation: OperationName,
+  samples: number,
+) => Capacity;
 
 const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 
@@ -480,7 +488,7 @@ function summarise(
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const per = (total: number) => Math.round((total / n) * 100) / 100;
-  const capacity = capacityOf(calls);
+  const capacity = capacityOf(calls, spec.name, n);
   const local = localCapacity(calls);
   const lines = observed.flatMap((o) => o.lines).filter((line) => keep(line.functionName));
   const logNames = [...new Set(lines.map((line) => line.functionName))];
