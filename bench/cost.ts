@@ -88,7 +88,7 @@ const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'Tr
  * bills as a write), its index writes once, as any write's; every key of a read bills at least one unit (half when eventually consistent), found or not
  * (Local bills a BatchGetItem by what it found); a Query bills at least half a unit.
  */
-export const billedCapacity: CapacityOf = (calls) => {
+export const billedCapacity = (calls: readonly RecordedCall[]): Capacity => {
   let read = 0;
   let write = 0;
   for (const call of calls) {
@@ -116,7 +116,7 @@ export const billedCapacity: CapacityOf = (calls) => {
 };
 
 /** DynamoDB Local's report as it is, for comparison. */
-const localCapacity: CapacityOf = (calls) => {
+const localCapacity = (calls: readonly RecordedCall[]): Capacity => {
   let read = 0;
   let write = 0;
   for (const call of calls) {
