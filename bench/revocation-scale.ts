@@ -25,12 +25,13 @@ import type { Revoker } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient, revokeGrantOf } from '#commons/domain/revocation.ts';
 import { sweep } from '#commons/domain/sweep.ts';
-import { formatToken, presentToken, subjectKeyOf } from '#commons/domain/token-format.ts';
+import { formatToken, presentToken } from '#commons/domain/token-format.ts';
 import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, SUBJECT_INDEX } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
 import { issueGrant } from '#test/support/grants.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 const SIZES = (process.env.BENCH_N_SIZES ?? '0,100,1000,10000').split(',').map(Number);
@@ -323,7 +324,7 @@ export async function run(): Promise<string> {
     await measureSweep(
       'subject cut-off (`subject.tokens_revoked`)',
       () => loadTokens(doc, accessTokens(SWEEP_TOKENS, { clientId: client.clientId, subject })),
-      () => revokeSubjectTokens(store, clock, { actor: { type: 'iam', id: 'bench' } }, subject),
+      () => revokeSubjectTokens(store, clock, { actor: { type: 'iam', id: 'bench' } }, subject, subjectKeyOf),
       SUBJECT_INDEX,
       subjectKeyOf(subject),
     );

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RevocationEvent } from '#commons/domain/events.ts';
 import { SESSION_REVOKED, setBodyOf, setClaims } from '#commons/domain/ssf.ts';
@@ -200,15 +200,19 @@ export async function measureSigning(
   }
 }
 
+/** The heading of this benchmark's section of docs/BENCHMARKS.md (`npm run bench -- ssf` replaces it). */
+export const SSF_HEADING = '## Revocation to SET';
+
 /** The benchmark's section of docs/BENCHMARKS.md, in the shape of the other benches' `run`. */
 export async function run(): Promise<string> {
+  const load = loadavg()[0] ?? 0;
   const n = Number(process.env.BENCH_SSF_REVOCATIONS ?? 100);
   const burst = await measureSsfLatency({ n });
   const paced = await measureSsfLatency({ n, gapMs: 250 });
   const signing = await measureSigning({ n: Number(process.env.BENCH_SSF_SIGNATURES ?? 1000) });
   const row = (name: string, r: SsfLatency) =>
     `| ${name} | ${r.n} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | ${r.eventP50Ms} ms / ${r.eventP99Ms} ms |`;
-  return `## Revocation to SET (local server, SSF push receiver)
+  return `${SSF_HEADING} (local server, SSF push receiver)
 
 From an RFC 7009 revoke of a user's refresh token (its 200) to a local push receiver (RFC 8935) having
 answered 202 to that user's CAEP \`session-revoked\` SET: the table write, DynamoDB Local's stream, the
@@ -216,6 +220,8 @@ in-process stream reader's poll, the publisher, the transmitter's outbox, the SE
 and stored in the table, the push. Back to back: the next revoke as soon as one answers (the event-latency
 bench's load); paced: one revoke every 250 ms. The last column is the same 200 to the webhook sink having the
 \`grant.revoked\` event, the part before SSF. Goal: p99 under 2 s.
+
+Produced by \`npm run bench -- ssf\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; 1-minute load average ${load.toFixed(1)} at the start.
 
 | revokes | n | p50 | p99 | max | to the event p50 / p99 |
 | --- | --- | --- | --- | --- | --- |
@@ -225,5 +231,11 @@ ${row('every 250 ms', paced)}
 SETs signed per second by one process with the local key (jose, RS256, RSA 2048), sequentially on one core:
 **${signing.perSecond.toLocaleString('en-US')}** (${signing.n} SETs). On AWS the deliverer signs through KMS
 \`Sign\` (one call per SET), whose request quota for RSA keys, not this CPU cost, bounds it there.
+
+Back to back, the SETs can queue in the local transmitter's outbox, which takes one event at a time (a
+Query and a BatchGetItem for the streams, the signature, a PutItem and the wake-up's UpdateItem: five round
+trips to DynamoDB Local on the same cores) while revokes arrive every few milliseconds; the paced row shows
+what one revocation costs. On AWS the deliverer takes the events from SQS in batches of 10, in as many
+instances as the queue needs (not measured here).
 `;
 }

@@ -18,12 +18,14 @@ export const BUNDLE_GOAL_BYTES = 300_000;
 
 /**
  * The most bytes one bundle may have: the build and a test fail above it. A guard against growth until the
- * goal above is reached, not the goal: set just above today's largest without an SSF client (ssf-create-stream,
- * 329,754 bytes; token 324,308, after the SSF entries grew the manifest every bundle carries by 4 KB; 320,357
- * before them). The way to the goal is the store split by caller (its one adapter is 26 KB of every bundle)
- * and a per-function manifest entry (10 KB now), see issue 14.
+ * goal above is reached, not the goal: set just above today's largest. That is revoke (361,597 bytes with
+ * the keyed subject hash, the client listing and the transaction-free store; 356,342 with trusted issuers
+ * alone): the routes that take a token accept trusted issuers' JWTs, so jose (18,007 bytes) and the
+ * verifier, issuer cache and key fetcher (about 15 KB) are in revoke, introspect, invalidate and the
+ * authorizer. The way to the goal is the store split by caller (its one adapter is 26 KB of every bundle)
+ * and a per-function manifest entry (6 KB), see issue 14.
  */
-export const BUNDLE_LIMIT_BYTES = 332_000;
+export const BUNDLE_LIMIT_BYTES = 364_000;
 
 /**
  * [v3] What an SSF function may carry above that limit, by its manifest entry's `ssf` right: the SQS client

@@ -7,3 +7,9 @@ export {
   TokenRevocationService,
   type TokenRevocationServiceProps,
 } from './token-revocation-service.ts';
+export {
+  cognitoUserPoolIssuer,
+  type TrustedIssuer,
+  TrustedIssuerRegistration,
+  type TrustedIssuerRegistrationProps,
+} from './trusted-issuers.ts';

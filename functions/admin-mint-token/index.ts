@@ -3,6 +3,7 @@ import { issueTokens } from '#commons/domain/tokens.ts';
 import { parseJsonObject, readMintRequest } from '#commons/http/admin-json.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { clock, store } from '#commons/runtime.ts';
+import { subjectKeys } from '#commons/subject-key.ts';
 
 /**
  * POST /admin/tokens: how an upstream authorization server that authenticated a user hands its tokens to
@@ -15,7 +16,10 @@ export const handler = httpHandler('admin-mint-token', { errors: 'admin' }, asyn
   if (!client) throw new NotFound('client');
   const issued = await issueTokens(store, clock, client, {
     scope: mint.scope,
-    ...(mint.subject !== undefined && { subject: mint.subject }),
+    ...(mint.subject !== undefined && {
+      subject: mint.subject,
+      subjectKey: (await subjectKeys())(mint.subject),
+    }),
     withRefreshToken: mint.refreshToken,
     grantType: 'external',
   });

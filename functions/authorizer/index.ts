@@ -1,9 +1,11 @@
 import middy from '@middy/core';
 import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/events.ts';
 import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
+import type { KeysUnavailable } from '#commons/domain/errors.ts';
 import { idPrefix } from '#commons/domain/secrets.ts';
-import { logger, observe } from '#commons/observability.ts';
+import { countKeysUnavailable, logger, observe } from '#commons/observability.ts';
 import { clock, store } from '#commons/runtime.ts';
+import { trusted } from '#commons/trusted/verifier.ts';
 
 // Read at load, as the rest of the configuration: a bad rule fails the cold start, not a request.
 const scopes = routeScopesFromEnv(process.env);
@@ -15,10 +17,19 @@ function logAuthorization({ tokenId, ...entry }: AuthorizationLog): void {
   });
 }
 
+/** [v3] Denied because a trusted issuer's keys could not be had: a line that says so, and a metric. */
+function keysUnavailable(error: KeysUnavailable): void {
+  logger.warn('authorizer denied: trusted issuer keys unavailable', { issuerId: error.issuerId });
+  countKeysUnavailable('authorizer');
+}
+
 /**
  * Lambda authorizer for other APIs (HTTP API simple responses, REST TOKEN and REQUEST): a bearer access
- * token is accepted only when it is active by the service's one rule and holds the route's scopes.
+ * token is accepted only when it is active by the service's one rule and holds the route's scopes; [v3]
+ * so is a trusted issuer's JWT, by the trusted tokens' rule, its issuer passed on as `iss`.
  */
 export const handler = middy<AuthorizerEvent>()
   .use(observe('authorizer'))
-  .handler((event) => authorize({ store, clock, scopes }, event, logAuthorization));
+  .handler((event) =>
+    authorize({ store, clock, scopes, trusted, onKeysUnavailable: keysUnavailable }, event, logAuthorization),
+  );

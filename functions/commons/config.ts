@@ -48,6 +48,10 @@ export const ENV = {
   eventsWebhookUrl: 'EVENTS_WEBHOOK_URL',
   /** The publisher's on-failure queue (AWS): where an event EventBridge did not take is kept whole. */
   eventsFailureQueueUrl: 'EVENTS_FAILURE_QUEUE_URL',
+  /** [v3] AWS: the Secrets Manager secret whose value keys subject hashes (functions that mint or cut off). */
+  subjectKeySecretArn: 'SUBJECT_KEY_SECRET_ARN',
+  /** [v3] Locally: the file holding that secret (generated on first use; npm start keeps it in the data dir). */
+  subjectKeyFile: 'SUBJECT_KEY_FILE',
 } as const;
 
 /** The longest client cache: a deleted client or an ended grace may be honoured this long at most. */

@@ -26,6 +26,10 @@ export function auditRevocation(event: RevocationEvent, tokenKind?: TokenKind): 
       ...(event.clientId !== undefined && { clientId: event.clientId }),
       ...(event.subjectKey !== undefined && { subjectKey: event.subjectKey }),
       ...(event.tokensRevokedBefore !== undefined && { tokensRevokedBefore: event.tokensRevokedBefore }),
+      // [v3] A trusted issuer's revocations: the issuer, and prefixes of the token id or family it named.
+      ...(event.issuer !== undefined && { issuer: event.issuer }),
+      ...(event.jti !== undefined && { tokenIdPrefix: idPrefix(event.jti) }),
+      ...(event.family !== undefined && { familyPrefix: idPrefix(event.family) }),
       at: new Date(event.time).toISOString(),
     },
   });

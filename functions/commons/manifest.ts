@@ -9,9 +9,15 @@ import {
   ATTR,
   CLIENT_KEY_PREFIX,
   GRANT_KEY_PREFIX,
+  ISSUER_KEY_PREFIX,
   PARTITION_KEY,
+  REGISTRY_INDEX,
   SUBJECT_KEY_PREFIX,
   SWEEP_KEY_PREFIX,
+  TRUSTED_CLIENT_KEY_PREFIX,
+  TRUSTED_FAMILY_KEY_PREFIX,
+  TRUSTED_SUBJECT_KEY_PREFIX,
+  TRUSTED_TOKEN_KEY_PREFIX,
 } from './schema.ts';
 
 /** DynamoDB actions a function performs; the CDK construct grants exactly these. */
@@ -72,7 +78,15 @@ export interface QueueTrigger {
   readonly batchSize: number;
 }
 
-export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger | QueueTrigger;
+/**
+ * [v3] Run by CloudFormation at deploy (a custom resource), never by a request: the registration of the
+ * construct's `trustedIssuers`. Created only when the construct declares some.
+ */
+export interface DeployTrigger {
+  readonly type: 'deploy';
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | AuthorizerTrigger | DeployTrigger | QueueTrigger;
 
 export interface FunctionEntry<T extends Trigger = Trigger> {
   /** Folder under `functions/` holding the handler's `index.ts` (exports `handler`). */
@@ -89,6 +103,11 @@ export interface FunctionEntry<T extends Trigger = Trigger> {
    * the SETs' public keys (KMS GetPublicKey); `sign`, it signs SETs (KMS Sign) and sends to the queue.
    */
   readonly ssf?: 'send' | 'keys' | 'sign';
+  /**
+   * [v3] `read`: the function derives subject keys, so it reads the deployment's subject key secret once per
+   * cold start (GetSecretValue on that one secret; `SUBJECT_KEY_SECRET_ARN`).
+   */
+  readonly subjectKey?: 'read';
 }
 
 export type HttpFunction = FunctionEntry<HttpTrigger>;
@@ -103,8 +122,22 @@ const AUTH: DynamoAction[] = ['dynamodb:GetItem'];
  * stream (the `sweeper` entry), so no request path queries an index or batch-deletes.
  */
 const REVOKE: DynamoAction[] = ['dynamodb:UpdateItem'];
+/**
+ * A subject's cut-off: one UpdateItem, or ([v3], while tokens minted before subject keys were keyed are
+ * stored) a transaction of two, the second under the old key, found by one keys-only Query.
+ */
+const SUBJECT_CUT_OFF_WRITE = {
+  tableActions: [...REVOKE, 'dynamodb:Query'],
+  indexes: ['bySubject'],
+  subjectKey: 'read',
+} as const satisfies Partial<FunctionEntry>;
 /** Deleting a token for an operator; both forms of each delete route (path and JSON body) share these. */
 const DELETE_TOKEN = { tableActions: [...READ_STATE, ...REVOKE], indexes: [] } as const;
+
+/** [v3] A trusted token's revocation record: one conditional PutItem. */
+const TRUSTED_RECORD: DynamoAction[] = ['dynamodb:PutItem'];
+/** [v3] An admin route reads the issuer it acts on by key. */
+const ISSUER_READ: DynamoAction[] = ['dynamodb:GetItem'];
 
 /** Stream records of a key prefix (the table's only key attribute is `pk`). */
 const keyPrefix = (prefix: string) => ({ Keys: { [PARTITION_KEY]: { S: [{ prefix }] } } });
@@ -136,11 +169,44 @@ const CLIENT_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR
     dynamodb: { ...keyPrefix(CLIENT_KEY_PREFIX), NewImage: { [attribute]: { N: [{ exists: true }] } } },
   }),
 );
-/** A subject's cut-off, new or moved forward. */
+/** A subject's cut-off, new or moved forward; not its mirror under the plain hash ([v3], see schema.ts). */
 const SUBJECT_CUT_OFF: FilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
-  dynamodb: keyPrefix(SUBJECT_KEY_PREFIX),
+  dynamodb: { ...keyPrefix(SUBJECT_KEY_PREFIX), NewImage: { [ATTR.mirrorOf]: { S: [{ exists: false }] } } },
 };
+
+/**
+ * [v3] The publisher's versions of the two filters above, widened to trusted issuers' items rather than
+ * added beside them: an event source mapping takes 5 filters unless its quota is raised, and the
+ * publisher has 5. Items of these prefixes change only to revoke (a record written, a cut-off moved) or,
+ * for an issuer, to register (an INSERT, or a MODIFY without a revocation's marks, which the handler skips).
+ */
+const keyPrefixes = (...prefixes: string[]) => ({
+  Keys: { [PARTITION_KEY]: { S: prefixes.map((prefix) => ({ prefix })) } },
+});
+const CUT_OFF_OR_RECORD: FilterPattern = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: {
+    ...keyPrefixes(
+      SUBJECT_KEY_PREFIX,
+      TRUSTED_TOKEN_KEY_PREFIX,
+      TRUSTED_FAMILY_KEY_PREFIX,
+      TRUSTED_CLIENT_KEY_PREFIX,
+      TRUSTED_SUBJECT_KEY_PREFIX,
+    ),
+    // A subject cut-off's mirror under the plain hash is no revocation; no trusted item has the attribute.
+    NewImage: { [ATTR.mirrorOf]: { S: [{ exists: false }] } },
+  },
+};
+const CLIENT_OR_ISSUER_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBefore, ATTR.deletedAt].map(
+  (attribute) => ({
+    eventName: ['MODIFY'],
+    dynamodb: {
+      ...keyPrefixes(CLIENT_KEY_PREFIX, ISSUER_KEY_PREFIX),
+      NewImage: { [attribute]: { N: [{ exists: true }] } },
+    },
+  }),
+);
 
 const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
   type: 'http',
@@ -275,19 +341,79 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   },
 ];
 
+/**
+ * [v3] The admin routes of trusted issuers: the registry and the revocations an operator makes. Each
+ * revocation is one write (an UpdateItem of the issuer or of a cut-off, a PutItem of a record), after the
+ * issuer it names is read.
+ */
+const TRUSTED_ISSUER_ADMIN: readonly FunctionEntry[] = [
+  {
+    name: 'admin-create-issuer',
+    trigger: http('POST', '/admin/issuers', 'iam'),
+    // The item read first (a deleted issuer's tombstone keeps its tokens revoked), then a conditional Put
+    // (with an Idempotency-Key: a transaction of two Puts, then a read of the key's record).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-list-issuers',
+    trigger: http('GET', '/admin/issuers', 'iam'),
+    // A page of the registry index (keys only), then the page's items by key.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: [REGISTRY_INDEX.indexName],
+  },
+  {
+    name: 'admin-get-issuer',
+    trigger: http('GET', '/admin/issuers/{issuerId}', 'iam'),
+    tableActions: ISSUER_READ,
+    indexes: [],
+  },
+  {
+    name: 'admin-delete-issuer',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}', 'iam'),
+    tableActions: ['dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-token',
+    trigger: http('POST', '/admin/issuers/{issuerId}/revocations', 'iam'),
+    tableActions: [...ISSUER_READ, ...TRUSTED_RECORD],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-client-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/clients/{clientId}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+  {
+    name: 'admin-revoke-issuer-subject-tokens',
+    trigger: http('DELETE', '/admin/issuers/{issuerId}/subjects/{subject}/tokens', 'iam'),
+    tableActions: [...ISSUER_READ, ...REVOKE],
+    indexes: [],
+  },
+];
+
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'token',
     trigger: http('POST', '/oauth2/token', 'none'),
-    // client_credentials: a put; refresh: the read, then one transaction (Update, ConditionCheck, Put);
-    // reuse detection revokes the grant.
-    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', ...REVOKE],
+    // client_credentials: a put; refresh: the read, then the access token's put and one UpdateItem of the
+    // grant (no transaction); reuse detection revokes the grant.
+    tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', ...REVOKE],
     indexes: [],
   },
   {
     name: 'revoke',
     trigger: http('POST', '/oauth2/revoke', 'none'),
-    tableActions: [...AUTH, ...READ_STATE, ...REVOKE],
+    // [v3] A trusted issuer's token: its issuer read by key (BatchGetItem), its revocation record put.
+    tableActions: [...AUTH, ...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
@@ -314,20 +440,22 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-mint-token',
     trigger: http('POST', '/admin/tokens', 'iam'),
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+    // The client's read, then puts: the access token, and with a refresh token its grant (no transaction).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     indexes: [],
+    subjectKey: 'read',
   },
   {
     name: 'invalidate',
     trigger: http('DELETE', '/oauth/token', 'none'),
-    tableActions: [...READ_STATE, ...REVOKE],
+    tableActions: [...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
     name: 'admin-delete-client',
     trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
-    // The client's tombstone replaces it.
-    tableActions: ['dynamodb:PutItem'],
+    // One UpdateItem turns the client into its tombstone (or, deleted already, asks for its sweep again).
+    tableActions: ['dynamodb:UpdateItem'],
     indexes: [],
   },
   {
@@ -345,15 +473,16 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'admin-revoke-subject-tokens',
     trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
-    tableActions: REVOKE,
-    indexes: [],
+    ...SUBJECT_CUT_OFF_WRITE,
   },
   {
     name: 'admin-global-token-revocation',
     trigger: http('POST', '/admin/global-token-revocation', 'iam'),
-    tableActions: REVOKE,
-    indexes: [],
+    ...SUBJECT_CUT_OFF_WRITE,
+    // [v3] An `iss` other than the service's: its registration read, then that issuer's subject cut-off.
+    tableActions: [...SUBJECT_CUT_OFF_WRITE.tableActions, ...ISSUER_READ],
   },
+  ...TRUSTED_ISSUER_ADMIN,
   {
     name: 'admin-delete-access-token',
     trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
@@ -402,8 +531,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
       type: 'stream',
       filters: [
         became(ATTR.revokedAt),
-        ...CLIENT_CHANGED,
-        SUBJECT_CUT_OFF,
+        ...CLIENT_OR_ISSUER_CHANGED,
+        CUT_OFF_OR_RECORD,
         { eventName: ['INSERT'], dynamodb: keyPrefix(SWEEP_KEY_PREFIX) },
       ],
       batchSize: 100,
@@ -413,8 +542,29 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     events: 'put',
   },
   {
+    name: 'register-issuers',
+    trigger: { type: 'deploy' },
+    // Each issuer's item read (a tombstone keeps its tokens revoked), then a conditional Put.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    indexes: [],
+  },
+  {
     name: 'metadata',
     trigger: http('GET', '/.well-known/oauth-authorization-server', 'none'),
+    tableActions: [],
+    indexes: [],
+  },
+  // [v3] Client listing and the service's index document.
+  {
+    name: 'admin-list-clients',
+    trigger: http('GET', '/admin/clients', 'iam'),
+    // A page of the registry index (keys only), then the page's client items by key.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: [REGISTRY_INDEX.indexName],
+  },
+  {
+    name: 'service-index',
+    trigger: http('GET', '/', 'none'),
     tableActions: [],
     indexes: [],
   },

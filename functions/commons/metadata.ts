@@ -65,3 +65,25 @@ export function requestIssuer(domainName: string, forwardedProto: string | undef
   }
   return url.origin;
 }
+
+/** Where the service's documentation lives: its package page, which shows the README. */
+export const DOCUMENTATION_URL = 'https://www.npmjs.com/package/oauth-token-revocation';
+
+/** [v3] `GET /`: what the service is and where to look next. */
+export interface ServiceIndex {
+  readonly service: string;
+  readonly issuer: string;
+  /** The RFC 8414 document, which names every OAuth endpoint. */
+  readonly authorization_server_metadata: string;
+  readonly documentation: string;
+}
+
+/** The index document for an issuer identifier (validated as for the metadata document). */
+export function serviceIndex(issuer: string): ServiceIndex {
+  return {
+    service: 'OAuth 2.0 token revocation (RFC 7009) and introspection (RFC 7662)',
+    issuer,
+    authorization_server_metadata: `${issuer}/.well-known/oauth-authorization-server`,
+    documentation: DOCUMENTATION_URL,
+  };
+}

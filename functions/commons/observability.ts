@@ -11,6 +11,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type middy from '@middy/core';
+import { KEYS_UNAVAILABLE_MESSAGE } from './domain/errors.ts';
 
 const SERVICE = 'token-revocation';
 
@@ -273,9 +274,19 @@ interface HttpOutcome {
 function countOutcome(event: { routeKey?: string }, response: HttpOutcome | undefined): void {
   const route = event.routeKey;
   if (!route || !response) return;
-  if (response.statusCode === 503) countStoreUnavailable(route);
-  else if (response.statusCode === 401 && errorCode(response.body) === 'invalid_client') {
+  if (response.statusCode === 503) {
+    if (errorDescription(response.body) === KEYS_UNAVAILABLE_MESSAGE) countKeysUnavailable(route);
+    else countStoreUnavailable(route);
+  } else if (response.statusCode === 401 && errorCode(response.body) === 'invalid_client') {
     countFailedClientAuthentication(route);
+  }
+}
+
+function errorDescription(body: string | undefined): unknown {
+  try {
+    return (JSON.parse(body ?? '') as { error_description?: unknown }).error_description;
+  } catch {
+    return undefined;
   }
 }
 
@@ -312,6 +323,14 @@ export function countFailedClientAuthentication(route: string): void {
 /** Counts a request answered 503 because DynamoDB was unavailable (`StoreUnavailable`, dimension `route`). */
 export function countStoreUnavailable(route: string): void {
   count('StoreUnavailable', { route });
+}
+
+/**
+ * [v3] Counts a request a trusted issuer's keys could not be had for (`TrustedIssuerKeysUnavailable`,
+ * dimension `route`: an OAuth route, or `authorizer`, which denies).
+ */
+export function countKeysUnavailable(route: string): void {
+  count('TrustedIssuerKeysUnavailable', { route });
 }
 
 /**

@@ -4,15 +4,34 @@
  * schema cannot drift between them; only `store/items.ts` turns items into records and back.
  *
  * Items:
- * - token:   pk = SHA-256 of the raw token (base64url); never the raw token.
+ * - token:   pk = SHA-256 of the raw token (base64url); never the raw token. Access tokens, and refresh
+ *            tokens of the old layout (a grant now holds its refresh token; see grant).
  * - client:  pk = `client#<clientId>`.
- * - grant:   pk = `grant#<grantId>` (its attributes are named apart from the tokens', so no grant item
- *            lands in a token index).
- * - subject: pk = `subject#<subjectKey>`, a subject's cut-off.
+ * - grant:   pk = `grant#<grantId>`, holding its current refresh token and the last few consumed ones.
+ * - subject: pk = `subject#<subjectKey>`, a subject's cut-off. [v3] The key is the keyed hash of the
+ *   subject; while tokens minted before version 3 (which name the plain hash) are stored, a cut-off is also
+ *   written under the plain hash, marked `mirrorOf` (see `revokeSubjectTokens`).
  * - idempotency record of `POST /admin/clients`: pk = `idem#<SHA-256 of the Idempotency-Key>`, removed by
  *   TTL 24 hours after the create.
  * - sweep record: pk = `sweep#<id of the revocation swept>`, written by the sweeper when a sweep completes
  *   (the publisher turns it into `sweep.completed`), removed by TTL a day later.
+ * - [v3] trusted issuer: pk = `issuer#<issuerId>` (the id is derived from the `iss` string, so one issuer
+ *   has one item and a token's `iss` names its key); a deleted issuer is a tombstone until every token it
+ *   could have signed has expired.
+ * - [v3] revocations of a trusted issuer's tokens, each one item written once, removed by TTL when nothing
+ *   it covers can be valid: `itoken#<issuerId>#<hash of the token id>`, `ifamily#<issuerId>#<hash of the
+ *   family>`, and the cut-offs `iclient#<issuerId>#<hash of the client id>` and
+ *   `isubject#<issuerId>#<hash of the subject>` (see store/trusted-items.ts).
+ *
+ * Sparse indexes: an item lands in an index only if it has the index's key attribute, and every index
+ * write is a write unit on top of the item's own. So a token is keyed into one index at most: a grant's
+ * tokens into the grant index only (`grantId`; their client and subject key are kept under names no index
+ * uses), a token without a grant into the client index only (`clientId`). Grant items are keyed into the
+ * client index and, with a subject, the subject index: client and subject sweeps reach a grant's tokens
+ * through their grants. Items of the previous layout (every token in all three indexes, grants in none)
+ * stay where they are and are swept the same way: the sweeps tell tokens from grants by their key.
+ * - [v3] A client item carries `registry = "client"`, which puts it in the sparse registry index that
+ *   `GET /admin/clients` pages through (see REGISTRY_INDEX).
  *
  * Revocations write who made them onto the item they change (`revokedBy`, `revokedRoute`), so the
  * table's stream carries the actor to the publisher. A revoked token and a deleted client are kept as
@@ -90,22 +109,34 @@ export const ATTR = {
   expiresAt: 'expiresAt',
   // Tokens
   kind: 'kind',
+  /** Key of the client index: tokens without a grant, and grants (tokens of the old layout: all). */
   clientId: 'clientId',
   scope: 'scope',
   subject: 'subject',
   issuedAt: 'issuedAt',
   grantType: 'grantType',
+  /** Key of the grant index: a grant's tokens. */
   grantId: 'grantId',
+  /** Key of the subject index: grants with a subject (tokens of the old layout with a subject). */
   subjectKey: 'subjectKey',
+  /** A grant token's client, or any token's subject key: named apart from the index keys. */
+  tokenClientId: 'tokenClientId',
+  tokenSubjectKey: 'tokenSubjectKey',
   refreshCount: 'refreshCount',
+  /** Refresh token items of the old layout: when rotation consumed them. */
   consumedAt: 'consumedAt',
   lastModifiedAt: 'lastModifiedAt',
-  // Grants
+  // Grants (also `clientId`, `subject`, `subjectKey`, `scope`, `issuedAt`, `grantType`, `refreshCount`)
+  currentRefreshTokenId: 'currentRefreshTokenId',
+  currentRefreshIssuedAt: 'currentRefreshIssuedAt',
+  rotations: 'rotations',
+  /** Grants: the refresh tokens consumed most recently, a list of `{id, consumedAt, issuedAt, refreshCount}`. */
+  consumedRefreshTokens: 'consumedRefreshTokens',
+  refreshExpiresAt: 'refreshExpiresAt',
+  /** Grants of the old layout: their client and subject, named apart so they stayed out of every index. */
   grantClientId: 'grantClientId',
   grantSubject: 'grantSubject',
   grantSubjectKey: 'grantSubjectKey',
-  currentRefreshTokenId: 'currentRefreshTokenId',
-  refreshExpiresAt: 'refreshExpiresAt',
   /** Grants and tokens: epoch ms of the revocation (a token with it is a tombstone: absent to reads). */
   revokedAt: 'revokedAt',
   /** Grants: `revoked`, or `reuse_detected` when a consumed refresh token came back. */
@@ -117,8 +148,8 @@ export const ATTR = {
   /** Every revoking write: the route key it came through. */
   revokedRoute: 'revokedRoute',
   /**
-   * Grants: epoch ms of the latest revocation of a grant that was revoked already. It leaves the first
-   * revocation's mark as it was and asks the sweeper to sweep the grant again (a sweep that was lost).
+   * Grants and deleted clients: epoch ms of the latest revocation (deletion) of one revoked (deleted)
+   * already. It leaves the first mark as it was and asks the sweeper to sweep again (a sweep that was lost).
    */
   sweepRequestedAt: 'sweepRequestedAt',
   // Clients (their id lives in the key only, so client items stay out of the client index)
@@ -154,6 +185,40 @@ export const ATTR = {
   sweepCount: 'sweepCount',
   sweptAt: 'sweptAt',
   ...SSF_ATTR,
+  // [v3] Trusted issuers and the revocations of their tokens. Named apart from the tokens' attributes, so
+  // none of these items lands in a token index (a client's or subject's sweep must never delete them).
+  /** Every trusted item: the issuer's `iss` string exactly (events carry it). */
+  issuer: 'issuer',
+  /** The registry index partition a listed item is in: `client` for live clients, `issuer` for registered issuers. */
+  registry: 'registry',
+  jwksUri: 'jwksUri',
+  /** Issuers: the JWK Set given at registration, as its JSON text. */
+  jwks: 'jwks',
+  audiences: 'audiences',
+  clientIdClaims: 'clientIdClaims',
+  subjectClaim: 'subjectClaim',
+  familyClaim: 'familyClaim',
+  familyLifetimeSeconds: 'familyLifetimeSeconds',
+  algorithms: 'algorithms',
+  maxTokenLifetimeSeconds: 'maxTokenLifetimeSeconds',
+  acceptIdTokens: 'acceptIdTokens',
+  /** Issuers: its Shared Signals settings as JSON text (`{"configurationUrl"}` or pasted metadata). */
+  ssf: 'ssf',
+  /** Token revocation records: the trusted token's id (its `jti`, or the hash of its signing input). */
+  trustedTokenId: 'trustedTokenId',
+  /** Family revocation records: the family claim's value. */
+  trustedFamily: 'trustedFamily',
+  /** Trusted revocation records and client cut-offs: the token's client, when it names one. */
+  trustedClientId: 'trustedClientId',
+  /** Trusted revocation records and subject cut-offs: the token's subject, when it has one. */
+  trustedSubject: 'trustedSubject',
+  /** Idempotency records of issuer registrations: the issuer created. */
+  createdIssuerId: 'createdIssuerId',
+  /**
+   * [v3] Subject cut-offs under the plain-hash key of tokens minted before subject keys were keyed: the
+   * keyed key of the cut-off this item mirrors. A mirror is no revocation of its own (no event, no sweep).
+   */
+  mirrorOf: 'mirrorOf',
 } as const;
 
 /** Partition key of every item (the table has no sort key). */
@@ -173,6 +238,15 @@ export const SWEEP_KEY_PREFIX = 'sweep#';
 /** Prefix of idempotency record keys (`POST /admin/clients` with an `Idempotency-Key`). */
 export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
 
+/** [v3] Prefixes of a trusted issuer's item and of the revocations of its tokens (see the list above). */
+export const ISSUER_KEY_PREFIX = 'issuer#';
+export const TRUSTED_TOKEN_KEY_PREFIX = 'itoken#';
+export const TRUSTED_FAMILY_KEY_PREFIX = 'ifamily#';
+export const TRUSTED_CLIENT_KEY_PREFIX = 'iclient#';
+export const TRUSTED_SUBJECT_KEY_PREFIX = 'isubject#';
+/** The `registry` value of a live issuer item: the one partition of the registry index. */
+export const ISSUER_REGISTRY = 'issuer';
+
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: string;
@@ -186,8 +260,9 @@ export interface IndexSchema {
 export const GRANT_INDEX: IndexSchema = { indexName: 'byGrant', partitionKey: ATTR.grantId, projected: [] };
 
 /**
- * Client id -> every token of that client. `issuedAt` is projected so a cut-off's sweep deletes only the
- * tokens issued at or before it, never one the client got right after.
+ * Client id -> the client's tokens without a grant, and its grants (whose tokens the grant index lists).
+ * `issuedAt` is projected so a cut-off's sweep deletes only what was issued (or started) at or before it,
+ * never a token the client got right after.
  */
 export const CLIENT_INDEX: IndexSchema = {
   indexName: 'byClient',
@@ -195,14 +270,44 @@ export const CLIENT_INDEX: IndexSchema = {
   projected: [ATTR.issuedAt],
 };
 
-/** Subject key -> every token that carries a subject (sparse), for a subject's cut-off. */
+/** Subject key -> the grants that carry the subject (sparse), for a subject's cut-off. */
 export const SUBJECT_INDEX: IndexSchema = {
   indexName: 'bySubject',
   partitionKey: ATTR.subjectKey,
   projected: [ATTR.issuedAt],
 };
 
-export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, SSF_QUEUE_INDEX];
+/**
+ * [v3] The registry: `registry` value -> every item listed under it: `client` for every live client,
+ * `issuer` for every registered trusted issuer. Sparse (only listed items carry `registry`; a tombstone
+ * does not), so `GET /admin/clients` and `GET /admin/issuers` Query one partition and their cost grows with
+ * what they list, never with the tokens. Keys only: a page's items are read whole, consistently, by key
+ * (the index may lag a create or a delete by a moment; the items decide). One index for every kind of
+ * listed item, because CloudFormation adds at most one index to a table per deployment.
+ */
+export const REGISTRY_INDEX: IndexSchema = {
+  indexName: 'byRegistry',
+  partitionKey: ATTR.registry,
+  projected: [],
+};
+
+/** The `registry` value of a client item. */
+export const CLIENT_REGISTRY = 'client';
+
+// [v3] Two indexes are new since v2 (the registry and the SSF queue): CloudFormation adds one per update, so
+// a v2 stack takes two deployments to reach v3 (docs/ssf.md, "On AWS").
+export const INDEXES: readonly IndexSchema[] = [
+  GRANT_INDEX,
+  CLIENT_INDEX,
+  SUBJECT_INDEX,
+  REGISTRY_INDEX,
+  SSF_QUEUE_INDEX,
+];
+
+/** The indexes an item is keyed into (an index write each time it is written, on top of its own). */
+export function indexesOf(item: Readonly<Record<string, unknown>>): IndexSchema[] {
+  return INDEXES.filter((index) => item[index.partitionKey] !== undefined);
+}
 
 /**
  * CreateTable input for DynamoDB Local (on AWS the CDK construct builds the same table from the

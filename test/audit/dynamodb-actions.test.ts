@@ -44,7 +44,10 @@ describe('the DynamoDB commands each function sent during the suite', () => {
   it('were recorded, for every function that touches the table, inside an invocation', () => {
     expect(recorded.filter((c) => c.functionName === undefined)).toEqual([]);
     const sent = new Set(recorded.map((c) => c.functionName));
-    const touching = FUNCTIONS.filter((entry) => entry.tableActions.length > 0).map((entry) => entry.name);
+    // A deploy-time function runs under CloudFormation only (its commands: test/integration/register-issuers.test.ts).
+    const touching = FUNCTIONS.filter(
+      (entry) => entry.tableActions.length > 0 && entry.trigger.type !== 'deploy',
+    ).map((entry) => entry.name);
     expect(touching.filter((name) => !sent.has(name))).toEqual([]);
   });
 

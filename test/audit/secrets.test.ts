@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { dynamoEndpoint, runDir, tableName } from '#test/support/helpers.ts';
 import { localDynamoClient } from '#tools/local/dynamodb-local.ts';
@@ -36,6 +36,9 @@ async function settledLogs(): Promise<string> {
   }
 }
 
+/** A JWS compact serialization: a trusted issuer's token (the header and payload JSON objects). */
+const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
+
 const logs = () =>
   readdirSync(runDir)
     .filter((name) => name.endsWith('.log'))
@@ -60,6 +63,19 @@ describe('secrets at rest and in logs, after the whole suite', () => {
     expect(stored.length).toBeGreaterThan(0);
   });
 
+  it('stores no JWT of a trusted issuer, only what it names (ids, families, clients, subjects)', async () => {
+    const dump = JSON.stringify(await scanTable());
+    expect(secrets.filter((secret) => secret.startsWith('eyJ')).length).toBeGreaterThan(20);
+    expect(dump).not.toMatch(JWT);
+  });
+
+  it('publishes no raw token, client secret or JWT in any event', () => {
+    const events = readFileSync(inject('eventsFile'), 'utf8');
+    expect(events.length).toBeGreaterThan(1000);
+    expect(secrets.filter((secret) => events.includes(secret))).toEqual([]);
+    expect(events).not.toMatch(JWT);
+  });
+
   it('logs no raw token, client secret or Authorization header', async () => {
     const text = await settledLogs();
     expect(text.length).toBeGreaterThan(1000);
@@ -69,5 +85,6 @@ describe('secrets at rest and in logs, after the whole suite', () => {
       /Basic [A-Za-z0-9+/]{8,}|Bearer [A-Za-z0-9\-._~+/]{8,}|AWS4-HMAC-SHA256 Credential/,
     );
     expect(text.toLowerCase()).not.toContain('"authorization"');
+    expect(text).not.toMatch(JWT);
   });
 });

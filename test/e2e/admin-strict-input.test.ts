@@ -109,4 +109,77 @@ describe('strict admin input', () => {
     expect(inner.status).toBe(400);
     expect(inner.json).toEqual({ error: 'invalid_request', error_description: 'unknown field "email"' });
   });
+
+  it('refuses a field of the wrong type or out of range on every admin body, naming the field, and writes nothing', async () => {
+    const client = await registerClient();
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/admin/clients', { name: 5 }, 'name'],
+      ['POST', '/admin/clients', { name: 'a', public: 'yes' }, 'public'],
+      ['POST', '/admin/clients', { name: 'a', grantTypes: 'client_credentials' }, 'grantTypes'],
+      ['POST', '/admin/clients', { name: 'a', scopes: 'read' }, 'scopes'],
+      ['POST', '/admin/clients', { name: 'a', accessTokenTtl: 86_401 }, 'accessTokenTtl'],
+      ['POST', '/admin/clients', { name: 'a', refreshTokenTtl: 1.5 }, 'refreshTokenTtl'],
+      ['POST', '/admin/clients', { name: 'a', refreshTokenRotation: 1 }, 'refreshTokenRotation'],
+      [
+        'POST',
+        '/admin/clients',
+        { name: 'a', refreshTokenReuseGraceSeconds: 61 },
+        'refreshTokenReuseGraceSeconds',
+      ],
+      ['POST', '/admin/clients', { client_name: ['a'] }, 'client_name'],
+      ['POST', '/admin/clients', { client_name: 'a', grant_types: 'refresh_token' }, 'grant_types'],
+      [
+        'POST',
+        '/admin/clients',
+        { client_name: 'a', token_endpoint_auth_method: true },
+        'token_endpoint_auth_method',
+      ],
+      ['POST', '/admin/tokens', { clientId: 5 }, 'clientId'],
+      ['POST', '/admin/tokens', { clientId: client.clientId, subject: 7 }, 'subject'],
+      ['POST', '/admin/tokens', { clientId: client.clientId, scope: ['read'] }, 'scope'],
+      ['POST', '/admin/tokens', { clientId: client.clientId, refreshToken: 'yes' }, 'refreshToken'],
+      [
+        'POST',
+        `/admin/clients/${client.clientId}/secret`,
+        { previousSecretGraceSeconds: '60' },
+        'previousSecretGraceSeconds',
+      ],
+      [
+        'POST',
+        `/admin/clients/${client.clientId}/secret`,
+        { previousSecretGraceSeconds: 86_401 },
+        'previousSecretGraceSeconds',
+      ],
+      ['POST', '/admin/oauth2/accesstokens/delete', { token: 5 }, 'token'],
+      ['POST', '/admin/oauth2/refreshtokens/delete', { token: null }, 'token'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const response = await admin(method, path, body);
+      expect({
+        body,
+        status: response.status,
+        names: message(response.json)?.startsWith(`"${field}" `),
+      }).toEqual({
+        body,
+        status: 400,
+        names: true,
+      });
+    }
+    // Nothing was written: no client of those names, and the secret was not rotated.
+    const token = await fetch(new URL('/oauth2/token', baseUrl), {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    expect(token.status).toBe(200);
+    const global = await admin('POST', '/admin/global-token-revocation', { sub_id: 'alice' });
+    expect(global.status).toBe(400);
+    expect(global.json).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('sub_id'),
+    });
+  });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type RevocationType, revocationId } from '#commons/domain/events.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
-import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import {
   admin,
   call,
@@ -17,6 +16,7 @@ import {
   type Tokens,
   waitForLog,
 } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 
 /** Who the local server says signed an admin call (its stand-in for the IAM authorizer's identity). */
 const ADMIN_PRINCIPAL = LOCAL_ADMIN_PRINCIPAL;

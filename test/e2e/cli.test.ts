@@ -113,7 +113,9 @@ async function nonLocalUrl(): Promise<string> {
   return `http://127.0.0.2:${(await relay).port}`;
 }
 
-describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
+// Each test's time includes its wait for a CLI slot (two CLI processes at a time on two cores, each ~2 s to
+// start): on a loaded machine the last tests of the file wait longest.
+describe.concurrent('admin CLI', { timeout: 150_000 }, () => {
   it('clients create registers a confidential client and prints it with its secret', async () => {
     const result = await local(
       'clients',
@@ -150,6 +152,21 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     const { clientSecret: _secret, ...withoutSecret } = client;
     expect(shown.json).toEqual(withoutSecret);
+  });
+
+  it('clients list prints a page of clients without secrets, and --cursor the next page', async () => {
+    await registerClient();
+    await registerClient();
+    const first = await local('clients', 'list', '--limit', '1');
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const page = first.json as { clients: Record<string, unknown>[]; nextCursor?: string };
+    expect(page.clients).toHaveLength(1);
+    expect(page.clients[0]).not.toHaveProperty('clientSecret');
+    const next = await local('clients', 'list', '--limit', '1', '--cursor', page.nextCursor ?? '');
+    expect(next).toMatchObject({ code: 0, stderr: '' });
+    expect((next.json as typeof page).clients[0]?.clientId).not.toBe(page.clients[0]?.clientId);
+    const bad = await local('clients', 'list', '--limit', 'lots');
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit') });
   });
 
   it('clients create --idempotency-key run again prints the client it created, without the secret', async () => {
@@ -490,12 +507,15 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
       }),
     ]);
     expect(signed).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
-    expect(wrongKey).toMatchObject({
-      code: 1,
-      stdout: '',
-      stderr: 'revocation-admin: Forbidden (HTTP 403)\n',
-    });
-    expect(region).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    // A 403 says what to check: the signer's rights, the region, the clock.
+    const forbidden = (regionName: string) =>
+      new RegExp(
+        `^revocation-admin: Forbidden \\(HTTP 403\\)\\nrevocation-admin: check: the credentials that signed \\(access key ${ADMIN.accessKeyId.slice(0, 4)}…${ADMIN.accessKeyId.slice(-4)};.*execute-api:Invoke.*the region ${regionName} is the API's.*clock is within 5 minutes.*\\n$`,
+      );
+    expect(wrongKey).toMatchObject({ code: 1, stdout: '' });
+    expect(wrongKey.stderr).toMatch(forbidden('us-east-1'));
+    expect(region).toMatchObject({ code: 1, stdout: '' });
+    expect(region.stderr).toMatch(forbidden('eu-west-1'));
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toMatch(/^revocation-admin: no AWS credentials to sign with: .+\n$/);
   });
@@ -513,7 +533,10 @@ describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
         AWS_SECRET_ACCESS_KEY: 'wrong',
       }),
     ]);
-    expect(wrong).toMatchObject({ code: 1, stdout: '', stderr: 'revocation-admin: Forbidden (HTTP 403)\n' });
+    expect(wrong).toMatchObject({ code: 1, stdout: '' });
+    expect(wrong.stderr).toMatch(
+      /^revocation-admin: Forbidden \(HTTP 403\)\nrevocation-admin: check: the local admin pair \(ADMIN_ACCESS_KEY_ID\/ADMIN_SECRET_ACCESS_KEY, signed here with access key LOCA…DMIN\) is the one the server was started with/,
+    );
     expect(explicit).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
   });
 

@@ -238,16 +238,16 @@ describe('repeated and empty parameters', () => {
 });
 
 describe.each(['/oauth2/revoke', '/oauth2/introspect'] as const)('%s token syntax', (endpoint) => {
-  it('rejects a token over 4 KiB with 400 invalid_request before authenticating', async () => {
-    const response = await postForm(endpoint, { token: 'a'.repeat(4097) }, { auth: ['no-such-client', 'x'] });
+  it('rejects a token over 8 KiB with 400 invalid_request before authenticating', async () => {
+    const response = await postForm(endpoint, { token: 'a'.repeat(8193) }, { auth: ['no-such-client', 'x'] });
     expectOAuthError(response, 400, 'invalid_request');
   });
 
-  it('accepts a well-formed token of exactly 4 KiB as merely unknown', async () => {
+  it('accepts a well-formed token of exactly 8 KiB as merely unknown', async () => {
     const client = await registerClient();
     const response = await postForm(
       endpoint,
-      { token: 'a'.repeat(4096) },
+      { token: 'a'.repeat(8192) },
       { auth: [client.clientId, client.clientSecret] },
     );
     expect(response.status).toBe(200);
@@ -641,6 +641,42 @@ describe('caching', () => {
         status: 200,
         send: () => call('GET', '/.well-known/oauth-authorization-server'),
         cacheable: true,
+      },
+      { route: 'GET /admin/clients', status: 200, send: () => admin('GET', '/admin/clients?limit=1') },
+      { route: 'GET /admin/clients', status: 400, send: () => admin('GET', '/admin/clients?limit=0') },
+      { route: 'GET /', status: 200, send: () => call('GET', '/') },
+      // [v3] Trusted issuers' admin routes: an id no issuer has is a 404 on every route that names one.
+      { route: 'GET /admin/issuers', status: 200, send: () => admin('GET', '/admin/issuers?limit=1') },
+      { route: 'POST /admin/issuers', status: 400, send: () => admin('POST', '/admin/issuers', {}) },
+      {
+        route: 'GET /admin/issuers/{issuerId}',
+        status: 404,
+        send: () => admin('GET', '/admin/issuers/nope'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope'),
+      },
+      {
+        route: 'POST /admin/issuers/{issuerId}/revocations',
+        status: 404,
+        send: () => admin('POST', '/admin/issuers/nope/revocations', { jti: 'x', expiresAt: 1 }),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/tokens'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/clients/{clientId}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/clients/c/tokens'),
+      },
+      {
+        route: 'DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens',
+        status: 404,
+        send: () => admin('DELETE', '/admin/issuers/nope/subjects/s/tokens'),
       },
     ];
   }

@@ -145,7 +145,7 @@ describe('Projector PSA PwsRevokeOauth2RefreshToken', () => {
 
   it('complains about a token of invalid form: 400 invalid_request, and revokes nothing', async () => {
     const { app, refreshToken } = await connection();
-    for (const token of [`${refreshToken} `, `<req:Token>${refreshToken}</req:Token>`, 'x'.repeat(4097)]) {
+    for (const token of [`${refreshToken} `, `<req:Token>${refreshToken}</req:Token>`, 'x'.repeat(8193)]) {
       const response = await pwsRevokeOauth2RefreshToken({
         ClientIdentifier: app.clientId,
         ClientSecret: app.clientSecret,

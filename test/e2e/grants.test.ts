@@ -351,8 +351,6 @@ describe('revocation by subject', () => {
   it.each([
     ['another issuer', { sub_id: { format: 'iss_sub', iss: 'https://elsewhere.example', sub: 'alice' } }],
     ['another format', { sub_id: { format: 'email', email: 'alice@example.com' } }],
-    ['no sub_id', {}],
-    ['an empty id', { sub_id: { format: 'opaque', id: '' } }],
   ])('POST /admin/global-token-revocation refuses %s with 400 invalid_request', async (_name, body) => {
     const response = await admin('POST', '/admin/global-token-revocation', body);
     expect({ status: response.status, body: response.json }).toEqual({
@@ -360,6 +358,35 @@ describe('revocation by subject', () => {
       body: { error: 'invalid_request' },
     });
   });
+
+  // [v3] Strict admin input: a missing field, or one of the wrong type or out of range, is named.
+  it.each([
+    ['no sub_id', {}, '"sub_id" is required'],
+    [
+      'a sub_id that is no object',
+      { sub_id: 'alice' },
+      '"sub_id" must be an RFC 9493 subject identifier (a JSON object)',
+    ],
+    [
+      'an empty id',
+      { sub_id: { format: 'opaque', id: '' } },
+      '"id" must be a non-empty string of at most 256 characters',
+    ],
+    [
+      'a sub of the wrong type',
+      { sub_id: { format: 'iss_sub', iss: 'x', sub: 5 } },
+      '"sub" must be a non-empty string of at most 256 characters',
+    ],
+  ])(
+    'POST /admin/global-token-revocation refuses %s with 400 invalid_request naming the field',
+    async (_name, body, description) => {
+      const response = await admin('POST', '/admin/global-token-revocation', body);
+      expect({ status: response.status, body: response.json }).toEqual({
+        status: 400,
+        body: { error: 'invalid_request', error_description: description },
+      });
+    },
+  );
 
   it('POST /admin/global-token-revocation refuses malformed JSON with 400', async () => {
     const { adminRequest } = await import('#tools/admin-client.ts');

@@ -155,6 +155,16 @@ describe('least privilege', () => {
         XRAY_STATEMENT,
         ...expectedTableStatements(template, route),
         ...expectedSsfStatements(service, route),
+        // [v3] Reading the subject key secret: that one secret, by its own ARN, and nothing else of it.
+        ...(route.subjectKey === 'read'
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+                Resource: { Ref: onlyIdOf(template, 'AWS::SecretsManager::Secret') },
+              },
+            ]
+          : []),
       ];
       const actual = statementsOf(template, roleId);
       expect(grants(actual)).toEqual(grants(expected));

@@ -18,7 +18,7 @@ describe('DynamoDB table', () => {
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }]);
   });
 
-  it('has exactly the schema module GSIs, keyed and projected as there (keys, plus issuedAt for cut-offs)', () => {
+  it('has exactly the schema module GSIs, keyed and projected as there (keys, plus issuedAt for cut-offs; the registry keys only)', () => {
     expect(table.Properties.GlobalSecondaryIndexes).toEqual(
       INDEXES.map((index) => ({
         IndexName: index.indexName,
@@ -35,6 +35,7 @@ describe('DynamoDB table', () => {
     expect(INDEXES.map((index) => index.indexName).sort()).toEqual([
       'byClient',
       'byGrant',
+      'byRegistry',
       'bySsfQueue',
       'bySubject',
     ]);

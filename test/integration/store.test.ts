@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { findActiveToken } from '#commons/domain/activity.ts';
 import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
 import { InvalidInput, StoreUnavailable } from '#commons/domain/errors.ts';
-import type { Client, PresentedToken, Store, TokenRecord } from '#commons/domain/model.ts';
+import type { Client, GrantRecord, PresentedToken, Store, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
 import { sweep } from '#commons/domain/sweep.ts';
@@ -79,14 +79,30 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     expect(state.subjectCutoff).toMatchObject({ tokensRevokedBefore: 1 });
   });
 
-  it('writes no grant for a client that does not exist', async () => {
+  it('starts a grant for a client that does not exist dead: its tokens are never active', async () => {
     const { client } = newClient({ name: 'ghost', grantTypes: ['refresh_token'] }, clock());
     const issued = await issueTokens(store, clock, client, {
       scope: undefined,
       withRefreshToken: true,
       grantType: 'external',
     });
-    expect(issued).toBeUndefined();
+    expect(await active(presentToken(issued?.response.access_token ?? ''))).toBe(false);
+    expect(await active(presentToken(issued?.response.refresh_token ?? ''))).toBe(false);
+  });
+
+  it('starts a grant with two items: the grant, holding its refresh token, and the access token', async () => {
+    const client = await aClient();
+    const grant = await aGrant(client);
+    expect(await store.getToken(grant.refresh.id)).toBeUndefined();
+    expect(await store.getToken(grant.access.id)).toMatchObject({ grantId: grant.grantId });
+    const refs = grant.refresh.refs;
+    if (!refs) throw new Error('unparsed');
+    expect((await store.readTokenState(grant.refresh.id, refs)).token).toMatchObject({
+      id: grant.refresh.id,
+      kind: 'refresh',
+      grantId: grant.grantId,
+      refreshCount: 0,
+    });
   });
 
   it('refreshes without rotation: the refresh token stays and counts the refresh', async () => {
@@ -94,7 +110,9 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const grant = await aGrant(client);
     const issued = await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
     expect(issued.response.refresh_token).toBeUndefined();
-    expect((await store.getToken(grant.refresh.id))?.refreshCount).toBe(1);
+    const refs = grant.refresh.refs;
+    if (!refs) throw new Error('unparsed');
+    expect((await store.readTokenState(grant.refresh.id, refs)).token?.refreshCount).toBe(1);
     expect(await active(presentToken(issued.response.access_token))).toBe(true);
     expect(await active(grant.refresh)).toBe(true);
   });
@@ -106,10 +124,31 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     const next = presentToken(issued.response.refresh_token ?? '');
     expect(await active(grant.refresh)).toBe(false);
     expect(await active(next)).toBe(true);
-    expect((await store.getToken(grant.refresh.id))?.consumedAt).toBeGreaterThan(0);
     const refs = next.refs;
-    if (!refs) throw new Error('unparsed');
+    if (!refs || !grant.refresh.refs) throw new Error('unparsed');
+    const consumed = await store.readTokenState(grant.refresh.id, grant.refresh.refs);
+    expect(consumed.token).toMatchObject({ refreshCount: 1, consumedAt: expect.any(Number) });
     expect((await store.readTokenState(next.id, refs)).grant?.currentRefreshTokenId).toBe(next.id);
+  });
+
+  it('refuses a rotation whose refresh token another refresh moved on from, and a refresh of a revoked grant', async () => {
+    const client = await aClient({ refreshTokenRotation: true });
+    const grant = await aGrant(client);
+    const refs = grant.refresh.refs;
+    if (!refs) throw new Error('unparsed');
+    const state = await store.readTokenState(grant.refresh.id, refs);
+    if (!state.token || !state.grant) throw new Error('no state');
+    const write = (now: number) => ({
+      parent: state.token as TokenRecord,
+      grant: state.grant as GrantRecord,
+      access: token(client, 'access', { grantId: grant.grantId }),
+      newRefresh: token(client, 'refresh', { grantId: grant.grantId }),
+      now,
+    });
+    expect(await store.refresh(write(clock()))).toBe(true);
+    expect(await store.refresh(write(clock()))).toBe(false);
+    await store.revokeGrant(grant.grantId, { ...mark(), reason: 'revoked' });
+    expect(await store.refresh({ ...write(clock()), newRefresh: undefined } as never)).toBe(false);
   });
 
   it.each([
@@ -125,36 +164,43 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
       'orphaned by its deleted client',
       (s: Store, _g: unknown, c: Client) => s.deleteClient(c.clientId, mark()),
     ],
-  ])('mints no token from a refresh token whose state changed after the read: %s', async (_name, kill) => {
-    const client = await aClient();
-    const grant = await aGrant(client);
-    const refs = grant.refresh.refs;
-    if (!refs) throw new Error('unparsed');
-    const state = await store.readTokenState(grant.refresh.id, refs);
-    if (!state.token || !state.grant) throw new Error('no state');
-    await kill(store, grant, client);
-    const child = token(client, 'access', { grantId: grant.grantId });
-    const now = clock() + 1;
-    expect(await store.refresh({ parent: state.token, grant: state.grant, access: child, now })).toBe(false);
-    expect(await store.getToken(child.id)).toBeUndefined();
-  });
-
-  it('mints no token from a refresh token its subject cut off after the read', async () => {
-    const client = await aClient();
-    const grant = await aGrant(client, `subject-${mintSecret()}`);
-    const refs = grant.refresh.refs;
-    if (!refs?.subjectKey) throw new Error('unparsed');
-    const state = await store.readTokenState(grant.refresh.id, refs);
-    if (!state.token || !state.grant) throw new Error('no state');
-    await store.cutOffSubject(
-      { subjectKey: refs.subjectKey, tokensRevokedBefore: clock(), expiresAt: 4e9 },
-      mark(),
-    );
-    const child = token(client, 'access', { grantId: grant.grantId });
-    expect(
-      await store.refresh({ parent: state.token, grant: state.grant, access: child, now: clock() }),
-    ).toBe(false);
-  });
+    [
+      'cut off by its subject',
+      (s: Store, _g: unknown, _c: Client, subjectKey?: string) =>
+        s.cutOffSubject(
+          { subjectKey: subjectKey ?? '', tokensRevokedBefore: clock(), expiresAt: 4e9 },
+          mark(),
+        ),
+    ],
+  ])(
+    'mints no active token from a refresh token whose state changed after the read: %s',
+    async (_name, kill) => {
+      const client = await aClient();
+      const grant = await aGrant(client, `subject-${mintSecret()}`);
+      const refs = grant.refresh.refs;
+      if (!refs) throw new Error('unparsed');
+      // The issue time is fixed before the read, as refreshTokenGrant does.
+      const now = clock();
+      const state = await store.readTokenState(grant.refresh.id, refs);
+      if (!state.token || !state.grant) throw new Error('no state');
+      await kill(store, grant, client, refs.subjectKey);
+      const child = token(client, 'access', {
+        grantId: grant.grantId,
+        issuedAt: now,
+        subject: state.token.subject,
+        subjectKey: state.token.subjectKey,
+      } as Partial<TokenRecord>);
+      // Written or not (a revoked grant refuses the grant write), the child is never active.
+      await store.refresh({ parent: state.token, grant: state.grant, access: child, now });
+      const childRefs = {
+        kind: 'access' as const,
+        clientId: client.clientId,
+        grantId: grant.grantId,
+        ...(refs.subjectKey !== undefined && { subjectKey: refs.subjectKey }),
+      };
+      expect(await active({ id: child.id, refs: childRefs })).toBe(false);
+    },
+  );
 
   it('sweeps every token of a grant across batches and index pages, and no other', async () => {
     const client = await aClient();
@@ -163,9 +209,9 @@ describe('DynamoDB store (against DynamoDB Local)', () => {
     for (let i = 0; i < 30; i++)
       await refreshTokenGrant(store, clock, client, grant.refresh, undefined, noReuse);
     const paged = new DynamoStore({ tableName, client: localClient(), indexPageSize: 7 });
-    // 30 refreshed access tokens, the first access token and the refresh token.
-    expect(await paged.deleteTokensOfGrant(grant.grantId)).toBe(32);
-    expect(await store.getToken(grant.refresh.id)).toBeUndefined();
+    // 30 refreshed access tokens and the first access token (the grant item holds the refresh token).
+    expect(await paged.deleteTokensOfGrant(grant.grantId)).toBe(31);
+    expect(await store.getToken(grant.access.id)).toBeUndefined();
     expect(await active(other.access)).toBe(true);
   });
 

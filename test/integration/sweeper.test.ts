@@ -8,10 +8,12 @@ import { type Revoker, sweepEventId } from '#commons/domain/events.ts';
 import type { Client, TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient } from '#commons/domain/revocation.ts';
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
-import { subjectKeyOf } from '#commons/domain/token-format.ts';
 import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY, SWEEP_KEY_PREFIX } from '#commons/schema.ts';
+import { revocationOf } from '#commons/store/changes.ts';
+import { changeOf } from '#commons/stream/handler.ts';
 import { issueGrant, storedClient } from '#test/support/grants.ts';
 import { dynamoEndpoint, recordSecrets } from '#test/support/helpers.ts';
+import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { keyOf, type StreamTable, streamEvent, streamTable } from '#test/support/table-stream.ts';
 
 /**
@@ -71,7 +73,9 @@ async function aGrant(client: Client, subject?: string) {
     grantId: grant.grantId,
     refresh: grant.refresh,
     raws,
-    ids: raws.map(hashSecret),
+    // Its token items: the access token (the grant item holds the refresh token).
+    ids: [hashSecret(grant.accessRaw)],
+    key: `${GRANT_KEY_PREFIX}${grant.grantId}`,
   };
 }
 
@@ -120,21 +124,22 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
       revocationId = revocation?.event.id ?? '';
     });
     expect(keyOf(record)).toBe(`${GRANT_KEY_PREFIX}${grant.grantId}`);
-    expect(await stored(grant.ids)).toEqual([true, true]);
+    expect(await stored(grant.ids)).toEqual([true]);
 
     expect(await invoke(sweeper, [record])).toEqual({ batchItemFailures: [] });
 
-    expect(await stored(grant.ids)).toEqual([false, false]);
-    expect(await stored(other.ids)).toEqual([true, true]);
+    // The grant item stays: its mark is what keeps a token written later inactive, until TTL.
+    expect(await stored([...grant.ids, grant.key])).toEqual([false, true]);
+    expect(await stored([...other.ids, other.key])).toEqual([true, true]);
     expect(await table.item(`${SWEEP_KEY_PREFIX}${revocationId}`)).toMatchObject({
-      [ATTR.sweepCount]: 2,
+      [ATTR.sweepCount]: 1,
       [ATTR.sweepGrantId]: grant.grantId,
       [ATTR.sweepClientId]: client.clientId,
       [ATTR.sweptAt]: expect.any(Number),
     });
     // The same record again (a retried batch): nothing more deleted, the same sweep record rewritten.
     expect(await invoke(sweeper, [record])).toEqual({ batchItemFailures: [] });
-    expect(await stored(other.ids)).toEqual([true, true]);
+    expect(await stored(other.ids)).toEqual([true]);
     expect(await table.item(`${SWEEP_KEY_PREFIX}${revocationId}`)).toMatchObject({ [ATTR.sweepCount]: 0 });
   });
 
@@ -154,7 +159,8 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
 
     expect(await invoke(sweeper, [record])).toEqual({ batchItemFailures: [] });
 
-    expect(await stored([...grant.ids, old, atCutOff])).toEqual([false, false, false, false]);
+    // The grant with its tokens, through the grant: the grant item holds its refresh token.
+    expect(await stored([...grant.ids, grant.key, old, atCutOff])).toEqual([false, false, false, false]);
     expect(await stored([after, theirs])).toEqual([true, true]);
   });
 
@@ -169,8 +175,31 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
 
     expect(await invoke(sweeper, [record])).toEqual({ batchItemFailures: [] });
 
-    expect(await stored([...grant.ids, standalone, born])).toEqual([false, false, false, false]);
-    expect(await stored(theirs.ids)).toEqual([true, true]);
+    expect(await stored([...grant.ids, grant.key, standalone, born])).toEqual([false, false, false, false]);
+    expect(await stored([...theirs.ids, theirs.key])).toEqual([true, true]);
+  });
+
+  it('sweeps a deleted client again when it is deleted again (a sweep that was lost), with no second revocation', async () => {
+    const client = await aClient();
+    const grant = await aGrant(client);
+    const standalone = await anAccessToken(client, Date.now());
+    const first = await recordOf(() => deleteClient(table.store, clock, OPERATOR, client.clientId));
+    // The first sweep is lost: the sweeper never sees that record. Deleting again: a 404, and one write.
+    let again: unknown;
+    const second = await recordOf(async () => {
+      again = await deleteClient(table.store, clock, OPERATOR, client.clientId);
+    });
+    expect(again).toBeUndefined();
+    expect(await stored([...grant.ids, grant.key, standalone])).toEqual([true, true, true]);
+
+    expect(await invoke(sweeper, [second])).toEqual({ batchItemFailures: [] });
+
+    expect(await stored([...grant.ids, grant.key, standalone])).toEqual([false, false, false]);
+    // The sweep is recorded under the first deletion's revocation: the same sweep.completed, not a new one.
+    const firstEvent = revocationOf(changeOf(first));
+    expect(firstEvent?.type).toBe('client.deleted');
+    expect(revocationOf(changeOf(second))).toBeUndefined();
+    expect(await table.item(`${SWEEP_KEY_PREFIX}${firstEvent?.id}`)).toMatchObject({ [ATTR.sweepCount]: 3 });
   });
 
   it("deletes a subject's tokens of every client issued up to its cut-off, and no one else's", async () => {
@@ -181,14 +210,19 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
     const someoneElse = await aGrant(a, `other-${randomUUID()}`);
     let cutOff = 0;
     const record = await recordOf(async () => {
-      cutOff = (await revokeSubjectTokens(table.store, clock, OPERATOR, subject)).tokensRevokedBefore ?? 0;
+      cutOff =
+        (await revokeSubjectTokens(table.store, clock, OPERATOR, subject, subjectKeyOf))
+          .tokensRevokedBefore ?? 0;
     });
     const later = await anAccessToken(a, cutOff + 1, subject);
 
     expect(await invoke(sweeper, [record])).toEqual({ batchItemFailures: [] });
 
-    expect(await stored([...ofA.ids, ...ofB.ids])).toEqual([false, false, false, false]);
-    expect(await stored([...someoneElse.ids, later])).toEqual([true, true, true]);
+    expect(await stored([...ofA.ids, ofA.key, ...ofB.ids, ofB.key])).toEqual([false, false, false, false]);
+    expect(await stored([...someoneElse.ids, someoneElse.key])).toEqual([true, true]);
+    // A token without a grant is keyed into its client's index only: inactive from the cut-off on, it is
+    // left to its TTL (an access token lives a day at most). One issued after the cut-off is untouched.
+    expect(await stored([later])).toEqual([true]);
   });
 
   it('skips what is no revocation, and reports a record it could not read as failed, alone', async () => {
@@ -210,7 +244,7 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
     expect(response).toEqual({
       batchItemFailures: [{ itemIdentifier: corrupt.dynamodb?.SequenceNumber }],
     });
-    expect(await stored(grant.ids)).toEqual([false, false]);
+    expect(await stored(grant.ids)).toEqual([false]);
   });
 
   it('reports the record whose sweep DynamoDB refused as failed, and not the others', async () => {
@@ -231,7 +265,7 @@ describe('sweeper: the table stream -> the revoked tokens deleted through the ma
     });
     // Retried against the table, the record sweeps.
     expect(await invoke(sweeper, [revoked])).toEqual({ batchItemFailures: [] });
-    expect(await stored(grant.ids)).toEqual([false, false]);
+    expect(await stored(grant.ids)).toEqual([false]);
   });
 });
 
@@ -266,9 +300,9 @@ describe('publisher: the table stream -> one webhook POST per revocation, as Eve
       const revoked = await recordOf(() =>
         revokeForClient(table.store, clock, client, grant.refresh, 'POST /oauth2/revoke'),
       );
-      // The sweeper's work: two token deletions and the sweep's record.
+      // The sweeper's work: the access token's deletion and the sweep's record.
       const swept = await table.recordsOf(() => invoke(sweeper, [revoked]));
-      expect(swept.map((r) => r.eventName)).toEqual(['REMOVE', 'REMOVE', 'INSERT']);
+      expect(swept.map((r) => r.eventName)).toEqual(['REMOVE', 'INSERT']);
       const put = await recordOf(() => anAccessToken(client, Date.now()));
       const all = [revoked, ...swept, put];
 
@@ -308,7 +342,7 @@ describe('publisher: the table stream -> one webhook POST per revocation, as Eve
         grantId: grant.grantId,
         subject: 'erin',
         actor: { type: 'service', id: 'sweeper' },
-        count: 2,
+        count: 1,
       });
       for (const body of hook.bodies) {
         for (const raw of grant.raws) expect(body).not.toContain(raw);

@@ -82,6 +82,9 @@ export function startServer(
 export default async function setup(project: TestProject) {
   const runDir = mkdtempSync(join(tmpdir(), 'revocation-tests-'));
   writeFileSync(join(runDir, 'secrets.txt'), '');
+  // One subject key secret for the run, set before anything starts so that every server the suite starts on
+  // its one table and every test worker (which mints and cuts off in-process too) keys subjects alike.
+  process.env.SUBJECT_KEY_FILE = join(runDir, 'subject-key');
   const events = eventsFile(runDir);
   writeFileSync(events, '');
   let dynamo: DynamoDbLocal | undefined;

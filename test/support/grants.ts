@@ -7,6 +7,7 @@ import type { Client, Clock, PresentedToken, Store, TokenKind, TokenRecord } fro
 import { hashSecret, mintSecret } from '#commons/domain/secrets.ts';
 import { presentToken } from '#commons/domain/token-format.ts';
 import { issueTokens } from '#commons/domain/tokens.ts';
+import { subjectKeyOf } from './subject-keys.ts';
 
 /** A new client that may use both grants, stored; throws if the store refused it. */
 export async function storedClient(
@@ -65,7 +66,7 @@ export async function issueGrant(
     scope: undefined,
     withRefreshToken: true,
     grantType: 'external',
-    ...(subject !== undefined && { subject }),
+    ...(subject !== undefined && { subject, subjectKey: subjectKeyOf(subject) }),
   });
   if (!issued?.response.refresh_token || !issued.grantId) throw new Error('no grant');
   return {

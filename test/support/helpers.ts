@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { hashSecret } from '#commons/domain/secrets.ts';
-import { PARTITION_KEY } from '#commons/schema.ts';
+import { presentToken, TOKEN_PREFIX } from '#commons/domain/token-format.ts';
+import { ATTR, GRANT_KEY_PREFIX, PARTITION_KEY } from '#commons/schema.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { type AdminResponse, adminRequest, parseJsonBody } from '#tools/admin-client.ts';
@@ -228,16 +229,26 @@ export async function eventually<T>(
   }
 }
 
-/** The token's item as stored, whatever it holds (a tombstone included); undefined once it is gone. */
+/**
+ * The item that stores the token, whatever it holds (a tombstone included); undefined once it is gone. A
+ * refresh token is stored by its grant's item while the grant holds it (current, or remembered as
+ * consumed) and is not revoked: a revoked grant's item is its revocation mark, no longer a token's store.
+ */
 export async function tokenItem(rawToken: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await DynamoDBDocumentClient.from(rawDynamo()).send(
-    new GetCommand({
-      TableName: tableName,
-      Key: { [PARTITION_KEY]: hashSecret(rawToken) },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
+  const get = async (key: string) =>
+    (
+      await DynamoDBDocumentClient.from(rawDynamo()).send(
+        new GetCommand({ TableName: tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
+      )
+    ).Item;
+  const id = hashSecret(rawToken);
+  const item = await get(id);
+  const grantId = presentToken(rawToken).refs?.grantId;
+  if (item || !rawToken.startsWith(TOKEN_PREFIX.refresh) || grantId === undefined) return item;
+  const grant = await get(`${GRANT_KEY_PREFIX}${grantId}`);
+  if (!grant || grant[ATTR.revokedAt] !== undefined) return undefined;
+  const consumed = (grant[ATTR.consumedRefreshTokens] ?? []) as { id?: string }[];
+  return grant[ATTR.currentRefreshTokenId] === id || consumed.some((c) => c.id === id) ? grant : undefined;
 }
 
 let raw: ReturnType<typeof createDynamoClient> | undefined;

@@ -105,7 +105,12 @@ describe('npm start output for people', () => {
     for (const name of [
       ...Object.values(ENV)
         // AWS only: the stack sets them.
-        .filter((name) => name !== ENV.eventBusName && name !== ENV.eventsFailureQueueUrl),
+        .filter(
+          (name) =>
+            name !== ENV.eventBusName &&
+            name !== ENV.eventsFailureQueueUrl &&
+            name !== ENV.subjectKeySecretArn,
+        ),
       '--data-dir',
       '--help',
       'PORT',

@@ -1,18 +1,29 @@
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isActive } from '#commons/domain/activity.ts';
 import { InvalidScope } from '#commons/domain/errors.ts';
-import type { Client, GrantRecord, TokenRecord, TokenState } from '#commons/domain/model.ts';
+import { consumedAfter, refreshTokenAsOfGrant, refreshTokenOfGrant } from '#commons/domain/grants.ts';
+import {
+  type Client,
+  CONSUMED_KEPT,
+  type GrantRecord,
+  type TokenRecord,
+  type TokenState,
+} from '#commons/domain/model.ts';
 import { hashSecret, idPrefix, mintSecret, secretMatches } from '#commons/domain/secrets.ts';
 import {
   formatToken,
+  legacySubjectKeyOf,
   parseToken,
   presentToken,
-  subjectKeyOf,
+  subjectKeyer,
   TOKEN_PREFIX,
 } from '#commons/domain/token-format.ts';
 import { grantScope, parseScope } from '#commons/domain/tokens.ts';
 
 const NOW = 1_800_000_000_000;
+const SECRET = Buffer.from('a per-deployment secret of the unit tests', 'utf8');
+const subjectKeyOf = subjectKeyer(SECRET);
 const client: Client = {
   clientId: 'c1',
   name: 'c',
@@ -142,6 +153,75 @@ describe('token activity: one rule over one read', () => {
   it("is inactive when the client read is not the token's client", () => {
     expect(isActive(state({ client: { ...client, clientId: 'c2' } }), NOW)).toBe(false);
   });
+  it('is inactive, a grant token, when its grant started at or before a cut-off, whenever it was issued', () => {
+    // A refresh that read the client and subject before a cut-off's write landed mints after its instant.
+    const late = { ...child, issuedAt: grant.issuedAt + 60_000 };
+    const clientCut = { ...client, tokensRevokedBefore: grant.issuedAt };
+    expect(isActive(state({ token: late, client: clientCut }), NOW)).toBe(false);
+    const subjectCut = {
+      subjectKey: subjectKeyOf('alice'),
+      tokensRevokedBefore: grant.issuedAt,
+      expiresAt: 0,
+    };
+    expect(isActive(state({ token: late, subjectCutoff: subjectCut }), NOW)).toBe(false);
+    // A grant started after the cut-off is untouched by it.
+    const before = { ...client, tokensRevokedBefore: grant.issuedAt - 1 };
+    expect(isActive(state({ token: late, client: before }), NOW)).toBe(true);
+    // A token without a grant keeps its own issue time.
+    const alone = { ...late, grantId: undefined } as TokenRecord;
+    expect(isActive(state({ token: alone, client: clientCut, grant: undefined }), NOW)).toBe(true);
+  });
+});
+
+describe('refresh tokens held by their grant', () => {
+  const held: GrantRecord = {
+    ...grant,
+    currentRefreshTokenId: 'current',
+    currentRefreshIssuedAt: NOW - 1000,
+    grantType: 'external',
+    refreshCount: 2,
+    rotations: 1,
+    lastModifiedAt: NOW - 500,
+    consumed: [{ id: 'parent', consumedAt: NOW - 1000, issuedAt: grant.issuedAt, refreshCount: 1 }],
+  };
+  it("is the current one, with the grant's scope, lifetime and count", () => {
+    expect(refreshTokenOfGrant(held, 'current')).toEqual({
+      id: 'current',
+      kind: 'refresh',
+      clientId: 'c1',
+      grantId: 'g1',
+      scope: 'read',
+      issuedAt: NOW - 1000,
+      expiresAt: held.refreshExpiresAt,
+      grantType: 'refresh_token',
+      refreshCount: 2,
+      lastModifiedAt: NOW - 500,
+    });
+  });
+  it('is a consumed one while the grant remembers it, and unknown once it does not', () => {
+    expect(refreshTokenOfGrant(held, 'parent')).toMatchObject({
+      consumedAt: NOW - 1000,
+      grantType: 'external',
+      refreshCount: 1,
+    });
+    expect(refreshTokenOfGrant(held, 'made-up')).toBeUndefined();
+  });
+  it('remembers the last few consumed, newest first', () => {
+    let g = held;
+    for (let i = 0; i < CONSUMED_KEPT + 2; i++) {
+      g = { ...g, consumed: consumedAfter(g, { id: `r${i}`, consumedAt: i, issuedAt: i, refreshCount: 1 }) };
+    }
+    expect(g.consumed?.map((c) => c.id)).toEqual(
+      Array.from({ length: CONSUMED_KEPT }, (_, i) => `r${CONSUMED_KEPT + 1 - i}`),
+    );
+  });
+  it('sees an old-layout refresh token item consumed once its grant moved on, as reuse when forgotten', () => {
+    const item: TokenRecord = { ...parent, id: 'old' };
+    expect(refreshTokenAsOfGrant(item, { ...held, currentRefreshTokenId: 'old' })).toMatchObject({
+      refreshCount: 2,
+    });
+    expect(refreshTokenAsOfGrant(item, held)).toMatchObject({ consumedAt: item.issuedAt });
+  });
 });
 
 describe('token format', () => {
@@ -186,5 +266,39 @@ describe('token format', () => {
     const raw = formatToken(refs);
     expect(presentToken(raw)).toEqual({ id: hashSecret(raw), refs });
     expect(formatToken({ ...refs, subjectKey: subjectKeyOf('bob@example.com') })).not.toContain('bob');
+  });
+});
+
+/** Contract [v3] "Subject key". */
+describe('subject key: a keyed hash, never a plain one', () => {
+  it('is the first 128 bits of HMAC-SHA-256 under the deployment secret, base64url', () => {
+    const expected = createHmac('sha256', SECRET)
+      .update('alice')
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+    expect(subjectKeyOf('alice')).toBe(expected);
+    expect(subjectKeyOf('alice')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('is no longer SHA-256 of the subject: a token does not confirm a guessed name', () => {
+    // The issue's example: K9gGyX8OAK8aH8Myj6djqQ is the first 128 bits of SHA-256("alice").
+    const plain = createHash('sha256').update('alice').digest().subarray(0, 16).toString('base64url');
+    expect(plain).toBe('K9gGyX8OAK8aH8Myj6djqQ');
+    expect(legacySubjectKeyOf('alice')).toBe(plain);
+    expect(subjectKeyOf('alice')).not.toBe(plain);
+    const token = formatToken({ kind: 'access', clientId: 'c', subjectKey: subjectKeyOf('alice') });
+    expect(token).not.toContain(plain);
+  });
+
+  it('differs between deployments and between subjects, and is stable within one', () => {
+    const other = subjectKeyer(Buffer.from('another deployment secret, same length', 'utf8'));
+    expect(other('alice')).not.toBe(subjectKeyOf('alice'));
+    expect(subjectKeyOf('bob')).not.toBe(subjectKeyOf('alice'));
+    expect(subjectKeyOf('alice')).toBe(subjectKeyer(Buffer.from(SECRET))('alice'));
+  });
+
+  it('refuses a secret shorter than 128 bits', () => {
+    expect(() => subjectKeyer(Buffer.alloc(15))).toThrow(/128 bits/);
   });
 });

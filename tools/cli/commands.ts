@@ -3,6 +3,8 @@
  * arguments into one admin API request; `main.ts` does the parsing, signing and printing.
  */
 
+import { ISSUER_COMMANDS } from './issuer-commands.ts';
+
 /** A command-line option, in the shape `node:util` `parseArgs` takes plus what the help shows. */
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -161,6 +163,29 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     group: 'clients',
+    name: 'list',
+    summary: 'list the registered clients, a page at a time (without secrets)',
+    description:
+      'Lists registered clients (GET /admin/clients), without their secrets. Prints {"clients":[...],"nextCursor"?}; run again with --cursor set to nextCursor for the next page (the last page has none).',
+    args: [],
+    options: {
+      limit: { type: 'string', value: 'N', description: 'clients per page, 1 to 100 (default 50)' },
+      cursor: { type: 'string', value: 'CURSOR', description: 'the nextCursor the previous page printed' },
+    },
+    examples: ['clients list', 'clients list --limit 100 --cursor bUoyaEYwWnFLM3lTN2NWMXdYOXVUZw'],
+    request(values) {
+      const query = new URLSearchParams();
+      if (typeof values.limit === 'string') {
+        if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number from 1 to 100');
+        query.set('limit', values.limit);
+      }
+      if (typeof values.cursor === 'string') query.set('cursor', values.cursor);
+      const search = query.toString();
+      return { method: 'GET', path: `admin/clients${search === '' ? '' : `?${search}`}` };
+    },
+  },
+  {
+    group: 'clients',
     name: 'get',
     summary: 'show a client (without its secret)',
     description:
@@ -311,13 +336,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'global-revoke',
     summary: 'Global Token Revocation: revoke every token of a subject identifier',
     description:
-      "draft-parecki-oauth-global-token-revocation (POST /admin/global-token-revocation) with an RFC 9493 subject identifier: format opaque, or iss_sub with --iss (which must be the service's issuer). Prints nothing on success (204).",
+      "draft-parecki-oauth-global-token-revocation (POST /admin/global-token-revocation) with an RFC 9493 subject identifier: format opaque, or iss_sub with --iss: the service's issuer, or a registered trusted issuer (then only that issuer's tokens of the subject). Prints nothing on success (204).",
     args: ['SUBJECT'],
     options: {
       iss: {
         type: 'string',
         value: 'ISSUER',
-        description: "send an iss_sub identifier with this issuer (the service's own) instead of opaque",
+        description:
+          "send an iss_sub identifier with this issuer (the service's own, or a registered trusted issuer) instead of opaque",
       },
     },
     examples: ['subjects global-revoke alice', 'subjects global-revoke alice --iss https://auth.example.com'],
@@ -389,11 +415,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       };
     },
   },
+  ...ISSUER_COMMANDS,
 ];
 
 export const GROUPS: Readonly<Record<string, string>> = {
-  clients: 'register, show and delete clients; rotate a secret; revoke all tokens of a client',
+  clients: 'register, list, show and delete clients; rotate a secret; revoke all tokens of a client',
   tokens: 'mint tokens; delete an access or refresh token',
   subjects: 'revoke every token of a subject (user), by name or by RFC 9493 subject identifier',
   ssf: 'Shared Signals: list and redeliver the SETs whose push failed for 24 hours',
+  issuers:
+    "register trusted issuers (Cognito, Auth0, Keycloak...); revoke their JWTs, families, clients' and subjects' tokens",
 };

@@ -64,7 +64,7 @@ export function topHelp(): string {
 Manages the token revocation service's clients and tokens through its admin API (AWS SigV4 signed).
 
 Commands:
-${pad([...COMMANDS.map((command) => [usageOf(command), command.summary] as const), ['events redrive --queue-url URL', 'put the on-failure queue back into the service (AWS credentials)'], ['help [COMMAND [SUBCOMMAND]]', 'show help']])}
+${pad([...COMMANDS.map((command) => [usageOf(command), command.summary] as const), ['events redrive --queue-url URL', 'put the on-failure queue back into the service (AWS credentials)'], ['clients reindex --table NAME', 'once after upgrading to v3: list older clients too (AWS credentials)'], ['help [COMMAND [SUBCOMMAND]]', 'show help']])}
 
 Options (every command):
 ${pad(optionRows(GLOBAL_OPTIONS))}

@@ -11,7 +11,8 @@ import {
 } from './commands.ts';
 import { BIN, commandHelp, groupHelp, PROGRAM, topHelp } from './help.ts';
 import { runRedrive } from './redrive.ts';
-import { resolveTarget, signingCredentials } from './target.ts';
+import { runReindex } from './reindex.ts';
+import { resolveTarget, signingCredentials, type Target } from './target.ts';
 
 /** Where the CLI writes; the process streams in `bin/admin.ts`. */
 export interface CliIo {
@@ -23,7 +24,26 @@ export interface CliIo {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A failure after the arguments were accepted: API error, network, credentials. */
-class CallError extends Error {}
+class CallError extends Error {
+  /** What to check, printed on a line of its own after the error. */
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What to check after a 403 from the admin API: the gateway (or the local server) refused the signature
+ * or the signer, and the response says no more than "Forbidden". The usual causes, most likely first.
+ */
+function forbiddenHint(target: Target, accessKeyId: string): string {
+  const key = `access key ${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
+  return target.local
+    ? `check: the local admin pair (ADMIN_ACCESS_KEY_ID/ADMIN_SECRET_ACCESS_KEY, signed here with ${key}) is the one the server was started with, and the region is us-east-1`
+    : `check: the credentials that signed (${key}; AWS_PROFILE or the AWS_* variables) may call execute-api:Invoke on the admin routes (the stack's adminPrincipalArns), the region ${target.region} is the API's, and this machine's clock is within 5 minutes of the real time (SigV4 signatures expire)`;
+}
 
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -94,7 +114,10 @@ async function execute(
     // The origin only: the path may hold a token.
     throw new CallError(`cannot reach ${new URL(target.baseUrl).origin}: ${describe(error)}`);
   }
-  if (response.status >= 400) throw new CallError(apiMessage(response.status, response.json));
+  if (response.status >= 400) {
+    const hint = response.status === 403 ? forbiddenHint(target, credentials.accessKeyId) : undefined;
+    throw new CallError(apiMessage(response.status, response.json), hint);
+  }
   if (response.json !== undefined) io.stdout(`${JSON.stringify(response.json, null, 2)}\n`);
 }
 
@@ -116,6 +139,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   // Not an admin API call: it talks to SQS, EventBridge, the stream and Lambda with AWS credentials.
   if (argv[0] === 'events' && argv[1] === 'redrive') return runRedrive(argv.slice(2), io);
+  // Not an admin API call either: a one-off migration straight on the table.
+  if (argv[0] === 'clients' && argv[1] === 'reindex') return runReindex(argv.slice(2), io);
   try {
     // First pass, against every option any command takes: the command words, and whether help was asked.
     const first = sortArgs(argv, ALL_OPTIONS);
@@ -182,7 +207,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) return fail(EXIT.usage, error.message);
-    if (error instanceof CallError) return fail(EXIT.failed, error.message);
+    if (error instanceof CallError) {
+      const code = fail(EXIT.failed, error.message);
+      if (error.hint) io.stderr(`${BIN}: ${error.hint}\n`);
+      return code;
+    }
     if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
       return fail(EXIT.usage, error.message);
     return fail(EXIT.failed, `unexpected error: ${describe(error)}`);

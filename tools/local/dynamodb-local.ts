@@ -10,6 +10,7 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -187,6 +188,39 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  await addMissingIndexes(
+    client,
+    tableName,
+    new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName)),
+  );
   client.destroy();
+}
+
+/**
+ * Adds the schema's indexes a table kept in a data directory lacks (it was made by an earlier version:
+ * [v3] the issuer registry index), one at a time, as DynamoDB allows. Their items are backfilled by
+ * DynamoDB Local as by DynamoDB.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  tableName: string,
+  present: Set<string | undefined>,
+) {
+  const wanted = createTableInput(tableName);
+  for (const index of wanted.GlobalSecondaryIndexes) {
+    if (present.has(index.IndexName)) continue;
+    const key = index.KeySchema[0]?.AttributeName;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions.filter((a) => a.AttributeName === key),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection },
+          },
+        ],
+      }),
+    );
+  }
 }

@@ -99,6 +99,10 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['ADMIN_SECRET_ACCESS_KEY', 'admin API SigV4 secret key (default localadminsecret)'],
   [ENV.eventsWebhookUrl, 'POST each revocation event to this URL, as EventBridge hands it to a target'],
   ['EVENTS_OUTBOX_DIR', 'where events wait for the webhook (default: in --data-dir, else a temporary one)'],
+  [
+    ENV.subjectKeyFile,
+    'the secret keying subject hashes, made on first use (default: subject-key in the data dir)',
+  ],
   [LOG_FORMAT, 'json: print the JSON log lines as on Lambda (default: one short line per request)'],
   [PRINT_METRICS, 'on: print the embedded-metric blobs too'],
   ['POWERTOOLS_LOG_LEVEL', 'DEBUG, INFO (default), WARN, ERROR'],
@@ -259,10 +263,12 @@ async function serve(settings: LocalSettings): Promise<void> {
   process.env[ENV.tableName] = settings.tableName;
   process.env[ENV.dynamoDbEndpoint] = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
-  // Without --data-dir, a fresh directory per process holds what the data directory would.
+  // Without --data-dir, the data directory is a fresh one per process.
   const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-'));
   // Events the webhook did not take wait here.
   process.env.EVENTS_OUTBOX_DIR ??= join(dataDir, 'outbox');
+  // The secret that keys subject hashes, generated on first use: kept with the tokens it keyed.
+  process.env[ENV.subjectKeyFile] ??= join(dataDir, 'subject-key');
   // [v3] The SSF transmitter: its signing key and event outbox in the data directory (docs/ssf.md).
   const ssf = await startLocalSsf(join(dataDir, 'ssf'));
   const server = await createLocalServer(settings.admin);

@@ -8,6 +8,8 @@ interface AuthorizerContext {
   readonly clientId: string;
   readonly scope: string;
   readonly sub?: string;
+  /** A trusted issuer's token (Cognito, Auth0, ...): its issuer. */
+  readonly iss?: string;
 }
 
 /**
@@ -17,10 +19,15 @@ interface AuthorizerContext {
 export async function handler(
   event: APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const { clientId, scope, sub } = event.requestContext.authorizer.lambda;
+  const { clientId, scope, sub, iss } = event.requestContext.authorizer.lambda;
   return {
     statusCode: 200,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache' },
-    body: JSON.stringify({ clientId, scope, ...(sub !== undefined && { sub }) }),
+    body: JSON.stringify({
+      ...(clientId !== undefined && { clientId }),
+      scope,
+      ...(sub !== undefined && { sub }),
+      ...(iss !== undefined && { iss }),
+    }),
   };
 }

@@ -17,8 +17,15 @@ import type {
   Statement,
 } from 'aws-lambda';
 import { findActiveToken } from '../domain/activity.ts';
+import { KeysUnavailable } from '../domain/errors.ts';
 import type { Clock, Store, TokenRecord } from '../domain/model.ts';
 import { presentToken } from '../domain/token-format.ts';
+import {
+  findActiveTrustedToken,
+  isJwsShaped,
+  type TrustedToken,
+  type TrustedTokens,
+} from '../domain/trusted-tokens.ts';
 import { isWellFormedToken } from '../http/form.ts';
 import { loggablePath } from '../redact.ts';
 import { methodArnPattern, missingScopes, type RouteScopes } from './route-scopes.ts';
@@ -30,9 +37,20 @@ export type AuthorizerEvent =
 
 /** What the integration receives: `$context.authorizer.*` (REST) or `requestContext.authorizer.lambda`. */
 export interface AuthorizerContext {
-  readonly clientId: string;
+  /** The token's client; [v3] absent for a trusted issuer's token that names none. */
+  readonly clientId?: string;
   readonly scope: string;
   readonly sub?: string;
+  /** [v3] A trusted issuer's token: its issuer (`iss`). */
+  readonly iss?: string;
+}
+
+/** What an allowed token grants, whoever issued it: the service (its record) or a trusted issuer. */
+export interface AuthorizedToken {
+  readonly clientId?: string;
+  readonly scope: string;
+  readonly subject?: string;
+  readonly iss?: string;
 }
 
 export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<
@@ -40,16 +58,20 @@ export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResul
 >;
 
 /** Why a request was refused; logged, never sent (API Gateway answers 401/403 itself). */
-export type DenyReason = 'no_token' | 'malformed' | 'inactive' | 'insufficient_scope';
+export type DenyReason = 'no_token' | 'malformed' | 'inactive' | 'insufficient_scope' | 'keys_unavailable';
 
 export type Decision =
-  | { readonly allow: true; readonly token: TokenRecord }
-  | { readonly allow: false; readonly reason: DenyReason; readonly token?: TokenRecord };
+  | { readonly allow: true; readonly token: AuthorizedToken }
+  | { readonly allow: false; readonly reason: DenyReason; readonly token?: AuthorizedToken };
 
 export interface AuthorizerDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly scopes: RouteScopes;
+  /** [v3] Trusted issuers' JWTs; without it only the service's own tokens are accepted. */
+  readonly trusted?: TrustedTokens;
+  /** [v3] A trusted issuer's keys could not be had and a request was denied for it (metric). */
+  readonly onKeysUnavailable?: (error: KeysUnavailable) => void;
 }
 
 /** The outcome of one authorization, for the log line (token id as a prefix of its hash only). */
@@ -60,6 +82,8 @@ export interface AuthorizationLog {
   readonly reason?: DenyReason;
   readonly tokenId?: string;
   readonly clientId?: string;
+  /** [v3] A trusted issuer's token: the issuer. */
+  readonly iss?: string;
 }
 
 /** The access token of an `Authorization: Bearer` value; undefined for none, `false` for a malformed one. */
@@ -95,8 +119,21 @@ async function decide(
   if (raw === undefined) return { decision: { allow: false, reason: 'no_token' } };
   if (raw === false) return { decision: { allow: false, reason: 'malformed' } };
   const presented = presentToken(raw);
-  const token =
-    presented.refs?.kind === 'access' ? await findActiveToken(deps.store, deps.clock, presented) : undefined;
+  let token: AuthorizedToken | undefined;
+  if (!presented.refs && deps.trusted && isJwsShaped(raw)) {
+    try {
+      const trusted = await findActiveTrustedToken(deps.trusted, raw);
+      token = trusted && authorizedTrusted(trusted);
+    } catch (error) {
+      if (!(error instanceof KeysUnavailable)) throw error;
+      // Fail closed: a token that cannot be checked is not let through.
+      deps.onKeysUnavailable?.(error);
+      return { tokenId: presented.id, decision: { allow: false, reason: 'keys_unavailable' } };
+    }
+  } else if (presented.refs?.kind === 'access') {
+    const record = await findActiveToken(deps.store, deps.clock, presented);
+    token = record && authorizedRecord(record);
+  }
   if (!token) return { tokenId: presented.id, decision: { allow: false, reason: 'inactive' } };
   if (missingScopes(required, token.scope).length > 0) {
     return { tokenId: presented.id, decision: { allow: false, reason: 'insufficient_scope', token } };
@@ -104,12 +141,32 @@ async function decide(
   return { tokenId: presented.id, decision: { allow: true, token } };
 }
 
-/** The context the integration receives; `sub` only when the token has a subject. */
-export function contextOf(token: TokenRecord): AuthorizerContext {
+function authorizedRecord(token: TokenRecord): AuthorizedToken {
   return {
     clientId: token.clientId,
     scope: token.scope,
-    ...(token.subject !== undefined && { sub: token.subject }),
+    ...(token.subject !== undefined && { subject: token.subject }),
+  };
+}
+
+/** [v3] A trusted issuer's token: its client, scope (empty when it has none), subject and issuer. */
+function authorizedTrusted(token: TrustedToken): AuthorizedToken {
+  return {
+    ...(token.clientId !== undefined && { clientId: token.clientId }),
+    scope: token.scope ?? '',
+    ...(token.subject !== undefined && { subject: token.subject }),
+    iss: token.issuer.issuer,
+  };
+}
+
+/** The context the integration receives; `sub` only when the token has a subject, `iss` for a trusted issuer's. */
+export function contextOf(token: AuthorizedToken | TokenRecord): AuthorizerContext {
+  const authorized = 'kind' in token ? authorizedRecord(token) : token;
+  return {
+    ...(authorized.clientId !== undefined && { clientId: authorized.clientId }),
+    scope: authorized.scope,
+    ...(authorized.subject !== undefined && { sub: authorized.subject }),
+    ...(authorized.iss !== undefined && { iss: authorized.iss }),
   };
 }
 
@@ -187,7 +244,12 @@ export async function authorize(
   log(logEntry(event.type === 'TOKEN' ? 'rest-token' : 'rest-request', route, tokenId, decision));
   const policyDocument = restPolicy(base, deps.scopes, decision);
   if (!decision.token) return { principalId: 'anonymous', policyDocument };
-  return { principalId: decision.token.clientId, policyDocument, context: { ...contextOf(decision.token) } };
+  const { clientId, subject, iss } = decision.token;
+  return {
+    principalId: clientId ?? subject ?? iss ?? 'anonymous',
+    policyDocument,
+    context: { ...contextOf(decision.token) },
+  };
 }
 
 function logEntry(
@@ -203,6 +265,7 @@ function logEntry(
     decision: decision.allow ? 'allow' : 'deny',
     ...(!decision.allow && { reason: decision.reason }),
     ...(tokenId !== undefined && { tokenId }),
-    ...(decision.token && { clientId: decision.token.clientId }),
+    ...(decision.token?.clientId !== undefined && { clientId: decision.token.clientId }),
+    ...(decision.token?.iss !== undefined && { iss: decision.token.iss }),
   };
 }

@@ -4,7 +4,7 @@ import { NotFound, tokenNotFound } from './errors.ts';
 import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
 import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
-import { subjectKeyOf } from './token-format.ts';
+import { legacySubjectKeyOf, type SubjectKeyer } from './token-format.ts';
 
 /**
  * The longest any token lives (a refresh token's lifetime is at most 365 days): a subject's cut-off is
@@ -47,17 +47,29 @@ export async function revokeClientTokens(
 
 /**
  * Revokes every token, of every client, that carries this subject and was issued up to now: one cut-off
- * item (kept as long as any token lives); the sweeper deletes the tokens. Idempotent; a subject without
- * tokens is fine.
+ * item under the subject's keyed key (kept as long as any token lives); the sweeper deletes the tokens.
+ * Idempotent; a subject without tokens is fine.
+ *
+ * [v3] Tokens minted before subject keys were keyed name the plain-hash key, and the one read that decides
+ * a token's activity reads the cut-off under the key the token names. So while such a token of this subject
+ * is still stored (one keys-only Query of the subject index, limit 1), the same cut-off is also written
+ * under that key, in the same transaction: two items, one request, atomic. Once the last old token has
+ * expired (at most the longest token lifetime after the upgrade), every revocation is one write again.
+ * Only the keyed item is a revocation to the stream: the other is marked as its mirror, makes no event,
+ * and the keyed item's sweep deletes the old tokens too.
  */
 export async function revokeSubjectTokens(
   store: Store,
   clock: Clock,
   revoker: Revoker,
   subject: string,
+  keyOf: SubjectKeyer,
 ): Promise<RevocationEvent> {
   const mark = { ...revoker, at: clock() };
-  const subjectKey = subjectKeyOf(subject);
+  const subjectKey = keyOf(subject);
+  const legacyKey = legacySubjectKeyOf(subject);
+  const mirror =
+    legacyKey !== subjectKey && (await store.hasTokensOfSubject(legacyKey)) ? legacyKey : undefined;
   await store.cutOffSubject(
     {
       subjectKey,
@@ -66,6 +78,7 @@ export async function revokeSubjectTokens(
       expiresAt: Math.floor(mark.at / 1000) + LONGEST_TOKEN_LIFETIME_SECONDS,
     },
     mark,
+    mirror,
   );
   return revocationEvent('subject.tokens_revoked', subjectKey, mark, {
     subject,

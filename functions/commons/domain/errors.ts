@@ -67,7 +67,7 @@ export class NotTokenOwner extends DomainError {
 }
 
 /** What a `NotFound` was looking for; edges word their 404s by it. */
-export type Missing = 'client' | 'access_token' | 'refresh_token';
+export type Missing = 'client' | 'access_token' | 'refresh_token' | 'issuer';
 
 /** The thing named does not exist (or no longer counts: expired, revoked). */
 export class NotFound extends DomainError {
@@ -132,4 +132,31 @@ export class StoreUnavailable extends DomainError {
     super('the token store is unavailable');
     this.cause = cause;
   }
+}
+
+/** [v3] What a 503 for a trusted issuer's keys says, so it is told apart from the store's. */
+export const KEYS_UNAVAILABLE_MESSAGE = "the token issuer's signing keys are unavailable";
+
+/**
+ * [v3] A trusted issuer's signing keys cannot be had: no cached key set and the fetch of its `jwksUri`
+ * failed (down, slow, too large, redirected). Neither "inactive" nor "revoked" would be true, so the
+ * OAuth routes answer 503 and the authorizer denies.
+ */
+export class KeysUnavailable extends DomainError {
+  readonly code = 'keys_unavailable';
+  constructor(
+    /** The issuer's id (never the token). */
+    readonly issuerId: string,
+    /** Whole seconds until the keys will be fetched again (at least 1). */
+    readonly retryAfterSeconds: number,
+    cause?: unknown,
+  ) {
+    super(KEYS_UNAVAILABLE_MESSAGE);
+    this.cause = cause;
+  }
+}
+
+/** [v3] The thing to create exists already (a trusted issuer registered twice: 409). */
+export class AlreadyExists extends DomainError {
+  readonly code = 'already_exists';
 }

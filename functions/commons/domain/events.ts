@@ -36,6 +36,10 @@ export const REVOCATION_TYPES = [
   'client.deleted',
   'subject.tokens_revoked',
   'sweep.completed',
+  // [v3] Trusted issuers: a family of one issuer's tokens, every token of an issuer, an issuer's deletion.
+  'family.revoked',
+  'issuer.tokens_revoked',
+  'issuer.deleted',
 ] as const;
 
 export type RevocationType = (typeof REVOCATION_TYPES)[number];
@@ -60,10 +64,17 @@ export interface RevocationEvent {
   readonly tokensRevokedBefore?: number;
   /** `sweep.completed`: token items the sweep deleted. */
   readonly count?: number;
+  /** [v3] A trusted issuer's revocations: the issuer's `iss` string. */
+  readonly issuer?: string;
+  /** [v3] `token.revoked` of a trusted token: its id (`jti`, or the hash of its signing input). */
+  readonly jti?: string;
+  /** [v3] `family.revoked`: the family claim's value. */
+  readonly family?: string;
 }
 
 /**
- * A revocation's id, made from its type, what it revoked (a token id, grant id, client id or subject key)
+ * A revocation's id, made from its type, what it revoked (a token id, grant id, client id or subject key;
+ * for a trusted issuer's revocations, the item's key without its prefix)
  * and the instant written, so the handler (audit line) and the publisher (event) compute the same one,
  * and a redelivered stream record yields the same event. UUID-shaped (RFC 9562 version 8, name-based).
  */
@@ -111,7 +122,13 @@ function uuidOf(name: string): string {
 export type SweepTarget =
   | { readonly of: 'grant'; readonly grantId: string }
   | { readonly of: 'client'; readonly clientId: string; readonly issuedUpTo?: number }
-  | { readonly of: 'subject'; readonly subjectKey: string; readonly issuedUpTo: number };
+  | {
+      readonly of: 'subject';
+      readonly subjectKey: string;
+      /** [v3] The plain-hash key that tokens minted before version 3 name, swept with the keyed one. */
+      readonly legacySubjectKey?: string;
+      readonly issuedUpTo: number;
+    };
 
 /** The record of a finished sweep: the publisher turns it into `sweep.completed`. */
 export interface SweepRecord {

@@ -65,17 +65,37 @@ export interface TokenRecord {
   readonly lastModifiedAt: number;
 }
 
-/** A grant: one refresh token, every refresh token rotated from it, every access token issued with them. */
+/**
+ * A grant: one refresh token, every refresh token rotated from it, every access token issued with them.
+ * The grant item also holds its current refresh token (id, issue time, refresh count: the rest is the
+ * grant's), so a rotation is one conditional write that moves it, and the last few consumed ones, so
+ * their reuse is recognised. Grants written before that layout keep their refresh tokens as token items.
+ */
 export interface GrantRecord {
   readonly grantId: string;
   readonly clientId: string;
   readonly subject?: string;
   readonly subjectKey?: string;
   readonly scope: string;
-  /** Epoch milliseconds. */
+  /**
+   * Epoch milliseconds. Client and subject cut-offs compare it, not the issue time of each of the grant's
+   * tokens (see activity.ts): a grant started at or before a cut-off is cut off whole.
+   */
   readonly issuedAt: number;
   /** The refresh token that is not consumed yet. */
   readonly currentRefreshTokenId: string;
+  /** Epoch milliseconds: when the current refresh token was issued; absent on grants of the old layout. */
+  readonly currentRefreshIssuedAt?: number;
+  /** How the grant's first refresh token came to be (rotated ones: `refresh_token`). */
+  readonly grantType?: TokenOrigin;
+  /** Refreshes made with the current refresh token (on top of its token item's count, old layout). */
+  readonly refreshCount?: number;
+  /** How many times the grant's refresh token was rotated. */
+  readonly rotations?: number;
+  /** Epoch milliseconds: the grant's last refresh. */
+  readonly lastModifiedAt?: number;
+  /** The refresh tokens rotation consumed most recently (at most `CONSUMED_KEPT`), newest first. */
+  readonly consumed?: readonly ConsumedRefreshToken[];
   /** Epoch seconds: the grant's refresh tokens expire by then (TTL keeps the item a day longer). */
   readonly refreshExpiresAt: number;
   /** Epoch seconds (TTL). */
@@ -83,6 +103,22 @@ export interface GrantRecord {
   /** Epoch milliseconds: once set, every token of the grant is inactive. */
   readonly revokedAt?: number;
 }
+
+/** A refresh token consumed by rotation, as its grant remembers it. */
+export interface ConsumedRefreshToken {
+  readonly id: string;
+  /** Epoch milliseconds. */
+  readonly consumedAt: number;
+  readonly issuedAt: number;
+  readonly refreshCount: number;
+}
+
+/**
+ * How many consumed refresh tokens a grant remembers: presenting one of them is reuse (or a retry within
+ * the grace window). An older one is unknown (invalid_grant) unless it has a token item (old layout).
+ * Four keeps the grant item well under 1 KB, so each of its writes is one write unit.
+ */
+export const CONSUMED_KEPT = 4;
 
 /** Revocation of every token of a subject issued at or before an instant. */
 export interface SubjectCutoff {
@@ -122,13 +158,17 @@ export interface TokenState {
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
-/** A refresh grant's writes, in one conditional transaction. */
+/**
+ * A refresh grant's writes: the new access token, then one single-item write to the grant (with
+ * rotation the conditional move of its current refresh token; without, its refresh count). No
+ * transaction: see `refreshTokenGrant` for why none is needed.
+ */
 export interface RefreshWrite {
   /** The refresh token presented (consumed when `newRefresh` is given). */
   readonly parent: TokenRecord;
   readonly grant: GrantRecord;
   readonly access: TokenRecord;
-  /** Rotation: the refresh token that replaces `parent`. */
+  /** Rotation: the refresh token that replaces `parent` (held by the grant item, never an item itself). */
   readonly newRefresh?: TokenRecord;
   /** Epoch milliseconds. */
   readonly now: number;
@@ -155,6 +195,13 @@ export interface PendingCreate {
 
 export type RotationOutcome = 'rotated' | 'missing' | 'public';
 
+/** One page of the registered clients. */
+export interface ClientPage {
+  readonly clients: readonly Client[];
+  /** Where the next page starts (opaque); absent on the last page. */
+  readonly cursor?: string;
+}
+
 /** The storage port. Reads are strongly consistent; absent items are `undefined`. */
 export interface Store {
   getClient(clientId: string): Promise<Client | undefined>;
@@ -178,6 +225,12 @@ export interface Store {
    * `previousSecretExpiresAt` (absent: stops at once). False when that rotation is not the one pending.
    */
   confirmSecretRotation(clientId: string, nonce: string, previousSecretExpiresAt?: number): Promise<boolean>;
+  /**
+   * [v3] Up to `limit` registered clients, from where `cursor` (a page's `cursor`) left off; its cost grows
+   * with the clients, never the tokens. A page may hold fewer than `limit` (a client deleted meanwhile) and
+   * still have a cursor. A cursor this store did not hand out is `InvalidInput` naming `cursor`.
+   */
+  listClients(limit: number, cursor?: string): Promise<ClientPage>;
   /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
 
@@ -185,12 +238,15 @@ export interface Store {
   readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
   /** Writes an access token without a grant; false when the id exists already. */
   putAccessToken(token: TokenRecord): Promise<boolean>;
-  /** Writes a new grant with its first tokens, only if the client exists; false otherwise. */
-  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean>;
   /**
-   * A refresh grant: the new access token (and with rotation the new refresh token, consuming the one
-   * presented) only if the presented refresh token is unconsumed and unexpired, its grant live, and
-   * neither its client nor its subject cut off since it was issued. False when any condition failed.
+   * Writes a new grant (holding its refresh token) and its first access token; false when an id exists
+   * already. No check of the client: every use reads it, so a grant of a client deleted meanwhile is born
+   * inactive.
+   */
+  putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean>;
+  /**
+   * A refresh grant's writes (see `RefreshWrite`): false when the grant was revoked meanwhile or, with
+   * rotation, its current refresh token is no longer the one presented (another refresh won).
    */
   refresh(write: RefreshWrite): Promise<boolean>;
   /**
@@ -204,8 +260,14 @@ export interface Store {
    * grant or it was revoked already (so only the first revocation is reported, and written).
    */
   revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
-  /** Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. */
-  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void>;
+  /**
+   * Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. With
+   * `mirrorKey`, the same cut-off is also written under that key (tokens minted before subject keys were
+   * keyed name it), atomically, marked as a mirror so that the stream sees one revocation.
+   */
+  cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void>;
+  /** Whether any token naming this subject key is stored (the subject index, eventually consistent). */
+  hasTokensOfSubject(subjectKey: string): Promise<boolean>;
 
   // The sweeps (the stream's sweeper; never on a request path).
   /** Deletes every token of a grant (index, every page); returns the count. */

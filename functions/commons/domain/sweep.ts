@@ -1,12 +1,16 @@
 import { StoreUnavailable } from './errors.ts';
 import type { RevocationEvent, SweepTarget } from './events.ts';
 import type { Clock, Store } from './model.ts';
+import { legacySubjectKeyOf } from './token-format.ts';
 
 /**
  * The tokens a revocation made inactive and a sweep must delete; undefined for a revocation that leaves
  * nothing to sweep (one token, or a sweep itself).
  */
 export function sweepTargetOf(event: RevocationEvent): SweepTarget | undefined {
+  // [v3] A trusted issuer's tokens are never stored (their revocations are records and cut-offs), and its
+  // client ids and subjects are not the service's: nothing to sweep.
+  if (event.issuer !== undefined) return undefined;
   switch (event.type) {
     case 'grant.revoked':
     case 'refresh_token.reuse_detected':
@@ -17,14 +21,17 @@ export function sweepTargetOf(event: RevocationEvent): SweepTarget | undefined {
       return event.clientId === undefined
         ? undefined
         : { of: 'client', clientId: event.clientId, issuedUpTo: event.tokensRevokedBefore ?? event.time };
-    case 'subject.tokens_revoked':
-      return event.subjectKey === undefined
-        ? undefined
-        : {
-            of: 'subject',
-            subjectKey: event.subjectKey,
-            issuedUpTo: event.tokensRevokedBefore ?? event.time,
-          };
+    case 'subject.tokens_revoked': {
+      if (event.subjectKey === undefined) return undefined;
+      // Tokens minted before version 3 name the subject's plain hash: the same cut-off covers them.
+      const legacy = event.subject === undefined ? undefined : legacySubjectKeyOf(event.subject);
+      return {
+        of: 'subject',
+        subjectKey: event.subjectKey,
+        ...(legacy !== undefined && legacy !== event.subjectKey && { legacySubjectKey: legacy }),
+        issuedUpTo: event.tokensRevokedBefore ?? event.time,
+      };
+    }
     default:
       return undefined;
   }
@@ -45,7 +52,10 @@ export async function sweep(store: Store, clock: Clock, event: RevocationEvent):
       ? await store.deleteTokensOfGrant(target.grantId)
       : target.of === 'client'
         ? await store.deleteTokensOfClient(target.clientId, target.issuedUpTo)
-        : await store.deleteTokensOfSubject(target.subjectKey, target.issuedUpTo);
+        : (await store.deleteTokensOfSubject(target.subjectKey, target.issuedUpTo)) +
+          (target.legacySubjectKey === undefined
+            ? 0
+            : await store.deleteTokensOfSubject(target.legacySubjectKey, target.issuedUpTo));
   await store.recordSweep({
     revocationId: event.id,
     ...(event.clientId !== undefined && { clientId: event.clientId }),

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { PresentedToken, TokenKind, TokenRefs } from './model.ts';
 import { hashSecret } from './secrets.ts';
@@ -11,7 +11,7 @@ import { hashSecret } from './secrets.ts';
  * - the prefix names the kind, so people and secret scanners recognise a leaked token;
  * - clientId, grantId (empty without a grant) and subjectKey (empty without a subject) are the keys of
  *   every item that decides whether the token is active, so one BatchGetItem of fixed keys decides it;
- *   they are identifiers, never secrets, and the subject appears only as a hash;
+ *   they are identifiers, never secrets, and the subject appears only as a keyed hash (see `subjectKeyer`);
  * - random: 256 bits from the CSPRNG, base64url (43 characters): what makes the token unguessable;
  * - checksum: CRC-32 of everything before it, base64url (6 characters), so a mistyped or truncated token
  *   is unknown without any table read.
@@ -33,12 +33,40 @@ function checksum(body: string): string {
 /** A new grant id: 128 random bits, base64url. */
 export const newGrantId = (): string => randomBytes(16).toString('base64url');
 
+/** The key of a subject's cut-off item, derived from the subject (see `subjectKeyer`). */
+export type SubjectKeyer = (subject: string) => string;
+
+/** Bytes of the subject key: 128 bits, the same length as before version 3, so the token format stands. */
+const SUBJECT_KEY_BYTES = 16;
+
 /**
- * The key of a subject's cut-off item: 128 bits of the subject's SHA-256, base64url. Tokens name it
- * instead of the subject, so a token carries no personal data.
+ * [v3] Subject keys of this deployment: HMAC-SHA-256 of the subject under the deployment's secret, its
+ * first 128 bits, base64url. Tokens name this key instead of the subject, so a token carries no personal
+ * data, and, the hash being keyed, whoever holds a token cannot confirm a guessed subject by hashing it
+ * (a plain SHA-256 of `alice` is the same everywhere).
  */
-export function subjectKeyOf(subject: string): string {
-  return createHash('sha256').update(subject, 'utf8').digest().subarray(0, 16).toString('base64url');
+export function subjectKeyer(secret: Uint8Array): SubjectKeyer {
+  if (secret.length < 16) throw new Error('the subject key secret must have at least 128 bits');
+  const key = Buffer.from(secret);
+  return (subject) =>
+    createHmac('sha256', key)
+      .update(subject, 'utf8')
+      .digest()
+      .subarray(0, SUBJECT_KEY_BYTES)
+      .toString('base64url');
+}
+
+/**
+ * The subject key of tokens minted before version 3: 128 bits of the subject's plain SHA-256. Such tokens
+ * stay valid until they expire; a subject's cut-off reaches them through a second item under this key
+ * (see `revokeSubjectTokens`), and the sweep of a cut-off deletes them too.
+ */
+export function legacySubjectKeyOf(subject: string): string {
+  return createHash('sha256')
+    .update(subject, 'utf8')
+    .digest()
+    .subarray(0, SUBJECT_KEY_BYTES)
+    .toString('base64url');
 }
 
 /** A new raw token naming `refs`. */

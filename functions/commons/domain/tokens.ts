@@ -14,7 +14,7 @@ import type {
 } from './model.ts';
 import { revokeGrantOf } from './revocation.ts';
 import { hashSecret } from './secrets.ts';
-import { formatToken, newGrantId, subjectKeyOf } from './token-format.ts';
+import { formatToken, legacySubjectKeyOf, newGrantId } from './token-format.ts';
 
 /** RFC 6749 section 3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -59,7 +59,8 @@ interface Minted {
 
 interface MintOptions {
   readonly grantId?: string;
-  readonly subject?: string;
+  /** The subject and its key: the deployment's keyed hash, or for a grant's later tokens the grant's key. */
+  readonly subject?: { readonly subject: string; readonly subjectKey: string };
   /** Epoch seconds; default: now + the client's lifetime for the kind. */
   readonly expiresAt?: number;
 }
@@ -72,7 +73,7 @@ function mint(
   grantType: TokenOrigin,
   options: MintOptions = {},
 ): Minted {
-  const subjectKey = options.subject === undefined ? undefined : subjectKeyOf(options.subject);
+  const subjectKey = options.subject?.subjectKey;
   const raw = formatToken({
     kind,
     clientId: client.clientId,
@@ -86,7 +87,7 @@ function mint(
     clientId: client.clientId,
     ...(options.grantId !== undefined && { grantId: options.grantId }),
     scope,
-    ...(options.subject !== undefined && { subject: options.subject, subjectKey }),
+    ...(options.subject !== undefined && { subject: options.subject.subject, subjectKey }),
     issuedAt: now,
     expiresAt: options.expiresAt ?? Math.floor(now / 1000) + ttl,
     grantType,
@@ -110,6 +111,8 @@ function response(client: Client, access: Minted, refresh?: Minted): TokenRespon
 export interface IssueRequest {
   scope: string | undefined;
   subject?: string;
+  /** With `subject`: its key under this deployment's secret (`subjectKeyer`). */
+  subjectKey?: string;
   withRefreshToken: boolean;
   grantType: TokenOrigin;
 }
@@ -140,7 +143,9 @@ export async function issueTokens(
 ): Promise<Issued | undefined> {
   const scope = grantScope(req.scope, client.scopes);
   const now = clock();
-  const subject = req.subject === undefined ? {} : { subject: req.subject };
+  if (req.subject !== undefined && req.subjectKey === undefined) throw new Error('a subject needs its key');
+  const subject =
+    req.subject === undefined ? {} : { subject: { subject: req.subject, subjectKey: req.subjectKey ?? '' } };
   if (!(req.withRefreshToken && client.grantTypes.includes('refresh_token'))) {
     const access = mint('access', client, scope, now, req.grantType, subject);
     if (!(await store.putAccessToken(access.record))) return undefined;
@@ -149,6 +154,7 @@ export async function issueTokens(
   const grantId = newGrantId();
   const refresh = mint('refresh', client, scope, now, req.grantType, { ...subject, grantId });
   const access = mint('access', client, scope, now, req.grantType, { ...subject, grantId });
+  // The refresh token lives in the grant item: no token item of its own, so a grant start is two writes.
   const grant: GrantRecord = {
     grantId,
     clientId: client.clientId,
@@ -159,11 +165,16 @@ export async function issueTokens(
     scope,
     issuedAt: now,
     currentRefreshTokenId: refresh.record.id,
+    currentRefreshIssuedAt: now,
+    grantType: req.grantType,
+    refreshCount: 0,
+    rotations: 0,
+    lastModifiedAt: now,
     refreshExpiresAt: refresh.record.expiresAt,
     // Kept until the last access token it could have issued has expired.
     expiresAt: refresh.record.expiresAt + MAX_ACCESS_TOKEN_TTL,
   };
-  if (!(await store.putGrant(grant, [refresh.record, access.record]))) return undefined;
+  if (!(await store.putGrant(grant, access.record))) return undefined;
   return { response: response(client, access, refresh), accessTokenId: access.record.id, grantId };
 }
 
@@ -193,10 +204,25 @@ const INVALID_GRANT = 'refresh token is invalid, expired or revoked';
 
 /**
  * RFC 6749 6 with RFC 9700 4.14.2: a new access token from an active refresh token of the same client,
- * optionally narrower; with rotation also a new refresh token, the presented one consumed in the same
- * conditional transaction (so of two racing refreshes exactly one succeeds). A consumed refresh token
- * presented again within the client's grace window is a retry (invalid_grant, nothing else); after it,
- * reuse: the whole grant is revoked before the answer (invalid_grant) and `onReuse` hears of it.
+ * optionally narrower; with rotation also a new refresh token, the presented one consumed by the same
+ * conditional write that makes the new one current (so of two racing refreshes exactly one succeeds). A
+ * consumed refresh token presented again within the client's grace window is a retry (invalid_grant,
+ * nothing else); after it, reuse: the whole grant is revoked before the answer (invalid_grant) and
+ * `onReuse` hears of it.
+ *
+ * No transaction: one consistent read, then the new access token and one single-item write to the grant.
+ * - The new tokens' issue time is fixed before the read. A client or subject cut-off written after the
+ *   read therefore has an instant at or after it whenever the cut-off was decided after the refresh began,
+ *   and the activity rule rejects the token; a cut-off decided just before but written after the read is
+ *   caught because cut-offs compare the grant's start (activity.ts), which precedes both. So no
+ *   condition on the client or subject item is needed: every use of the token reads them.
+ * - A grant revoked at any moment, before or after the access token is written, makes it inactive: every
+ *   activity check reads the grant's mark with the token, so a token written after the revocation is born
+ *   inactive. The grant write is still conditional on the grant being live, so a refresh that lost that
+ *   race answers invalid_grant rather than hand out a dead token.
+ * - The access token is written first: a lost rotation race, or a 503 on the grant write, leaves an access
+ *   token nobody holds (harmless: its value was never sent) and the presented refresh token still current,
+ *   so the client's retry works; the other order could consume the refresh token behind a 503.
  */
 export async function refreshTokenGrant(
   store: Store,
@@ -207,22 +233,25 @@ export async function refreshTokenGrant(
   reuse: { readonly route?: string; readonly onReuse: (event: RevocationEvent) => void },
 ): Promise<Issued> {
   requireGrant(client, 'refresh_token');
+  // Fixed before the read: see above.
+  const now = clock();
   const state = await readState(store, presented);
   const parent = state?.token;
   if (!state || !parent || parent.kind !== 'refresh' || parent.clientId !== client.clientId) {
     throw new InvalidGrant(INVALID_GRANT);
   }
-  const now = clock();
   if (
     parent.consumedAt !== undefined &&
     parent.grantId !== undefined &&
     state.grant?.revokedAt === undefined
   ) {
-    if (now - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
+    // The reuse decision takes the time after the read (another refresh may have consumed it meanwhile).
+    const at = clock();
+    if (at - parent.consumedAt > client.refreshTokenReuseGraceSeconds * 1000) {
       const event = await revokeGrantOf(store, parent.grantId, {
         actor: REUSE_DETECTION,
         ...(reuse.route !== undefined && { route: reuse.route }),
-        at: now,
+        at,
         reason: 'reuse_detected',
         tokenId: parent.id,
       });
@@ -232,9 +261,16 @@ export async function refreshTokenGrant(
   }
   if (!isActive(state, now) || !state.grant) throw new InvalidGrant(INVALID_GRANT);
   const granted = grantScope(scope, parent.scope.split(' '));
+  // A grant's tokens keep the key its first tokens were minted with, so the subject's cut-off item they
+  // name stays the grant's (a grant minted before version 3 keeps its plain-hash key until it ends).
   const options = {
     grantId: state.grant.grantId,
-    ...(parent.subject !== undefined && { subject: parent.subject }),
+    ...(parent.subject !== undefined && {
+      subject: {
+        subject: parent.subject,
+        subjectKey: parent.subjectKey ?? legacySubjectKeyOf(parent.subject),
+      },
+    }),
   };
   const access = mint('access', client, granted, now, 'refresh_token', options);
   // A rotated refresh token keeps the grant's scope and its absolute lifetime.

@@ -21,6 +21,9 @@ export interface EventDetail {
   readonly actor: { readonly type: string; readonly id: string };
   readonly route?: string;
   readonly count?: number;
+  readonly issuer?: string;
+  readonly jti?: string;
+  readonly family?: string;
 }
 
 /** The detail of a revocation event: picked key by key, so nothing else (a subject key) can leak in. */
@@ -36,6 +39,9 @@ export function eventDetail(event: RevocationEvent): EventDetail {
     actor: { type: event.actor.type, id: event.actor.id },
     ...(event.route !== undefined && { route: event.route }),
     ...(event.count !== undefined && { count: event.count }),
+    ...(event.issuer !== undefined && { issuer: event.issuer }),
+    ...(event.jti !== undefined && { jti: event.jti }),
+    ...(event.family !== undefined && { family: event.family }),
   };
 }
 

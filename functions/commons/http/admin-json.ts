@@ -246,26 +246,76 @@ export function readSubject(subject: string | undefined): string {
 
 /**
  * draft-parecki-oauth-global-token-revocation: the subject of `{"sub_id": ...}`, an RFC 9493 subject
- * identifier of format `opaque` (`id`) or `iss_sub` (`iss` must be this service's issuer). Anything else is
- * `InvalidRequest`.
+ * identifier of format `opaque` (`id`) or `iss_sub`; the caller decides what its `iss` means (the service's
+ * own, or a registered trusted issuer's). Another format is the draft's bare `InvalidRequest`; a missing
+ * field, a field of the wrong type or out of range, or an unknown field is named ([v3] strict admin input:
+ * `InvalidInput` / `UnknownField`).
  */
-export function readGlobalRevocation(input: JsonObject, issuer: string | undefined): string {
+export function readGlobalRevocation(input: JsonObject): { subject: string; iss?: string } {
   knownFields(input, ['sub_id']);
   const subId = input.sub_id;
+  if (subId === undefined) throw new InvalidInput('sub_id', 'is required');
   if (typeof subId !== 'object' || subId === null || Array.isArray(subId)) {
-    throw new InvalidRequest('sub_id must be an RFC 9493 subject identifier');
+    throw new InvalidInput('sub_id', 'must be an RFC 9493 subject identifier (a JSON object)');
   }
-  const { format, id, iss, sub } = subId as Record<string, unknown>;
-  // Another format is the draft's bare refusal below; a known format's stray field is named.
-  if (format === 'opaque' || format === 'iss_sub') {
-    knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
+  const { format, iss } = subId as Record<string, unknown>;
+  if (format !== 'opaque' && format !== 'iss_sub') {
+    throw new InvalidRequest(
+      'sub_id must be of format opaque, or iss_sub with this issuer or a registered one',
+    );
   }
-  const subject = format === 'opaque' ? id : format === 'iss_sub' && iss === issuer ? sub : undefined;
+  knownFields(subId as JsonObject, format === 'opaque' ? ['format', 'id'] : ['format', 'iss', 'sub']);
+  const field = format === 'opaque' ? 'id' : 'sub';
+  const subject = (subId as Record<string, unknown>)[field];
   if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT_LENGTH) {
-    throw new InvalidRequest('sub_id must be of format opaque, or iss_sub with this issuer');
+    throw new InvalidInput(field, `must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
   }
-  if (carriesToken(subject)) throw new InvalidRequest('sub_id must not contain a token');
-  return subject;
+  if (
+    format === 'iss_sub' &&
+    (typeof iss !== 'string' || iss === '' || iss.length > MAX_GLOBAL_ISSUER_LENGTH)
+  ) {
+    throw new InvalidInput(
+      'iss',
+      `must be a non-empty string of at most ${MAX_GLOBAL_ISSUER_LENGTH} characters`,
+    );
+  }
+  if (carriesToken(subject)) throw new InvalidInput(field, 'must not contain a token');
+  return { subject, ...(format === 'iss_sub' && { iss: iss as string }) };
+}
+
+/** Longer than any issuer identifier the registry takes (issuer-json.ts). */
+const MAX_GLOBAL_ISSUER_LENGTH = 1024;
+
+/** `GET /admin/clients`: page size bounds and default. */
+export const LIST_LIMIT = { min: 1, max: 100, default: 50 } as const;
+/** Longer than any cursor the store hands out; refused before it reaches the store. */
+const MAX_CURSOR_LENGTH = 512;
+
+/**
+ * `GET /admin/clients?limit=N&cursor=C`: the page asked for, checked parameter by parameter like a JSON
+ * body: an unknown or repeated parameter, a `limit` that is not an integer from 1 to 100, or an empty or
+ * overlong cursor is a 400 naming it. Whether a cursor is one the API handed out is the store's to say.
+ */
+export function readClientListQuery(rawQueryString: string): { limit: number; cursor?: string } {
+  const params = new URLSearchParams(rawQueryString);
+  const seen = new Set<string>();
+  for (const name of params.keys()) {
+    if (name !== 'limit' && name !== 'cursor')
+      throw new InvalidInput(name.slice(0, 64), 'is not a parameter of this route');
+    if (seen.has(name)) throw new InvalidInput(name, 'must be given at most once');
+    seen.add(name);
+  }
+  const rawLimit = params.get('limit');
+  const limit =
+    rawLimit === null ? LIST_LIMIT.default : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+  if (!(limit >= LIST_LIMIT.min && limit <= LIST_LIMIT.max)) {
+    throw new InvalidInput('limit', `must be an integer from ${LIST_LIMIT.min} to ${LIST_LIMIT.max}`);
+  }
+  const cursor = params.get('cursor');
+  if (cursor !== null && (cursor === '' || cursor.length > MAX_CURSOR_LENGTH)) {
+    throw new InvalidInput('cursor', 'must be the nextCursor of a previous page');
+  }
+  return { limit, ...(cursor !== null && { cursor }) };
 }
 
 /** The client as the admin API shows it: never its secret or secret hash. */

@@ -45,3 +45,12 @@ export function presentedCredentials(
     ? { clientId: bodyId, secret: undefined, method: 'none' }
     : { clientId: bodyId, secret: bodySecret, method: 'client_secret_post' };
 }
+
+/**
+ * [v3] Whether a request presents client credentials by any method (an Authorization header, or a
+ * `client_id` or `client_secret` in the body). Revoking a trusted issuer's JWT needs none, but those that
+ * are sent must be valid.
+ */
+export function sendsClientCredentials(authorization: string | undefined, params: Params): boolean {
+  return authorization !== undefined || params.has('client_id') || params.has('client_secret');
+}

@@ -5,6 +5,7 @@
  * (API Gateway's own shape) or Apigee Edge's management API bodies. Anything unknown is a bare 500.
  */
 import {
+  AlreadyExists,
   DomainError,
   Forbidden,
   IdempotencyKeyReused,
@@ -12,6 +13,7 @@ import {
   InvalidInput,
   InvalidRequest,
   InvalidScope,
+  KeysUnavailable,
   NotFound,
   StoreUnavailable,
   TooManyFailedAuthentications,
@@ -118,6 +120,7 @@ function adminError(error: DomainError, profile: ErrorProfile): ErrorResponse | 
     return message(404, error.message);
   }
   if (error instanceof IdempotencyKeyReused) return message(422, error.message);
+  if (error instanceof AlreadyExists) return message(409, error.message);
   // Scope rules are OAuth's; on the admin API they are a field of the JSON body.
   if (error instanceof InvalidScope) return message(400, `"scope" ${error.message}`);
   if (error instanceof InvalidInput || error instanceof InvalidRequest) return message(400, error.message);
@@ -157,6 +160,12 @@ export function errorResponse(
   if (error instanceof StoreUnavailable) {
     return oauth(503, 'temporarily_unavailable', undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
+  if (error instanceof KeysUnavailable) {
+    // [v3] Neither "inactive" nor "revoked" would be true while a trusted issuer's keys cannot be had.
+    return oauth(503, 'temporarily_unavailable', error.message, {
+      'Retry-After': String(error.retryAfterSeconds),
+    });
+  }
   // API Gateway's IAM authorizer answers exactly this; handlers invoked without an identity do the same.
   if (error instanceof Forbidden) return message(403, 'Forbidden');
   if (error instanceof MissingBearerCredential) {
@@ -164,8 +173,10 @@ export function errorResponse(
     return { statusCode: 401, headers: { 'WWW-Authenticate': BEARER_REALM } };
   }
   if (profile === 'global-revocation' && (error instanceof InvalidRequest || error instanceof InvalidInput)) {
-    // The draft's bare refusal, but a field the route does not know is named ([v3] strict admin input).
-    return oauth(400, 'invalid_request', error instanceof UnknownField ? error.message : undefined);
+    // The draft's bare refusal (another format or issuer), but a field that is unknown, missing, of the
+    // wrong type or out of range is named ([v3] strict admin input).
+    const named = error instanceof UnknownField || error instanceof InvalidInput;
+    return oauth(400, 'invalid_request', named ? error.message : undefined);
   }
   if (profile === 'ssf' && error instanceof DomainError) {
     const mapped = ssfError(error);

@@ -3,7 +3,8 @@ import { InvalidRequest } from '../domain/errors.ts';
 const invalidRequest = (description: string) => new InvalidRequest(description);
 
 export const MAX_BODY_BYTES = 16 * 1024;
-export const MAX_TOKEN_LENGTH = 4 * 1024;
+/** [v3] 8 KiB (it was 4): JWTs of trusted issuers can be large. */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
 /** RFC 6750 section 2.1 `b64token`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 

@@ -34,6 +34,8 @@ export interface HttpRequest {
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   /** The query string's parameters (API Gateway joins a repeated one with commas). */
   readonly query: Readonly<Record<string, string | undefined>>;
+  /** The query string as sent, undecoded (`rawQueryString`: repeated parameters stay apart). */
+  readonly rawQueryString: string;
   /** The verified IAM principal ARN, on `iam` routes. */
   readonly principal: string | undefined;
   /** `requestContext.domainName`: the host the caller reached (the API's domain on AWS). */
@@ -140,6 +142,7 @@ export function httpHandler(
         body,
         pathParameters: event.pathParameters ?? {},
         query: event.queryStringParameters ?? {},
+        rawQueryString: event.rawQueryString ?? '',
         principal,
         domainName: event.requestContext.domainName,
         sourceIp: event.requestContext.http.sourceIp,

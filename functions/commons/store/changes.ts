@@ -22,6 +22,7 @@ import {
   sweepFromItem,
   tokenFromItem,
 } from './items.ts';
+import { isTrustedKey, trustedRevocationOf } from './trusted-changes.ts';
 
 export interface ItemChange {
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
@@ -49,18 +50,27 @@ function grantRevocation(image: Item): RevocationEvent {
 }
 
 /**
- * A revoked grant revoked again (a new `sweepRequestedAt`): its first revocation, to sweep once more.
+ * A revoked grant revoked again, or a deleted client deleted again (a new `sweepRequestedAt`): its first
+ * revocation, to sweep once more.
  * Not a revocation of its own, so never an event: the sweeper alone reads these, and the sweep it records
  * again under the same revocation id publishes nothing new.
  */
 export function resweepOf(change: ItemChange): RevocationEvent | undefined {
   const { newImage, oldImage } = change;
-  if (change.eventName !== 'MODIFY' || !newImage || oldImage?.[ATTR.revokedAt] === undefined)
-    return undefined;
-  if (!String(newImage[PARTITION_KEY]).startsWith(GRANT_KEY_PREFIX)) return undefined;
+  if (change.eventName !== 'MODIFY' || !newImage || !oldImage) return undefined;
   const requested = newImage[ATTR.sweepRequestedAt];
   if (requested === undefined || requested === oldImage[ATTR.sweepRequestedAt]) return undefined;
-  return grantRevocation(newImage);
+  const key = String(newImage[PARTITION_KEY]);
+  if (key.startsWith(GRANT_KEY_PREFIX) && oldImage[ATTR.revokedAt] !== undefined) {
+    return grantRevocation(newImage);
+  }
+  // A deleted client deleted again: its first deletion, to sweep once more.
+  if (key.startsWith(CLIENT_KEY_PREFIX) && oldImage[ATTR.deletedAt] !== undefined) {
+    const clientId = key.slice(CLIENT_KEY_PREFIX.length);
+    const mark = { at: Number(newImage[ATTR.deletedAt]), ...revokerFromItem(newImage) };
+    return revocationEvent('client.deleted', clientId, mark, { clientId });
+  }
+  return undefined;
 }
 
 /**
@@ -74,6 +84,8 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
   const became = (attribute: string) =>
     newImage[attribute] !== undefined && oldImage?.[attribute] === undefined;
   const mark = (at: number) => ({ at, ...revokerFromItem(newImage) });
+  // [v3] A trusted issuer's item, or a revocation record or cut-off of its tokens.
+  if (isTrustedKey(key)) return trustedRevocationOf(change);
 
   if (key.startsWith(SWEEP_KEY_PREFIX)) {
     if (change.eventName !== 'INSERT') return undefined;
@@ -108,6 +120,8 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
     });
   }
   if (key.startsWith(SUBJECT_KEY_PREFIX)) {
+    // A mirror of a keyed cut-off for tokens minted before version 3: that cut-off is the revocation.
+    if (newImage[ATTR.mirrorOf] !== undefined) return undefined;
     const cutoff = subjectCutoffFromItem(newImage);
     if (cutoff.tokensRevokedBefore === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
     return revocationEvent('subject.tokens_revoked', cutoff.subjectKey, mark(cutoff.tokensRevokedBefore), {

@@ -15,9 +15,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
 import type { RevocationMark, SweepRecord } from '../domain/events.ts';
+import { consumedAfter, refreshTokenAsOfGrant, refreshTokenOfGrant } from '../domain/grants.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Client,
+  ClientPage,
   GrantRecord,
   GrantRevocation,
   PendingCreate,
@@ -33,15 +35,20 @@ import type {
 import {
   ATTR,
   CLIENT_INDEX,
+  CLIENT_KEY_PREFIX,
+  CLIENT_REGISTRY,
   GRANT_INDEX,
+  GRANT_KEY_PREFIX,
   type IndexSchema,
   PARTITION_KEY,
+  REGISTRY_INDEX,
   SUBJECT_INDEX,
 } from '../schema.ts';
 import { DEADLINES } from './client.ts';
 import {
   clientKey,
   clientToItem,
+  consumedToItem,
   grantFromItem,
   grantKey,
   grantToItem,
@@ -78,7 +85,31 @@ const ITEM_IS_NEW = {
 /** A client that exists and is not a deleted client's tombstone. */
 const CLIENT_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
 const CLIENT_LIVE_NAMES = { '#pk': PARTITION_KEY, '#deleted': ATTR.deletedAt };
-const CLIENT_EXISTS = { ConditionExpression: CLIENT_LIVE, ExpressionAttributeNames: CLIENT_LIVE_NAMES };
+/**
+ * Every attribute a client item has besides its key: a deletion removes them all, leaving the tombstone
+ * (who deleted it and when), as a PutItem of the tombstone would, but in an update that can keep the first
+ * deletion's mark when the client is deleted again.
+ */
+const CLIENT_ONLY = [
+  ATTR.name,
+  ATTR.public,
+  ATTR.secretHash,
+  ATTR.previousSecretHash,
+  ATTR.previousSecretExpiresAt,
+  ATTR.unconfirmedPreviousSecretHash,
+  ATTR.rotationNonce,
+  ATTR.createNonce,
+  ATTR.grantTypes,
+  ATTR.scopes,
+  ATTR.accessTokenTtl,
+  ATTR.refreshTokenTtl,
+  ATTR.createdAt,
+  ATTR.refreshTokenRotation,
+  ATTR.refreshTokenReuseGraceSeconds,
+  ATTR.tokensRevokedBefore,
+  // [v3] Out of the registry index: a tombstone is never listed.
+  ATTR.registry,
+];
 /** How long a sweep's record stays for the stream (TTL); only its INSERT matters. */
 const SWEEP_RECORD_SECONDS = 24 * 3600;
 /** Concurrent BatchWriteItem calls of one sweep: DynamoDB answers each in a few ms, so a sweep is latency-bound. */
@@ -128,12 +159,13 @@ const MAX_BATCH_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Options of one SDK call: its hard deadline. */
-type SendOptions = { abortSignal: AbortSignal };
+export type SendOptions = { abortSignal: AbortSignal };
 
 /** The DynamoDB adapter of the store port. Create one per process (module scope in a Lambda). */
 export class DynamoStore implements Store {
   readonly tableName: string;
-  private readonly doc: DynamoDBDocumentClient;
+  /** Protected: the trusted issuers' adapter (trusted.ts) extends this one and sends through it. */
+  protected readonly doc: DynamoDBDocumentClient;
   private readonly indexPageSize: number | undefined;
   private readonly callDeadlineMs: number;
 
@@ -150,7 +182,7 @@ export class DynamoStore implements Store {
    * Runs one DynamoDB call under its hard deadline, turning unavailability into `StoreUnavailable` and
    * input DynamoDB cannot hold into `InvalidInput`.
    */
-  private async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
+  protected async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
     try {
       return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
     } catch (error) {
@@ -161,7 +193,7 @@ export class DynamoStore implements Store {
   }
 
   /** Like call(), but a failed condition is the outcome `false`. */
-  private async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
+  protected async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
     try {
       await this.call(send);
       return true;
@@ -287,22 +319,47 @@ export class DynamoStore implements Store {
    * Replaces the client with a tombstone (no secret, nothing a read would take for a client) recording who
    * deleted it: a DeleteItem could not carry the actor to the stream. TTL removes it at once.
    */
-  deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
-    return this.conditional((o) =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...clientKey(clientId),
-            [ATTR.deletedAt]: mark.at,
-            ...markAttributes(mark),
-            [ATTR.expiresAt]: Math.floor(mark.at / 1000),
-          },
-          ...CLIENT_EXISTS,
-        }),
-        o,
-      ),
-    );
+  async deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
+    const who = markAttributes(mark);
+    // The first deletion's mark stays (if_not_exists); a later one only stamps sweepRequestedAt, which the
+    // sweeper reads as "sweep this client's tokens again" (store/changes.ts resweepOf).
+    const keep = Object.keys(who)
+      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
+      .join(', ');
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: clientKey(clientId),
+            UpdateExpression:
+              `SET #deleted = if_not_exists(#deleted, :at), #exp = :exp, ` +
+              `#resweep = :at, ${keep} REMOVE ${CLIENT_ONLY.map((_, i) => `#c${i}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#deleted': ATTR.deletedAt,
+              '#exp': ATTR.expiresAt,
+              '#resweep': ATTR.sweepRequestedAt,
+              ...setNames(who),
+              ...Object.fromEntries(CLIENT_ONLY.map((name, i) => [`#c${i}`, name])),
+            },
+            ExpressionAttributeValues: {
+              ':at': mark.at,
+              ':exp': Math.floor(mark.at / 1000),
+              ...setValues(who),
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      // Deleted before this call: no client was deleted now, only the re-sweep asked for.
+      return Attributes !== undefined && Attributes[ATTR.deletedAt] === undefined;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   /**
@@ -410,6 +467,63 @@ export class DynamoStore implements Store {
     );
   }
 
+  /**
+   * One page of the registry index's client partition (keys only), then the page's items read whole and
+   * consistently by key: the index may lag a create or a delete by a moment; the items decide.
+   */
+  async listClients(limit: number, cursor?: string): Promise<ClientPage> {
+    const startKey = cursor === undefined ? undefined : decodeClientCursor(cursor);
+    const page = await this.call((o) =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: REGISTRY_INDEX.indexName,
+          KeyConditionExpression: '#registry = :client',
+          ExpressionAttributeNames: { '#registry': ATTR.registry },
+          ExpressionAttributeValues: { ':client': CLIENT_REGISTRY },
+          Limit: limit,
+          ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+        }),
+        o,
+      ),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ [PARTITION_KEY]: item[PARTITION_KEY] }));
+    const found = keys.length === 0 ? new Map<string, Item>() : await this.batchGet(keys);
+    const clients = keys
+      .map((key) => liveClientFromItem(found.get(String(key[PARTITION_KEY]))))
+      .filter((client): client is Client => client !== undefined);
+    const last = page.LastEvaluatedKey;
+    return {
+      clients,
+      ...(last !== undefined && {
+        cursor: encodeClientCursor(String(last[PARTITION_KEY])),
+      }),
+    };
+  }
+
+  /** Consistent BatchGetItem of at most 100 keys, retrying unprocessed keys; the items found, by key. */
+  protected async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
+    let pending: Item[] = [...keys];
+    const found = new Map<string, Item>();
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
+      if (attempt > 0) await sleep(backoff(attempt));
+      const keysNow = pending;
+      const result = await this.call((o) =>
+        this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+          }),
+          o,
+        ),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? [])
+        found.set(String(item[PARTITION_KEY]), item);
+      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return found;
+  }
+
   /** One token by id (tests and tools; the service decides activity through readTokenState). */
   async getToken(id: string): Promise<TokenRecord | undefined> {
     const { Item } = await this.call((o) =>
@@ -428,33 +542,17 @@ export class DynamoStore implements Store {
       ...(refs.grantId === undefined ? [] : [grantKey(refs.grantId)]),
       ...(refs.subjectKey === undefined ? [] : [subjectKey(refs.subjectKey)]),
     ];
-    let pending: Item[] = keys;
-    const found = new Map<string, Item>();
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
-      if (attempt > 0) await sleep(backoff(attempt));
-      const keysNow = pending;
-      const result = await this.call((o) =>
-        this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-          }),
-          o,
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? [])
-        found.set(String(item[PARTITION_KEY]), item);
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
+    const found = await this.batchGet(keys);
     const at = (key: Item) => found.get(String(key[PARTITION_KEY]));
-    const token = at(tokenKey(tokenId));
+    const tokenItem = at(tokenKey(tokenId));
     const client = at(clientKey(refs.clientId));
-    const grant = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
+    const grantItem = refs.grantId === undefined ? undefined : at(grantKey(refs.grantId));
     const cutoff = refs.subjectKey === undefined ? undefined : at(subjectKey(refs.subjectKey));
+    const grant = grantItem && grantFromItem(grantItem);
     return {
-      token: liveTokenFromItem(token),
+      token: tokenOf(tokenId, refs, liveTokenFromItem(tokenItem), grant),
       client: liveClientFromItem(client),
-      grant: grant && grantFromItem(grant),
+      grant,
       subjectCutoff: cutoff && subjectCutoffFromItem(cutoff),
     };
   }
@@ -468,104 +566,96 @@ export class DynamoStore implements Store {
     return this.putNew(tokenToItem(token), ATTR.issuedAt);
   }
 
-  putGrant(grant: GrantRecord, tokens: readonly TokenRecord[]): Promise<boolean> {
-    return this.conditional((o) =>
-      this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            // A grant only for a client that still exists: a refresh token lives long.
-            {
-              ConditionCheck: { TableName: this.tableName, Key: clientKey(grant.clientId), ...CLIENT_EXISTS },
-            },
-            { Put: { TableName: this.tableName, Item: grantToItem(grant), ...ITEM_IS_NEW } },
-            ...tokens.map((token) => ({
-              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
-            })),
-          ],
-        }),
-        o,
-      ),
-    );
+  /**
+   * Two plain conditional puts at once, no transaction and no check of the client: every use of a token
+   * reads its client and its grant, so a grant of a client deleted meanwhile is born inactive, and an
+   * access token whose grant item is not (yet) written is inactive too. A grant written without its
+   * access token (a 503 between them) is a refresh token nobody holds.
+   */
+  async putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean> {
+    const written = await Promise.all([
+      this.putNew(grantToItem(grant), ATTR.issuedAt),
+      this.putNew(tokenToItem(access), ATTR.issuedAt),
+    ]);
+    return written.every(Boolean);
   }
 
-  refresh(write: RefreshWrite): Promise<boolean> {
+  /**
+   * The access token first (a plain conditional put: see putAccessToken), then one UpdateItem of the
+   * grant, conditional on the grant being live and, with rotation, on its current refresh token still
+   * being the one presented: that condition is where two racing rotations are decided, exactly one
+   * winning. Without rotation the grant write only counts the refresh, so it runs alongside the put.
+   */
+  async refresh(write: RefreshWrite): Promise<boolean> {
     const { parent, grant, access, newRefresh, now } = write;
-    const nowSeconds = Math.floor(now / 1000);
-    // Neither the client nor the subject may have cut off the presented refresh token since the read.
-    const notCutOff = {
-      ConditionExpression: 'attribute_not_exists(#before) OR #before < :issued',
-      ExpressionAttributeNames: { '#before': ATTR.tokensRevokedBefore },
-      ExpressionAttributeValues: { ':issued': parent.issuedAt },
+    const live = 'attribute_exists(#pk) AND attribute_not_exists(#revoked)';
+    // Grants of the old layout join the client and subject indexes on their first refresh (one index
+    // write, once: a key attribute set to the value it has costs nothing more).
+    const indexed = {
+      [ATTR.clientId]: grant.clientId,
+      ...(grant.subjectKey !== undefined && { [ATTR.subjectKey]: grant.subjectKey }),
+      ...(grant.subject !== undefined && { [ATTR.subject]: grant.subject }),
     };
-    const subjectCheck =
-      parent.subjectKey === undefined
-        ? []
-        : [
-            {
-              ConditionCheck: { TableName: this.tableName, Key: subjectKey(parent.subjectKey), ...notCutOff },
+    if (!newRefresh) {
+      const count = this.conditional((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: grantKey(grant.grantId),
+            UpdateExpression: `ADD #count :one SET #modified = :now, ${setClause(indexed)}`,
+            ConditionExpression: live,
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#revoked': ATTR.revokedAt,
+              '#count': ATTR.refreshCount,
+              '#modified': ATTR.lastModifiedAt,
+              ...setNames(indexed),
             },
-          ];
+            ExpressionAttributeValues: { ':one': 1, ':now': now, ...setValues(indexed) },
+          }),
+          o,
+        ),
+      );
+      const [put, counted] = await Promise.all([this.putNew(tokenToItem(access), ATTR.issuedAt), count]);
+      return put && counted;
+    }
+    if (!(await this.putNew(tokenToItem(access), ATTR.issuedAt))) return false;
+    const consumed = consumedAfter(grant, {
+      id: parent.id,
+      consumedAt: now,
+      issuedAt: parent.issuedAt,
+      refreshCount: parent.refreshCount + 1,
+    });
     return this.conditional((o) =>
       this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: tokenKey(parent.id),
-                UpdateExpression: newRefresh
-                  ? 'ADD #count :one SET #modified = :now, #consumed = :now'
-                  : 'ADD #count :one SET #modified = :now',
-                ConditionExpression:
-                  'attribute_exists(#pk) AND attribute_not_exists(#consumed) AND #exp > :nowSeconds',
-                ExpressionAttributeNames: {
-                  '#pk': PARTITION_KEY,
-                  '#count': ATTR.refreshCount,
-                  '#modified': ATTR.lastModifiedAt,
-                  '#consumed': ATTR.consumedAt,
-                  '#exp': ATTR.expiresAt,
-                },
-                ExpressionAttributeValues: { ':one': 1, ':now': now, ':nowSeconds': nowSeconds },
-              },
-            },
-            newRefresh
-              ? {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: grantKey(grant.grantId),
-                    UpdateExpression: 'SET #current = :new',
-                    ConditionExpression:
-                      'attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old',
-                    ExpressionAttributeNames: {
-                      '#pk': PARTITION_KEY,
-                      '#revoked': ATTR.revokedAt,
-                      '#current': ATTR.currentRefreshTokenId,
-                    },
-                    ExpressionAttributeValues: { ':new': newRefresh.id, ':old': parent.id },
-                  },
-                }
-              : {
-                  ConditionCheck: {
-                    TableName: this.tableName,
-                    Key: grantKey(grant.grantId),
-                    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#revoked)',
-                    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#revoked': ATTR.revokedAt },
-                  },
-                },
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: clientKey(parent.clientId),
-                ...notCutOff,
-                ConditionExpression: `${CLIENT_LIVE} AND (${notCutOff.ConditionExpression})`,
-                ExpressionAttributeNames: { ...notCutOff.ExpressionAttributeNames, ...CLIENT_LIVE_NAMES },
-              },
-            },
-            ...subjectCheck,
-            ...[access, ...(newRefresh ? [newRefresh] : [])].map((token) => ({
-              Put: { TableName: this.tableName, Item: tokenToItem(token), ...ITEM_IS_NEW },
-            })),
-          ],
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: grantKey(grant.grantId),
+          UpdateExpression:
+            'SET #current = :new, #currentIssued = :issued, #count = :zero, #rotations = :rotations, ' +
+            `#consumed = :consumed, #modified = :now, ${setClause(indexed)}`,
+          ConditionExpression: `${live} AND #current = :old`,
+          ExpressionAttributeNames: {
+            '#pk': PARTITION_KEY,
+            '#revoked': ATTR.revokedAt,
+            '#current': ATTR.currentRefreshTokenId,
+            '#currentIssued': ATTR.currentRefreshIssuedAt,
+            '#count': ATTR.refreshCount,
+            '#rotations': ATTR.rotations,
+            '#consumed': ATTR.consumedRefreshTokens,
+            '#modified': ATTR.lastModifiedAt,
+            ...setNames(indexed),
+          },
+          ExpressionAttributeValues: {
+            ':new': newRefresh.id,
+            ':old': parent.id,
+            ':issued': newRefresh.issuedAt,
+            ':zero': 0,
+            ':rotations': (grant.rotations ?? 0) + 1,
+            ':consumed': consumedToItem(consumed),
+            ':now': now,
+            ...setValues(indexed),
+          },
         }),
         o,
       ),
@@ -652,35 +742,67 @@ export class DynamoStore implements Store {
     }
   }
 
-  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark): Promise<void> {
+  async cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void> {
     const who = {
       ...markAttributes(mark),
       ...(cutoff.subject !== undefined && { [ATTR.subject]: cutoff.subject }),
     };
-    await this.call((o) =>
+    // Never move a cut-off back, nor shorten how long it is kept.
+    const update = (key: string, attributes: Item) => ({
+      TableName: this.tableName,
+      Key: subjectKey(key),
+      UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(attributes)}`,
+      ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
+      ExpressionAttributeNames: {
+        '#before': ATTR.tokensRevokedBefore,
+        '#exp': ATTR.expiresAt,
+        ...setNames(attributes),
+      },
+      ExpressionAttributeValues: {
+        ':before': cutoff.tokensRevokedBefore,
+        ':exp': cutoff.expiresAt,
+        ...setValues(attributes),
+      },
+    });
+    const primary = update(cutoff.subjectKey, who);
+    const single = async (params: ReturnType<typeof update>): Promise<void> => {
+      await this.call((o) => this.doc.send(new UpdateCommand(params), o)).catch((error: unknown) => {
+        if (!conditionFailed(error)) throw error;
+      });
+    };
+    if (mirrorKey === undefined) return single(primary);
+    // The mirror names the keyed item it copies, which keeps it out of the stream's revocations.
+    const mirror = update(mirrorKey, { ...who, [ATTR.mirrorOf]: cutoff.subjectKey });
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: primary }, { Update: mirror }] }),
+          o,
+        ),
+      );
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      // One of them holds a later cut-off already: each moves forward on its own, or stays.
+      await single(primary);
+      await single(mirror);
+    }
+  }
+
+  async hasTokensOfSubject(key: string): Promise<boolean> {
+    const page = await this.call((o) =>
       this.doc.send(
-        new UpdateCommand({
+        new QueryCommand({
           TableName: this.tableName,
-          Key: subjectKey(cutoff.subjectKey),
-          // Never move a cut-off back, nor shorten how long it is kept.
-          UpdateExpression: `SET #before = :before, #exp = :exp, ${setClause(who)}`,
-          ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
-          ExpressionAttributeNames: {
-            '#before': ATTR.tokensRevokedBefore,
-            '#exp': ATTR.expiresAt,
-            ...setNames(who),
-          },
-          ExpressionAttributeValues: {
-            ':before': cutoff.tokensRevokedBefore,
-            ':exp': cutoff.expiresAt,
-            ...setValues(who),
-          },
+          IndexName: SUBJECT_INDEX.indexName,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': SUBJECT_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':v': key },
+          Limit: 1,
         }),
         o,
       ),
-    ).catch((error: unknown) => {
-      if (!conditionFailed(error)) throw error;
-    });
+    );
+    return (page.Items ?? []).length > 0;
   }
 
   /** A BatchWriteItem put (the sweeper may write nothing else); keyed by the revocation, so a retry overwrites. */
@@ -689,24 +811,62 @@ export class DynamoStore implements Store {
     await this.batchWrite([{ PutRequest: { Item: item } }]);
   }
 
+  /** The grant's token items, through the grant index; the grant item stays (its mark, until TTL). */
   deleteTokensOfGrant(grantId: string): Promise<number> {
-    return this.deleteByIndex(GRANT_INDEX, grantId);
-  }
-
-  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number> {
-    return this.deleteByIndex(CLIENT_INDEX, clientId, issuedUpTo);
-  }
-
-  deleteTokensOfSubject(subjectKeyValue: string, issuedUpTo: number): Promise<number> {
-    return this.deleteByIndex(SUBJECT_INDEX, subjectKeyValue, issuedUpTo);
+    return this.sweepIndex(GRANT_INDEX, grantId);
   }
 
   /**
-   * Deletes every item the index lists under a key, page by page; with `issuedUpTo` (epoch ms), only
-   * those issued at or before it (the index projects `issuedAt`). Returns how many.
+   * The client's tokens without a grant and its grants, through the client index: each grant's tokens
+   * through the grant index, then the grant item itself (it holds the grant's refresh token). With
+   * `issuedUpTo`, only tokens issued and grants started at or before it (activity.ts: a cut-off takes a
+   * grant whole).
    */
-  private async deleteByIndex(index: IndexSchema, value: string, issuedUpTo?: number): Promise<number> {
+  deleteTokensOfClient(clientId: string, issuedUpTo?: number): Promise<number> {
+    return this.sweepIndex(CLIENT_INDEX, clientId, issuedUpTo);
+  }
+
+  /** The subject's grants (and its tokens of the old layout), through the subject index, as for a client. */
+  deleteTokensOfSubject(subjectKeyValue: string, issuedUpTo: number): Promise<number> {
+    return this.sweepIndex(SUBJECT_INDEX, subjectKeyValue, issuedUpTo);
+  }
+
+  /**
+   * Deletes what an index lists under a key, page by page: token items at once, grants after their
+   * tokens (so a sweep cut short leaves every grant it has not finished reachable for the next one). With
+   * `issuedUpTo` (epoch ms), only what was issued at or before it (the indexes project `issuedAt`).
+   * Returns the token items deleted, counting a grant item as its refresh token.
+   */
+  private async sweepIndex(
+    index: IndexSchema,
+    value: string,
+    issuedUpTo?: number,
+    // A token of the old layout is listed by the client or subject index and by its grant's: once is enough.
+    seen = new Set<string>(),
+  ): Promise<number> {
     let deleted = 0;
+    for await (const keys of this.pages(index, value, issuedUpTo)) {
+      const fresh = keys.filter((key) => !seen.has(key));
+      for (const key of fresh) seen.add(key);
+      const grants = fresh.filter((key) => key.startsWith(GRANT_KEY_PREFIX));
+      const tokens = fresh.filter((key) => !key.includes('#'));
+      await mapConcurrently(grants, SWEEP_CONCURRENCY, async (key) => {
+        const ofGrant = await this.sweepIndex(
+          GRANT_INDEX,
+          key.slice(GRANT_KEY_PREFIX.length),
+          undefined,
+          seen,
+        );
+        deleted += ofGrant;
+      });
+      await this.deleteItems([...tokens, ...grants]);
+      deleted += tokens.length + grants.length;
+    }
+    return deleted;
+  }
+
+  /** The keys an index lists under a value, a page at a time; with `issuedUpTo`, those issued up to it. */
+  private async *pages(index: IndexSchema, value: string, issuedUpTo?: number): AsyncGenerator<string[]> {
     let startKey: Item | undefined;
     do {
       const page = await this.call((o) =>
@@ -732,17 +892,19 @@ export class DynamoStore implements Store {
           o,
         ),
       );
-      const keys = (page.Items ?? []).map((item) => tokenKey(String(item[PARTITION_KEY])));
-      const batches: Item[][] = [];
-      for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT)
-        batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
-      await mapConcurrently(batches, SWEEP_CONCURRENCY, (batch) =>
-        this.batchWrite(batch.map((Key) => ({ DeleteRequest: { Key } }))),
-      );
-      deleted += keys.length;
+      yield (page.Items ?? []).map((item) => String(item[PARTITION_KEY]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return deleted;
+  }
+
+  /** Deletes items by key, 25 to a BatchWriteItem, a few batches at once. */
+  private async deleteItems(keys: readonly string[]): Promise<void> {
+    const batches: string[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT)
+      batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
+    await mapConcurrently(batches, SWEEP_CONCURRENCY, (batch) =>
+      this.batchWrite(batch.map((key) => ({ DeleteRequest: { Key: { [PARTITION_KEY]: key } } }))),
+    );
   }
 
   /** One BatchWriteItem, retrying UnprocessedItems with exponential backoff, then StoreUnavailable. */
@@ -760,6 +922,21 @@ export class DynamoStore implements Store {
       requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }
+}
+
+/**
+ * The presented token's record: its item (access tokens; refresh tokens of the old layout, seen through
+ * their grant, which now records their consumption), else the refresh token its grant holds.
+ */
+function tokenOf(
+  id: string,
+  refs: TokenRefs,
+  item: TokenRecord | undefined,
+  grant: GrantRecord | undefined,
+): TokenRecord | undefined {
+  if (item) return refreshTokenAsOfGrant(item, grant);
+  if (refs.kind !== 'refresh' || !grant || grant.grantId !== refs.grantId) return undefined;
+  return refreshTokenOfGrant(grant, id);
 }
 
 /** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
@@ -782,6 +959,24 @@ function setNames(attributes: Item): Record<string, string> {
 }
 function setValues(attributes: Item): Item {
   return Object.fromEntries(Object.values(attributes).map((value, i) => [`:s${i}`, value]));
+}
+
+/**
+ * A client page's position as the opaque cursor the admin API hands out: the last client id of the page,
+ * base64url. The registry key it stands for is rebuilt here, so a caller cannot aim the query elsewhere.
+ */
+function encodeClientCursor(pk: string): string {
+  return Buffer.from(pk.slice(CLIENT_KEY_PREFIX.length), 'utf8').toString('base64url');
+}
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+function decodeClientCursor(cursor: string): Item {
+  const clientId = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  if (!CLIENT_ID.test(clientId) || encodeClientCursor(`${CLIENT_KEY_PREFIX}${clientId}`) !== cursor) {
+    throw new InvalidInput('cursor', 'is not a cursor this API handed out');
+  }
+  return { [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}`, [ATTR.registry]: CLIENT_REGISTRY };
 }
 
 /** Full-jitter exponential backoff: up to 25 ms, 50 ms, 100 ms, ... capped at 1 s. */

@@ -7,6 +7,7 @@ import type { Actor, ActorType, RevocationMark, SweepRecord } from '../domain/ev
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import {
   type Client,
+  type ConsumedRefreshToken,
   GRANT_TYPES,
   type GrantRecord,
   type GrantType,
@@ -18,6 +19,7 @@ import {
 import {
   ATTR,
   CLIENT_KEY_PREFIX,
+  CLIENT_REGISTRY,
   GRANT_KEY_PREFIX,
   IDEMPOTENCY_KEY_PREFIX,
   PARTITION_KEY,
@@ -119,9 +121,11 @@ export function clientFromItem(item: Item): Client {
   };
 }
 
+/** A client item, whole; `registry` lists it in the registry index (`GET /admin/clients`). */
 export function clientToItem(client: Client): Item {
   return {
     ...clientKey(client.clientId),
+    [ATTR.registry]: CLIENT_REGISTRY,
     [ATTR.name]: client.name,
     [ATTR.public]: client.public,
     [ATTR.secretHash]: client.secretHash,
@@ -147,12 +151,14 @@ export function tokenFromItem(item: Item): TokenRecord {
   if (!ORIGINS.includes(grantType)) throw new CorruptItem(read.key, ATTR.grantType);
   const grantId = read.optionalString(ATTR.grantId);
   const subject = read.optionalString(ATTR.subject);
-  const subjectKey = read.optionalString(ATTR.subjectKey);
+  // The old layout keyed every token into every index; the new one names them apart (see schema.ts).
+  const subjectKey = read.optionalString(ATTR.tokenSubjectKey) ?? read.optionalString(ATTR.subjectKey);
+  const clientId = read.optionalString(ATTR.tokenClientId) ?? read.string(ATTR.clientId);
   const consumedAt = read.optionalNumber(ATTR.consumedAt);
   return {
     id: read.key,
     kind,
-    clientId: read.string(ATTR.clientId),
+    clientId,
     ...(grantId !== undefined && { grantId }),
     scope: read.string(ATTR.scope),
     ...(subject !== undefined && { subject }),
@@ -166,15 +172,20 @@ export function tokenFromItem(item: Item): TokenRecord {
   };
 }
 
+/**
+ * A token's item, keyed into one index at most (schema.ts): a grant's token into the grant index only, a
+ * token without a grant into the client index only. The subject key is never an index key on a token.
+ */
 export function tokenToItem(token: TokenRecord): Item {
+  const ofGrant = token.grantId !== undefined;
   return {
     ...tokenKey(token.id),
     [ATTR.kind]: token.kind,
-    [ATTR.clientId]: token.clientId,
+    [ofGrant ? ATTR.tokenClientId : ATTR.clientId]: token.clientId,
     [ATTR.grantId]: token.grantId,
     [ATTR.scope]: token.scope,
     [ATTR.subject]: token.subject,
-    [ATTR.subjectKey]: token.subjectKey,
+    [ATTR.tokenSubjectKey]: token.subjectKey,
     [ATTR.issuedAt]: token.issuedAt,
     [ATTR.expiresAt]: token.expiresAt,
     [ATTR.grantType]: token.grantType,
@@ -187,32 +198,85 @@ export function tokenToItem(token: TokenRecord): Item {
 export function grantFromItem(item: Item): GrantRecord {
   const read = reader(item);
   if (!read.key.startsWith(GRANT_KEY_PREFIX)) throw new CorruptItem(read.key, PARTITION_KEY);
-  const subject = read.optionalString(ATTR.grantSubject);
-  const subjectKey = read.optionalString(ATTR.grantSubjectKey);
+  // Grants of the old layout named their client and subject apart from the index keys (schema.ts).
+  const subject = read.optionalString(ATTR.subject) ?? read.optionalString(ATTR.grantSubject);
+  const subjectKey = read.optionalString(ATTR.subjectKey) ?? read.optionalString(ATTR.grantSubjectKey);
+  const clientId = read.optionalString(ATTR.clientId) ?? read.string(ATTR.grantClientId);
   const revokedAt = read.optionalNumber(ATTR.revokedAt);
+  const currentRefreshIssuedAt = read.optionalNumber(ATTR.currentRefreshIssuedAt);
+  const grantType = read.optionalString(ATTR.grantType) as TokenOrigin | undefined;
+  if (grantType !== undefined && !ORIGINS.includes(grantType))
+    throw new CorruptItem(read.key, ATTR.grantType);
+  const refreshCount = read.optionalNumber(ATTR.refreshCount);
+  const rotations = read.optionalNumber(ATTR.rotations);
+  const lastModifiedAt = read.optionalNumber(ATTR.lastModifiedAt);
+  const consumed = consumedFromItem(item, read.key);
   return {
     grantId: read.key.slice(GRANT_KEY_PREFIX.length),
-    clientId: read.string(ATTR.grantClientId),
+    clientId,
     ...(subject !== undefined && { subject }),
     ...(subjectKey !== undefined && { subjectKey }),
     scope: read.string(ATTR.scope),
     issuedAt: read.number(ATTR.issuedAt),
     currentRefreshTokenId: read.string(ATTR.currentRefreshTokenId),
+    ...(currentRefreshIssuedAt !== undefined && { currentRefreshIssuedAt }),
+    ...(grantType !== undefined && { grantType }),
+    ...(refreshCount !== undefined && { refreshCount }),
+    ...(rotations !== undefined && { rotations }),
+    ...(lastModifiedAt !== undefined && { lastModifiedAt }),
+    ...(consumed !== undefined && { consumed }),
     refreshExpiresAt: read.number(ATTR.refreshExpiresAt),
     expiresAt: read.number(ATTR.expiresAt),
     ...(revokedAt !== undefined && { revokedAt }),
   };
 }
 
+function consumedFromItem(item: Item, key: string): ConsumedRefreshToken[] | undefined {
+  const value = item[ATTR.consumedRefreshTokens];
+  if (value === undefined) return undefined;
+  const fail = () => {
+    throw new CorruptItem(key, ATTR.consumedRefreshTokens);
+  };
+  if (!Array.isArray(value)) return fail();
+  return value.map((entry: unknown) => {
+    const e = entry as Record<string, unknown>;
+    const numbers = [e.consumedAt, e.issuedAt, e.refreshCount];
+    if (typeof e?.id !== 'string' || !numbers.every((n) => typeof n === 'number')) return fail();
+    return {
+      id: e.id,
+      consumedAt: e.consumedAt as number,
+      issuedAt: e.issuedAt as number,
+      refreshCount: e.refreshCount as number,
+    };
+  });
+}
+
+/** The grant's consumed refresh tokens as the item stores them. */
+export function consumedToItem(consumed: readonly ConsumedRefreshToken[]): Item[] {
+  return consumed.map((c) => ({
+    id: c.id,
+    consumedAt: c.consumedAt,
+    issuedAt: c.issuedAt,
+    refreshCount: c.refreshCount,
+  }));
+}
+
+/** A grant's item: keyed into the client index and, with a subject, the subject index (schema.ts). */
 export function grantToItem(grant: GrantRecord): Item {
   return {
     ...grantKey(grant.grantId),
-    [ATTR.grantClientId]: grant.clientId,
-    [ATTR.grantSubject]: grant.subject,
-    [ATTR.grantSubjectKey]: grant.subjectKey,
+    [ATTR.clientId]: grant.clientId,
+    [ATTR.subject]: grant.subject,
+    [ATTR.subjectKey]: grant.subjectKey,
     [ATTR.scope]: grant.scope,
     [ATTR.issuedAt]: grant.issuedAt,
     [ATTR.currentRefreshTokenId]: grant.currentRefreshTokenId,
+    [ATTR.currentRefreshIssuedAt]: grant.currentRefreshIssuedAt,
+    [ATTR.grantType]: grant.grantType,
+    [ATTR.refreshCount]: grant.refreshCount,
+    [ATTR.rotations]: grant.rotations,
+    [ATTR.lastModifiedAt]: grant.lastModifiedAt,
+    [ATTR.consumedRefreshTokens]: grant.consumed && consumedToItem(grant.consumed),
     [ATTR.refreshExpiresAt]: grant.refreshExpiresAt,
     [ATTR.expiresAt]: grant.expiresAt,
     [ATTR.revokedAt]: grant.revokedAt,

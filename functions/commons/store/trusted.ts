@@ -1,0 +1,394 @@
+/**
+ * [v3] The DynamoDB adapter of the trusted issuers' port: the same table, client, deadlines and error
+ * mapping as the service's own store (it extends it), for the issuer items and the revocation records
+ * and cut-offs of their tokens.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import type { RevocationMark } from '../domain/events.ts';
+import {
+  CLOCK_SKEW_SECONDS,
+  type Issuer,
+  keyHash,
+  RECORD_AFTER_EXPIRY_SECONDS,
+  type TrustedCutoff,
+  type TrustedRevocationRecord,
+} from '../domain/issuers.ts';
+import type {
+  IssuerIdempotencyRecord,
+  IssuerPage,
+  TrustedKeys,
+  TrustedState,
+  TrustStore,
+} from '../domain/trusted-store.ts';
+import { ATTR, ISSUER_KEY_PREFIX, ISSUER_REGISTRY, PARTITION_KEY, REGISTRY_INDEX } from '../schema.ts';
+import { DynamoStore } from './dynamodb.ts';
+import { type Item, markAttributes } from './items.ts';
+import {
+  issuerFromItem,
+  issuerIdempotencyFromItem,
+  issuerIdempotencyKey,
+  issuerIdempotencyToItem,
+  issuerKey,
+  issuerToItem,
+  revocationRecordToItem,
+  trustedClientKey,
+  trustedFamilyKey,
+  trustedMarkFromItem,
+  trustedSubjectKey,
+  trustedTokenKey,
+} from './trusted-items.ts';
+
+/** A live issuer: an item that is not a deleted issuer's tombstone. */
+const ISSUER_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
+const ISSUER_LIVE_NAMES = { '#pk': PARTITION_KEY, '#deleted': ATTR.deletedAt };
+
+/** `SET` clause parts for a map of attributes (names `#s0..`, values `:s0..`). */
+function setParts(attributes: Item) {
+  const entries = Object.entries(attributes).filter(([, value]) => value !== undefined);
+  return {
+    clause: entries.map((_, i) => `#s${i} = :s${i}`).join(', '),
+    names: Object.fromEntries(entries.map(([name], i) => [`#s${i}`, name])),
+    values: Object.fromEntries(entries.map(([, value], i) => [`:s${i}`, value])),
+  };
+}
+
+/** A registry page's position, as the opaque cursor the admin API hands out. */
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+function decodeCursor(cursor: string): Item {
+  const invalid = () => new InvalidInput('cursor', 'is not a cursor this API handed out');
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const { [PARTITION_KEY]: pk, [ATTR.registry]: registry, ...rest } = (key ?? {}) as Record<string, unknown>;
+  if (
+    typeof pk !== 'string' ||
+    !pk.startsWith(ISSUER_KEY_PREFIX) ||
+    pk.length > 64 ||
+    registry !== ISSUER_REGISTRY ||
+    Object.keys(rest).length > 0
+  ) {
+    throw invalid();
+  }
+  return { [PARTITION_KEY]: pk, [ATTR.registry]: registry };
+}
+
+/** The DynamoDB adapter of `TrustStore`; one per process, like the store it extends. */
+export class DynamoTrustStore extends DynamoStore implements TrustStore {
+  async readIssuer(issuerId: string): Promise<Issuer | undefined> {
+    const key = issuerKey(issuerId);
+    return issuerFromItem((await this.batchGet([key])).get(String(key[PARTITION_KEY])));
+  }
+
+  async getIssuerItem(issuerId: string) {
+    const { Item } = await this.call((o) =>
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: issuerKey(issuerId), ConsistentRead: true }),
+        o,
+      ),
+    );
+    const issuer = issuerFromItem(Item);
+    if (issuer) return { issuer };
+    const deletedAt = Item?.[ATTR.deletedAt];
+    const before = Item?.[ATTR.tokensRevokedBefore];
+    return {
+      ...(typeof deletedAt === 'number' && { deletedAt }),
+      ...(typeof before === 'number' && { tokensRevokedBefore: before }),
+    };
+  }
+
+  /** Free: no item, or exactly the tombstone that was read (a racing registration makes this fail). */
+  private static freeCondition(replacing: number | undefined): {
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  } {
+    return replacing === undefined
+      ? {
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        }
+      : {
+          ConditionExpression: '#deleted = :seen',
+          ExpressionAttributeNames: { '#deleted': ATTR.deletedAt },
+          ExpressionAttributeValues: { ':seen': replacing },
+        };
+  }
+
+  async createIssuer(issuer: Issuer, replacing?: number): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: issuerToItem(issuer),
+            ...DynamoTrustStore.freeCondition(replacing),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The SDK retried a write whose answer was lost: the item found is this very registration.
+      return error.Item?.[ATTR.createdAt]?.N === String(issuer.createdAt);
+    }
+  }
+
+  async createIssuerOnce(
+    issuer: Issuer,
+    record: IssuerIdempotencyRecord,
+    nowSeconds: number,
+    replacing?: number,
+  ): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: issuerIdempotencyToItem(record),
+                  ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+                  ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+                  ExpressionAttributeValues: { ':now': nowSeconds },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: issuerToItem(issuer),
+                  ...DynamoTrustStore.freeCondition(replacing),
+                },
+              },
+            ],
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      const cause = error instanceof StoreUnavailable ? error.cause : error;
+      const taken =
+        cause instanceof TransactionCanceledException &&
+        (cause.CancellationReasons ?? []).some(
+          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+        );
+      if (taken) return false;
+      throw error;
+    }
+  }
+
+  async getIssuerIdempotencyRecord(keyHashValue: string): Promise<IssuerIdempotencyRecord | undefined> {
+    const { Item } = await this.call((o) =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: issuerIdempotencyKey(keyHashValue),
+          ConsistentRead: true,
+        }),
+        o,
+      ),
+    );
+    return Item && issuerIdempotencyFromItem(Item);
+  }
+
+  /**
+   * One page of the registry index (keys only), then the page's items read whole and consistently by
+   * key: the index may lag a registration or deletion by a moment; the items decide.
+   */
+  async listIssuers(limit: number, cursor?: string): Promise<IssuerPage> {
+    const startKey = cursor === undefined ? undefined : decodeCursor(cursor);
+    const page = await this.call((o) =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: REGISTRY_INDEX.indexName,
+          KeyConditionExpression: '#registry = :issuer',
+          ExpressionAttributeNames: { '#registry': ATTR.registry },
+          ExpressionAttributeValues: { ':issuer': ISSUER_REGISTRY },
+          Limit: limit,
+          ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+        }),
+        o,
+      ),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ [PARTITION_KEY]: item[PARTITION_KEY] }));
+    const found = keys.length === 0 ? new Map<string, Item>() : await this.batchGet(keys);
+    const issuers = keys
+      .map((key) => issuerFromItem(found.get(String(key[PARTITION_KEY]))))
+      .filter((issuer): issuer is Issuer => issuer !== undefined);
+    const last = page.LastEvaluatedKey;
+    return {
+      issuers,
+      ...(last !== undefined && {
+        cursor: encodeCursor({ [PARTITION_KEY]: last[PARTITION_KEY], [ATTR.registry]: last[ATTR.registry] }),
+      }),
+    };
+  }
+
+  /**
+   * The tombstone keeps the issuer's settings and records who deleted it; it leaves the registry index
+   * (`registry` removed) and stays until every token the issuer could have signed has expired (`expiresAt`
+   * computed by DynamoDB from the item's own `maxTokenLifetimeSeconds`), so a registration made again
+   * later keeps the earlier tokens revoked.
+   */
+  async deleteIssuer(issuerId: string, mark: RevocationMark): Promise<Issuer | undefined> {
+    const who = setParts(markAttributes(mark));
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: issuerKey(issuerId),
+            UpdateExpression: `SET #deleted = :at, #exp = #max + :after, ${who.clause} REMOVE #registry`,
+            ConditionExpression: ISSUER_LIVE,
+            ExpressionAttributeNames: {
+              ...ISSUER_LIVE_NAMES,
+              '#exp': ATTR.expiresAt,
+              '#max': ATTR.maxTokenLifetimeSeconds,
+              '#registry': ATTR.registry,
+              ...who.names,
+            },
+            ExpressionAttributeValues: {
+              ':at': mark.at,
+              ':after': Math.floor(mark.at / 1000) + CLOCK_SKEW_SECONDS + RECORD_AFTER_EXPIRY_SECONDS,
+              ...who.values,
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return issuerFromItem(Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async cutOffIssuer(issuerId: string, mark: RevocationMark): Promise<boolean> {
+    const who = setParts(markAttributes(mark));
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: issuerKey(issuerId),
+            UpdateExpression: `SET #before = :at, ${who.clause}`,
+            // Never moved back: of two racing cut-offs the later instant stays.
+            ConditionExpression: `${ISSUER_LIVE} AND (attribute_not_exists(#before) OR #before < :at)`,
+            ExpressionAttributeNames: {
+              ...ISSUER_LIVE_NAMES,
+              '#before': ATTR.tokensRevokedBefore,
+              ...who.names,
+            },
+            ExpressionAttributeValues: { ':at': mark.at, ...who.values },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Failed only because a later cut-off is there: the issuer is registered and cut off already.
+      return error.Item !== undefined && error.Item[ATTR.deletedAt] === undefined;
+    }
+  }
+
+  async readTrustedState(keys: TrustedKeys): Promise<TrustedState> {
+    const wanted = {
+      issuer: issuerKey(keys.issuerId),
+      token: trustedTokenKey(keys.issuerId, keys.token),
+      family: keys.family === undefined ? undefined : trustedFamilyKey(keys.issuerId, keys.family),
+      client: keys.client === undefined ? undefined : trustedClientKey(keys.issuerId, keys.client),
+      subject: keys.subject === undefined ? undefined : trustedSubjectKey(keys.issuerId, keys.subject),
+    };
+    const found = await this.batchGet(Object.values(wanted).filter((key): key is Item => key !== undefined));
+    const at = (key: Item | undefined) =>
+      key === undefined ? undefined : found.get(String(key[PARTITION_KEY]));
+    return {
+      issuer: issuerFromItem(at(wanted.issuer)),
+      token: trustedMarkFromItem(at(wanted.token)),
+      family: trustedMarkFromItem(at(wanted.family)),
+      client: trustedMarkFromItem(at(wanted.client)),
+      subject: trustedMarkFromItem(at(wanted.subject)),
+    };
+  }
+
+  /**
+   * One PutItem, conditional on no unexpired record of the same target: only the first revocation writes
+   * (and so reaches the stream). A record past its `expiresAt` that TTL has not removed yet is replaced.
+   */
+  async putTrustedRevocation(record: TrustedRevocationRecord, mark: RevocationMark): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: revocationRecordToItem(record, mark, keyHash),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+            ExpressionAttributeValues: { ':now': Math.floor(mark.at / 1000) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // A retried attempt of this very write (its first answer lost) finds its own record.
+      return error.Item?.[ATTR.revokedAt]?.N === String(mark.at);
+    }
+  }
+
+  async putTrustedCutoff(cutoff: TrustedCutoff, mark: RevocationMark): Promise<void> {
+    const key =
+      cutoff.scope.of === 'client'
+        ? trustedClientKey(cutoff.issuerId, keyHash(cutoff.scope.clientId))
+        : trustedSubjectKey(cutoff.issuerId, keyHash(cutoff.scope.subject));
+    const set = setParts({
+      [ATTR.tokensRevokedBefore]: cutoff.tokensRevokedBefore,
+      [ATTR.expiresAt]: cutoff.expiresAt,
+      [ATTR.issuer]: cutoff.issuer,
+      ...(cutoff.scope.of === 'client'
+        ? { [ATTR.trustedClientId]: cutoff.scope.clientId }
+        : { [ATTR.trustedSubject]: cutoff.scope.subject }),
+      ...markAttributes(mark),
+    });
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: `SET ${set.clause}`,
+            // Never move a cut-off back, nor shorten how long it is kept.
+            ConditionExpression: 'attribute_not_exists(#before) OR #before <= :before',
+            ExpressionAttributeNames: { ...set.names, '#before': ATTR.tokensRevokedBefore },
+            ExpressionAttributeValues: { ...set.values, ':before': cutoff.tokensRevokedBefore },
+          }),
+          o,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
