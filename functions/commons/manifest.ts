@@ -325,6 +325,14 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
     ssf: 'send',
   },
   {
+    name: 'ssf-receiver',
+    // A trusted issuer's SSF transmitter pushes SETs (RFC 8935): the issuer read, the jti checked, the
+    // subject's cut-off written (UpdateItem), the jti remembered (PutItem).
+    trigger: http('POST', '/ssf/receiver/{issuerId}', 'none'),
+    tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    indexes: [],
+  },
+  {
     name: 'ssf-deliverer',
     // Revocation events (from the bus) and wake-ups in; SETs signed, kept, pushed, retried, dead-lettered.
     trigger: { type: 'queue', batchSize: 10 },

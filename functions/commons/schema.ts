@@ -89,6 +89,8 @@ export const SSF_ATTR = {
 
 export const SSF_STREAM_KEY_PREFIX = 'ssfstream#';
 export const SSF_SET_KEY_PREFIX = 'ssfset#';
+/** [v3] SSF receiver: a SET a trusted issuer pushed, by issuer and the SHA-256 of its `jti` (replays). */
+export const SSF_RECEIVED_KEY_PREFIX = 'ssfrcv#';
 
 /**
  * The SSF queue index: partition `ssfQueue`, sorted by `ssfOrder`. Keys only: what a page names is then

@@ -21,6 +21,7 @@ import {
   SSF_ATTR as A,
   PARTITION_KEY,
   SSF_QUEUE_INDEX,
+  SSF_RECEIVED_KEY_PREFIX,
   SSF_SET_KEY_PREFIX,
   SSF_STREAM_KEY_PREFIX,
   TTL_ATTRIBUTE,
@@ -40,6 +41,9 @@ const pendingQueue = (streamId: string) => `set#${streamId}`;
 const pad = (ms: number) => Math.max(0, Math.floor(ms)).toString().padStart(15, '0');
 const streamKey = (streamId: string) => ({ [PARTITION_KEY]: `${SSF_STREAM_KEY_PREFIX}${streamId}` });
 const setKey = (jti: string) => ({ [PARTITION_KEY]: `${SSF_SET_KEY_PREFIX}${jti}` });
+const receivedKey = (issuerId: string, jtiHash: string) => ({
+  [PARTITION_KEY]: `${SSF_RECEIVED_KEY_PREFIX}${issuerId}#${jtiHash}`,
+});
 const BATCH_GET_LIMIT = 100;
 
 interface StoredConfig {
@@ -501,6 +505,33 @@ export class SsfDynamoStore implements SsfStore {
           ConditionExpression: '#l = :until',
           ExpressionAttributeNames: { '#l': A.ssfLeaseUntil },
           ExpressionAttributeValues: { ':until': until },
+        }),
+        o,
+      ),
+    );
+  }
+
+  /** [v3] The receiver's record of a SET it processed (`ReceivedSets`). */
+  async received(issuerId: string, jtiHash: string): Promise<boolean> {
+    const { Item } = await this.call((o) =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: receivedKey(issuerId, jtiHash),
+          ConsistentRead: true,
+        }),
+        o,
+      ),
+    );
+    return Item !== undefined && Number(Item[TTL_ATTRIBUTE]) > Date.now() / 1000;
+  }
+
+  async remember(issuerId: string, jtiHash: string, expiresAt: number): Promise<void> {
+    await this.call((o) =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...receivedKey(issuerId, jtiHash), [TTL_ATTRIBUTE]: expiresAt },
         }),
         o,
       ),
