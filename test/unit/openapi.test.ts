@@ -76,8 +76,15 @@ function operations(document: OpenApiDocument): Map<string, Operation> {
   return found;
 }
 
-/** The one response that may be cached (RFC 8414 metadata); its errors stay no-store like every other. */
-const CACHEABLE = '200 GET /.well-known/oauth-authorization-server';
+/**
+ * The responses that may be cached: the RFC 8414 metadata and ([v3]) the SSF transmitter's metadata and
+ * keys; their errors stay no-store like every other.
+ */
+const CACHEABLE = new Set([
+  '200 GET /.well-known/oauth-authorization-server',
+  '200 GET /.well-known/ssf-configuration',
+  '200 GET /ssf/jwks',
+]);
 
 const schemesOf = (requirements: readonly SecurityRequirement[]) =>
   requirements.flatMap((requirement) => Object.keys(requirement));
@@ -109,8 +116,9 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
       });
     }
 
-    // The HTTP layer maps faults the same way on every route; only a handler that reads DynamoDB can 503.
-    const readsTable = route.tableActions.length > 0;
+    // The HTTP layer maps faults the same way on every route; only a handler that reads DynamoDB (or [v3]
+    // the SSF keys in KMS) can 503.
+    const readsTable = route.tableActions.length > 0 || route.ssf === 'keys';
     it(`documents 500 server_error${readsTable ? ' and 503 temporarily_unavailable with Retry-After' : ', and no 503 (it reads no table)'}`, () => {
       const responses = documented.get(key)?.responses ?? {};
       expect(responses['500']?.content?.['application/json']?.example).toEqual({ error: 'server_error' });
@@ -130,7 +138,7 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
       const fromHandler = responses.filter(([status]) => !(auth === 'iam' && status === '403'));
       expect(fromHandler.length).toBeGreaterThan(0);
       for (const [status, response] of fromHandler) {
-        if (`${status} ${key}` === CACHEABLE) {
+        if (CACHEABLE.has(`${status} ${key}`)) {
           expect(response.headers?.['Cache-Control']?.schema?.const, status).toBe('public, max-age=3600');
           expect(response.headers, status).not.toHaveProperty('Pragma');
           continue;
@@ -139,6 +147,13 @@ describe(`OpenAPI description (${DOCUMENT})`, () => {
         expect(response.headers?.Pragma?.schema?.const, status).toBe('no-cache');
       }
     });
+  });
+
+  it('documents a 4XX response on every operation but the SSF JWK Set, which no request can get wrong', () => {
+    const without = [...documented]
+      .filter(([, operation]) => !Object.keys(operation.responses).some((status) => status.startsWith('4')))
+      .map(([key]) => key);
+    expect(without).toEqual(['GET /ssf/jwks']);
   });
 
   it('describes the SigV4 scheme as an Authorization header with the service it signs for', () => {
