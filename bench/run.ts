@@ -19,6 +19,11 @@ if (process.argv[2] === 'bundles') {
   console.log(await bundles());
   process.exit(0);
 }
+// `npm run bench -- log-bytes`: the log bytes each request writes as on Lambda, printed, docs untouched.
+if (process.argv[2] === 'log-bytes') {
+  console.log(await (await import('./log-bytes.ts')).run());
+  process.exit(0);
+}
 const started = performance.now();
 const sections: string[] = [];
 for (const [name, bench] of [
