@@ -30,7 +30,8 @@ export function auditRevocation(event: RevocationEvent, tokenKind?: TokenKind): 
     ...(event.issuer !== undefined && { issuer: event.issuer }),
     ...(event.jti !== undefined && { tokenIdPrefix: idPrefix(event.jti) }),
     ...(event.family !== undefined && { familyPrefix: idPrefix(event.family) }),
-    at: new Date(event.time).toISOString(),
+    // A cut-off's instant is its revocation's: written once (no `at` means at `tokensRevokedBefore`).
+    ...(event.tokensRevokedBefore !== event.time && { at: new Date(event.time).toISOString() }),
   });
   countRevocation(event.type, event.route ?? event.actor.id);
 }

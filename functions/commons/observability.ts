@@ -134,11 +134,12 @@ const recorded = new InvocationScoped<InvocationRecord>('token-revocation.invoca
 });
 
 /**
- * The lean record: level, message, time, request ids, the X-Ray trace id of a sampled request, the cold
- * start only when it is one, then the line's own keys. Powertools' default adds the service name, the
+ * The lean record: level, message, request ids, the X-Ray trace id of a sampled request, the cold start
+ * only when it is one, then the line's own keys. Powertools' default adds the time, the service name, the
  * function's name, ARN and memory size, the sampling rate and an unsampled trace id to every line, about
- * 250 bytes that the log group says or that lead nowhere (X-Ray keeps sampled traces only). The function's
- * name is written locally only, where every function shares one process and one output.
+ * 290 bytes that CloudWatch Logs records anyway (each event's own timestamp, the log group) or that lead
+ * nowhere (X-Ray keeps sampled traces only). The time and the function's name are written locally only,
+ * where every function shares one process and one output, and nothing else stamps a line.
  */
 class LeanLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
@@ -147,7 +148,7 @@ class LeanLogFormatter extends LogFormatter {
     const base: LogAttributes = {
       level: attributes.logLevel,
       message: attributes.message,
-      timestamp: this.formatTimestamp(attributes.timestamp),
+      ...(local && { timestamp: this.formatTimestamp(attributes.timestamp) }),
       ...(context?.coldStart && { cold_start: true }),
       // Locally named as the local server names its Lambda contexts.
       // None on what the local server answers itself: no function ran.

@@ -167,15 +167,50 @@ export function testStore(): DynamoStore {
 
 /** One JSON line of a server log. */
 export interface LogLine {
+  level?: string;
   message?: string;
+  /** The Lambda request id: one invocation's lines share it. */
+  function_request_id?: string;
   route?: string;
   status?: number;
   clientId?: string;
   /** Why the local server answered a request itself (refused signature, unknown route, ...). */
   reason?: string;
+  /** The IAM principal of an admin request. */
+  principal?: string;
+  tokenIdPrefix?: string;
+  /**
+   * The audit fields of the revocation a request line records, whole: on the line, `audit` leaves out
+   * what the line says itself (functions/commons/http/handler.ts, withoutRepeats); here it is put back.
+   * The line as written is in `raw`.
+   */
   audit?: Record<string, unknown>;
   /** The line as written. */
   raw: string;
+}
+
+/** Fields of a request line's `audit` that are the line's own when absent, and none when `null`. */
+const SHARED_AUDIT_FIELDS = ['route', 'clientId', 'tokenIdPrefix'] as const;
+
+/** A line's `audit` with what it leaves to the line put back (see LogLine.audit). */
+function wholeAudit(line: Omit<LogLine, 'raw'>): Record<string, unknown> | undefined {
+  const audit = line.audit;
+  if (audit === undefined || Array.isArray(audit) || line.message !== 'request') return audit;
+  const whole: Record<string, unknown> = { ...audit };
+  for (const name of SHARED_AUDIT_FIELDS) {
+    if (whole[name] === null) delete whole[name];
+    else if (whole[name] === undefined && line[name] !== undefined) whole[name] = line[name];
+  }
+  // No `at`: a cut-off's, at its own instant.
+  if (whole.at === undefined && typeof whole.tokensRevokedBefore === 'number') {
+    whole.at = new Date(whole.tokensRevokedBefore).toISOString();
+  }
+  // No `who`: the line's caller, its principal (an admin's) or else its client.
+  if (whole.who === undefined) {
+    whole.who = line.principal ?? line.clientId;
+    whole.actorType = line.principal ? 'iam' : 'client';
+  }
+  return whole;
 }
 
 /** The suite's local server log. */
@@ -188,7 +223,9 @@ export function logLines(file = serverLog): LogLine[] {
     .flatMap((raw) => {
       if (!raw.startsWith('{')) return [];
       try {
-        return [{ ...(JSON.parse(raw) as object), raw }];
+        const line = JSON.parse(raw) as Omit<LogLine, 'raw'>;
+        const audit = wholeAudit(line);
+        return [{ ...line, ...(audit && { audit }), raw }];
       } catch {
         return [];
       }

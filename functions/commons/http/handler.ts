@@ -180,9 +180,10 @@ function logRequest(route: string, status: number, context: RequestContext) {
 /**
  * A revocation's audit fields less what its request line already says: the route, the client id and the
  * token id prefix when they are the line's, and who did it (`who`, `actorType`) when that is the line's
- * caller: its principal (an admin's revocation), else its client (a client's). An `audit` without `who`
- * was made by the caller of the line it is on. Every audit field is on the line, and the line stays under
- * 512 bytes.
+ * caller: its principal (an admin's revocation), else its client (a client's). So an `audit` without
+ * `who` was made by the line's caller, one without `route`, `clientId` or `tokenIdPrefix` has the line's,
+ * and one with `null` there has none although the line has one. Every audit field is on the line, and the
+ * line stays under 512 bytes.
  */
 function withoutRepeats(
   audit: Record<string, unknown>,
@@ -195,10 +196,16 @@ function withoutRepeats(
   return {
     ...rest,
     ...(!byCaller && { who, actorType }),
-    ...(route !== line.route && { route }),
-    ...(clientId !== line.clientId && { clientId }),
-    ...(tokenIdPrefix !== line.tokenIdPrefix && { tokenIdPrefix }),
+    ...unlessRepeated('route', route, line.route),
+    ...unlessRepeated('clientId', clientId, line.clientId),
+    ...unlessRepeated('tokenIdPrefix', tokenIdPrefix, line.tokenIdPrefix),
   };
+}
+
+/** An audit field, absent when the line holds the same value, `null` when only the line has one. */
+function unlessRepeated(name: string, value: unknown, onLine: string | undefined): Record<string, unknown> {
+  if (value === onLine) return {};
+  return { [name]: value ?? null };
 }
 
 /** A JSON response. */
