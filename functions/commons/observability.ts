@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { isRequestXRaySampled } from '@aws-lambda-powertools/commons/utils/env';
+import { getBooleanFromEnv, isRequestXRaySampled } from '@aws-lambda-powertools/commons/utils/env';
 import { InvocationScoped } from '@aws-lambda-powertools/commons/utils/invocation-scoped';
 import { LogFormatter, Logger, LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -228,7 +228,7 @@ class ServiceMetrics extends Metrics {
 
   /** Writes `recorded` as few blobs as their dimension values allow (one, unless two values of one dimension meet). */
   publishRecorded(recorded: readonly RecordedMetric[]): void {
-    if (recorded.length === 0 || this.isDisabled()) return;
+    if (recorded.length === 0 || this.switchedOff()) return;
     for (const blob of blobsOf(recorded)) {
       const parts = [...blob.values()].map((group) => this.serializeGroup(group));
       const [first] = parts;
@@ -238,6 +238,19 @@ class ServiceMetrics extends Metrics {
       });
       process.stdout.write(`${JSON.stringify(merged)}\n`);
     }
+  }
+
+  /**
+   * Powertools' switch, read when publishing rather than once when this instance was made: the local
+   * server sets it after its own imports have made this instance (tools/local/start.ts, configureOutput).
+   */
+  private switchedOff(): boolean {
+    if (process.env.POWERTOOLS_METRICS_DISABLED === undefined) return this.isDisabled();
+    return getBooleanFromEnv({
+      key: 'POWERTOOLS_METRICS_DISABLED',
+      defaultValue: false,
+      extendedParsing: true,
+    });
   }
 
   /** One directive (namespace, dimension set, metrics) and its values, through Powertools' own checks. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HTTP_FUNCTIONS } from '#commons/manifest.ts';
 import { startServer } from '#test/support/global-setup.ts';
-import { ADMIN, basic, recordSecrets } from '#test/support/helpers.ts';
+import { ADMIN, basic, lambdaBytes, recordSecrets } from '#test/support/helpers.ts';
 import { adminRequest } from '#tools/admin-client.ts';
 
 /**
@@ -28,23 +28,6 @@ interface Line {
   audit?: Record<string, unknown>;
   _aws?: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
   raw: string;
-}
-
-/**
- * The bytes of a line as Lambda would ingest it: without the local time and function name (CloudWatch
- * Logs stamps each event, and the log group names the function), with API Gateway's 16-character request
- * id instead of the local UUID, and with what only Lambda adds, at its longest: a sampled request's X-Ray
- * trace id and the cold start flag. Plus the newline.
- */
-function lambdaBytes(line: Line): number {
-  const { raw: _raw, function_name: _name, timestamp: _time, correlation_id, ...rest } = line;
-  const onLambda = {
-    ...rest,
-    cold_start: true,
-    xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
-    ...(correlation_id !== undefined && { correlation_id: 'JZxV3iK4IAMEJGw=' }),
-  };
-  return Buffer.byteLength(JSON.stringify(onLambda)) + 1;
 }
 
 const metricNames = (blob: Line) =>

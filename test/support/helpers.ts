@@ -213,6 +213,23 @@ function wholeAudit(line: Omit<LogLine, 'raw'>): Record<string, unknown> | undef
   return whole;
 }
 
+/**
+ * A line's bytes on Lambda: without the local time and function name (CloudWatch Logs stamps each event,
+ * the log group names the function), API Gateway's 16-character request id for the local UUID, and at
+ * its longest what only Lambda adds: a sampled request's X-Ray trace id and the cold start flag.
+ */
+export function lambdaBytes(line: { raw: string }): number {
+  const written = JSON.parse(line.raw) as Record<string, unknown>;
+  const { timestamp: _time, function_name: _name, correlation_id, ...rest } = written;
+  const onLambda = {
+    ...rest,
+    cold_start: true,
+    xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+    ...(correlation_id !== undefined && { correlation_id: 'JZxV3iK4IAMEJGw=' }),
+  };
+  return Buffer.byteLength(JSON.stringify(onLambda)) + 1;
+}
+
 /** The suite's local server log. */
 export const serverLog = join(runDir, 'server.log');
 
