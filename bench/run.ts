@@ -32,6 +32,7 @@ for (const [name, bench] of [
   ['event latency', eventLatency],
   ['trusted issuers', trusted],
   ['cold start', coldStart],
+  ['log bytes', async () => (await import('./log-bytes.ts')).run()],
   ['bundle sizes', bundles],
 ] as const) {
   console.error(`running ${name} benchmark...`);
