@@ -1,49 +1,83 @@
 /**
  * `npm run bench`: runs every benchmark in one process, one after another, prints the results and writes
  * them to docs/BENCHMARKS.md with the command and the machine that produced them.
+ *
+ * `npm run bench -- bundles`: only the bundle sizes (seconds, no DynamoDB Local), printed, docs untouched.
+ * `npm run bench -- peer`: only the comparison with node-oidc-provider (bench/peer.ts), whose section of
+ * docs/BENCHMARKS.md it replaces. `npm run bench -- cost`: docs/COST.md (bench/cost.ts).
+ * `npm run bench -- log-bytes`: only the log bytes per request as on Lambda (bench/log-bytes.ts), whose
+ * section of docs/BENCHMARKS.md it replaces.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { run as bundles } from './bundles.ts';
 import { run as coldStart } from './cold-start.ts';
+import { run as cost } from './cost.ts';
 import { run as eventLatency } from './event-latency.ts';
+import { run as peer } from './peer.ts';
 import { run as revocation } from './revocation.ts';
 import { run as revocationScale } from './revocation-scale.ts';
+import { replaceSection, sectionOf } from './support/markdown.ts';
 import { run as trusted } from './trusted.ts';
 
-// The machine may be shared: its load before and after says how far to trust absolute times.
-const loadBefore = loadavg()[0] ?? 0;
-// `npm run bench -- bundles`: only the bundle sizes (seconds, no DynamoDB Local), printed, docs untouched.
-if (process.argv[2] === 'bundles') {
+const BENCHMARKS = new URL('../docs/BENCHMARKS.md', import.meta.url);
+const PEER_HEADING = '## Against node-oidc-provider';
+const TRUSTED_HEADING = '## Trusted issuers';
+const LOG_BYTES_HEADING = '## Log bytes per request';
+const logBytes = async () => (await import('./log-bytes.ts')).run();
+
+const command = process.argv[2];
+if (command === 'bundles') {
   console.log(await bundles());
-  process.exit(0);
-}
-// `npm run bench -- log-bytes`: the log bytes each request writes as on Lambda, printed, docs untouched.
-if (process.argv[2] === 'log-bytes') {
-  console.log(await (await import('./log-bytes.ts')).run());
-  process.exit(0);
-}
-const started = performance.now();
-const sections: string[] = [];
-for (const [name, bench] of [
-  ['revocation', revocation],
-  ['revocation at scale', revocationScale],
-  ['event latency', eventLatency],
-  ['trusted issuers', trusted],
-  ['cold start', coldStart],
-  ['log bytes', async () => (await import('./log-bytes.ts')).run()],
-  ['bundle sizes', bundles],
-] as const) {
-  console.error(`running ${name} benchmark...`);
-  sections.push(await bench());
-}
-const minutes = (performance.now() - started) / 60_000;
-const header = `# Benchmarks
+} else if (command === 'peer') {
+  const section = await peer();
+  writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), PEER_HEADING, section));
+  console.log(section);
+} else if (command === 'trusted') {
+  // One section on its own (the whole run takes many minutes): spliced into docs/BENCHMARKS.md.
+  const section = await trusted();
+  writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), TRUSTED_HEADING, section));
+  console.log(section);
+} else if (command === 'log-bytes') {
+  const section = await logBytes();
+  writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), LOG_BYTES_HEADING, section));
+  console.log(section);
+} else if (command === 'cost') {
+  const doc = await cost();
+  writeFileSync(new URL('../docs/COST.md', import.meta.url), doc);
+  console.log(doc);
+} else if (command !== undefined) {
+  console.error(
+    `unknown benchmark ${JSON.stringify(command)}: none (all but peer and cost), bundles, trusted, log-bytes, peer or cost`,
+  );
+  process.exit(2);
+} else {
+  // The machine may be shared: its load before and after says how far to trust absolute times.
+  const loadBefore = loadavg()[0] ?? 0;
+  const started = performance.now();
+  const sections: string[] = [];
+  for (const [name, bench] of [
+    ['revocation', revocation],
+    ['revocation at scale', revocationScale],
+    ['event latency', eventLatency],
+    ['trusted issuers', trusted],
+    ['cold start', coldStart],
+    ['log bytes', logBytes],
+    ['bundle sizes', bundles],
+  ] as const) {
+    console.error(`running ${name} benchmark...`);
+    sections.push(await bench());
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  const header = `# Benchmarks
 
 Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${minutes.toFixed(1)} minutes; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end.
 Every ratio compares two variants measured side by side in the same run.
 `;
-const report = [header, ...sections].join('\n');
-writeFileSync(new URL('../docs/BENCHMARKS.md', import.meta.url), report);
-console.log(report);
+  // The peer comparison has its own command (it takes minutes); its last result stays in the file.
+  const previousPeer = sectionOf(readFileSync(BENCHMARKS, 'utf8'), PEER_HEADING);
+  const report = [header, ...sections, ...(previousPeer ? [previousPeer] : [])].join('\n');
+  writeFileSync(BENCHMARKS, report);
+  console.log(report);
+}

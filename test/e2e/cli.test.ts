@@ -113,7 +113,9 @@ async function nonLocalUrl(): Promise<string> {
   return `http://127.0.0.2:${(await relay).port}`;
 }
 
-describe.concurrent('admin CLI', { timeout: 60_000 }, () => {
+// Each test's time includes its wait for a CLI slot (two CLI processes at a time on two cores, each ~2 s to
+// start): on a loaded machine the last tests of the file wait longest.
+describe.concurrent('admin CLI', { timeout: 150_000 }, () => {
   it('clients create registers a confidential client and prints it with its secret', async () => {
     const result = await local(
       'clients',

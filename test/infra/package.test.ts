@@ -42,7 +42,20 @@ new TokenAuthorizer(stack, 'Authorizer', { table: service.table });
 app.synth();
 `;
 
+/**
+ * The README's Cognito example, exactly as a user pastes it (TypeScript without a type in it, so it runs
+ * as JavaScript); CDK_OUTDIR tells its App where to write.
+ */
+function readmeCognitoApp(): string {
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('In your CDK app, a Cognito user pool');
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];
+  if (at < 0 || !block) throw new Error('README.md has no Cognito example');
+  return `${block}app.synth();\n`;
+}
+
 let work: string;
+let readmeOutdir: string;
 let packed: PackResult;
 let outdir: string;
 let installed: string;
@@ -85,6 +98,13 @@ beforeAll(() => {
   // No AWS credentials or region: synth must not need them.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
   execFileSync(process.execPath, ['app.mjs', outdir], { cwd: app, env, stdio: 'pipe' });
+  fs.writeFileSync(path.join(app, 'readme.mjs'), readmeCognitoApp());
+  readmeOutdir = path.join(work, 'cdk.readme.out');
+  execFileSync(process.execPath, ['readme.mjs'], {
+    cwd: app,
+    env: { ...env, CDK_OUTDIR: readmeOutdir },
+    stdio: 'pipe',
+  });
 }, 240_000);
 
 afterAll(() => {
@@ -148,5 +168,16 @@ describe('npm package', () => {
     const over = Object.entries(sizes).filter(([, bytes]) => bytes > BUNDLE_LIMIT_BYTES);
     expect(over).toEqual([]);
     expect(Math.min(...Object.values(sizes))).toBeGreaterThan(10_000);
+  });
+
+  it("synthesizes the README's Cognito example: the user pool registered as a trusted issuer at deploy", () => {
+    const template = JSON.parse(fs.readFileSync(path.join(readmeOutdir, 'Auth.template.json'), 'utf8'));
+    const registrations = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: { Issuers?: unknown } }>,
+    ).filter((resource) => resource.Type === 'Custom::TrustedIssuers');
+    expect(registrations).toHaveLength(1);
+    const issuers = JSON.stringify(registrations[0]?.Properties.Issuers);
+    expect(issuers).toContain('https://cognito-idp.eu-west-1.amazonaws.com/');
+    expect(issuers).toContain('\\"familyClaim\\":\\"origin_jti\\"');
   });
 });

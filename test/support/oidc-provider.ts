@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 /** node-oidc-provider's `Provider`, loaded once (it warns about Node 20 on import; see below). */
 let providerClass: Promise<typeof import('oidc-provider').default> | undefined;
@@ -35,18 +36,18 @@ function loadProvider() {
  * The provider's storage (its own in-memory default warns on every start that it is for quick starts):
  * JWT access tokens are never stored, so a map per model is all the tests need.
  */
-class MemoryAdapter {
-  private static readonly models = new Map<string, Map<string, unknown>>();
-  private readonly items: Map<string, unknown>;
+class MemoryAdapter implements Adapter {
+  private static readonly models = new Map<string, Map<string, AdapterPayload>>();
+  private readonly items: Map<string, AdapterPayload>;
   constructor(name: string) {
     this.items = MemoryAdapter.models.get(name) ?? new Map();
     MemoryAdapter.models.set(name, this.items);
   }
-  async upsert(id: string, payload: unknown) {
+  async upsert(id: string, payload: AdapterPayload) {
     this.items.set(id, payload);
   }
   async find(id: string) {
-    return this.items.get(id) as object | undefined;
+    return this.items.get(id);
   }
   async findByUserCode() {
     return undefined;
