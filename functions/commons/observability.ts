@@ -106,7 +106,7 @@ export interface Invocation {
 export const invocations = new AsyncLocalStorage<Invocation>();
 
 /** One count or measure an invocation recorded, with the dimensions it is published by. */
-interface RecordedMetric {
+export interface RecordedMetric {
   name: string;
   unit: Unit;
   value: number;
