@@ -6,7 +6,8 @@
  * ingests beyond that (Lambda's own START/END/REPORT lines) is off: the construct sets the system log
  * level to WARN.
  *
- * `npm run bench -- log-bytes` prints the table; docs are untouched.
+ * `npm run bench -- log-bytes` prints the table and splices it into docs/BENCHMARKS.md;
+ * `BENCH_SHOW_LINES=1` also prints each line measured (on stderr).
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
