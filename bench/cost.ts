@@ -132,6 +132,8 @@ const localCapacity = (calls: readonly RecordedCall[]): Capacity => {
 
 interface LogLine {
   readonly text: string;
+  /** Its bytes as Lambda would write it (see onLambda), without the newline. */
+  readonly bytes: number;
   /** The manifest function that wrote it, when the line says (Powertools' `function_name`). */
   readonly functionName?: string;
   /** Epoch ms from the line itself. */
@@ -244,10 +246,27 @@ function parseLine(text: string): LogLine {
     };
     const functionName = json.function_name?.replace(/^local-/, '');
     const at = json._aws?.Timestamp ?? (json.timestamp ? Date.parse(json.timestamp) : undefined);
-    return { text, ...(functionName !== undefined && { functionName }), ...(at !== undefined && { at }) };
+    return {
+      text,
+      bytes: onLambda(json, text),
+      ...(functionName !== undefined && { functionName }),
+      ...(at !== undefined && { at }),
+    };
   } catch {
-    return { text };
+    return { text, bytes: Buffer.byteLength(text) };
   }
+}
+
+/**
+ * The bytes of a local JSON line as Lambda writes it: without the time and the function name, which only
+ * the local server's lines carry (CloudWatch Logs stamps each event, the log group names the function),
+ * and with API Gateway's 16-character request id for the local server's UUID.
+ */
+function onLambda(json: Record<string, unknown>, text: string): number {
+  if (json._aws !== undefined) return Buffer.byteLength(text);
+  const { timestamp: _time, function_name: _name, correlation_id, ...rest } = json;
+  const line = { ...rest, ...(correlation_id !== undefined && { correlation_id: 'JZxV3iK4IAMEJGw=' }) };
+  return Buffer.byteLength(JSON.stringify(line));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -504,8 +523,7 @@ function summarise(
       return {
         name,
         lines: own.length / n,
-        bytes:
-          own.reduce((sum, line) => sum + Buffer.byteLength(line.text) + LOG_EVENT_OVERHEAD_BYTES, 0) / n,
+        bytes: own.reduce((sum, line) => sum + line.bytes + LOG_EVENT_OVERHEAD_BYTES, 0) / n,
       };
     }),
     events: spec.only ? 0 : observed.reduce((sum, o) => sum + o.events, 0) / n,
@@ -917,7 +935,7 @@ ${Object.values(PRICES)
 ## How each figure is measured
 
 - **DynamoDB units**: every call the functions send passes through a recording proxy (bench/support/capacity-proxy.ts) that asks DynamoDB Local for \`ReturnConsumedCapacity: INDEXES\` and records its answer: the table and each index an item lands in. Where DynamoDB Local bills differently from DynamoDB, the documented rule is applied on top: a transaction bills 2 units per unit of its items (a \`ConditionCheck\` as a write) and its index writes once (DynamoDB prepares and commits each item of a transaction, two writes; the indexes follow the commit as for any write: our reading of DynamoDB's capacity documentation, not a measured bill); a read bills at least 1 unit per key when consistent (0.5 when not), found or not; a \`Query\` at least 0.5. Each operation's section gives both. The client's item is cached (\`CLIENT_CACHE_SECONDS=300\`, a busy client); a cache miss adds 1 RRU. The measure is a swappable function (\`CostOptions.capacityOf\` in bench/cost.ts).
-- **Log bytes**: the server's stdout during the operation, each line attributed to the function that wrote it (its \`function_name\`, or the invocation whose time span holds the line's timestamp, for metric blobs), with the publisher's event line at DEBUG as on AWS (\`EVENT_BUS_NAME\` set). API Gateway's access log line is estimated from the stage's format (\`ACCESS_LOG_FIELDS\`) with typical values. No Lambda platform lines: the construct sets the system log level to WARN.
+- **Log bytes**: the server's stdout during the operation, each JSON line counted as Lambda writes it (less the local server's \`timestamp\` and \`function_name\`, with API Gateway's 16-character request id for the local UUID; no X-Ray trace id: most requests are not sampled), each line attributed to the function that wrote it (its \`function_name\`, or the invocation whose time span holds the line's timestamp, for metric blobs), with the publisher's event line at DEBUG as on AWS (\`EVENT_BUS_NAME\` set). API Gateway's access log line is estimated from the stage's format (\`ACCESS_LOG_FIELDS\`) with typical values. No Lambda platform lines: the construct sets the system log level to WARN.
 - **Lambda duration**: each handler's time inside the local server's invocation wrapper (bench/support/record-invocations.ts), whole milliseconds, at each function's deployed memory (512 MB; the publisher 256 MB), arm64.
 - **Lambda requests**: the invocations the operation set off here, stream consumers included. Locally a stream consumer gets one record per invocation at this trickle; at load, batches of up to 10 (sweeper) and 100 (publisher) records share one request.
 - **Events**: the EventBridge events the publisher delivered (to a local webhook standing in for the bus).

@@ -6,6 +6,8 @@
  * `npm run bench -- peer`: only the comparison with node-oidc-provider (bench/peer.ts), whose section of
  * docs/BENCHMARKS.md it replaces. `npm run bench -- cost`: docs/COST.md (bench/cost.ts).
  * `npm run bench -- ssf`: only the Shared Signals figures (bench/ssf.ts), whose section it replaces.
+ * `npm run bench -- log-bytes`: only the log bytes per request as on Lambda (bench/log-bytes.ts), whose
+ * section of docs/BENCHMARKS.md it replaces.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,9 @@ import { run as trusted } from './trusted.ts';
 
 const BENCHMARKS = new URL('../docs/BENCHMARKS.md', import.meta.url);
 const PEER_HEADING = '## Against node-oidc-provider';
+const TRUSTED_HEADING = '## Trusted issuers';
+const LOG_BYTES_HEADING = '## Log bytes per request';
+const logBytes = async () => (await import('./log-bytes.ts')).run();
 
 const command = process.argv[2];
 if (command === 'bundles') {
@@ -35,13 +40,22 @@ if (command === 'bundles') {
   const section = await ssf();
   writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), SSF_HEADING, section));
   console.log(section);
+} else if (command === 'trusted') {
+  // One section on its own (the whole run takes many minutes): spliced into docs/BENCHMARKS.md.
+  const section = await trusted();
+  writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), TRUSTED_HEADING, section));
+  console.log(section);
+} else if (command === 'log-bytes') {
+  const section = await logBytes();
+  writeFileSync(BENCHMARKS, replaceSection(readFileSync(BENCHMARKS, 'utf8'), LOG_BYTES_HEADING, section));
+  console.log(section);
 } else if (command === 'cost') {
   const doc = await cost();
   writeFileSync(new URL('../docs/COST.md', import.meta.url), doc);
   console.log(doc);
 } else if (command !== undefined) {
   console.error(
-    `unknown benchmark ${JSON.stringify(command)}: none (all but peer and cost), bundles, peer, ssf or cost`,
+    `unknown benchmark ${JSON.stringify(command)}: none (all but peer and cost), bundles, trusted, log-bytes, peer, ssf or cost`,
   );
   process.exit(2);
 } else {
@@ -56,6 +70,7 @@ if (command === 'bundles') {
     ['revocation to SET', ssf],
     ['trusted issuers', trusted],
     ['cold start', coldStart],
+    ['log bytes', logBytes],
     ['bundle sizes', bundles],
   ] as const) {
     console.error(`running ${name} benchmark...`);

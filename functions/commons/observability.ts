@@ -4,10 +4,13 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
+import { getBooleanFromEnv, isRequestXRaySampled } from '@aws-lambda-powertools/commons/utils/env';
+import { InvocationScoped } from '@aws-lambda-powertools/commons/utils/invocation-scoped';
 import { LogFormatter, Logger, LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { EmfOutput, MetricUnit as Unit } from '@aws-lambda-powertools/metrics/types';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type middy from '@middy/core';
@@ -102,10 +105,41 @@ export interface Invocation {
 }
 export const invocations = new AsyncLocalStorage<Invocation>();
 
+/** One count or measure an invocation recorded, with the dimensions it is published by. */
+export interface RecordedMetric {
+  name: string;
+  unit: Unit;
+  value: number;
+  dimensions: Record<string, string>;
+}
+
 /**
- * The lean record: level, message, time, service, function name and request id, the X-Ray trace id, the
- * cold start only when it is one, then the line's own keys. Powertools' default adds the function's ARN,
- * memory size and sampling rate to every line, about 150 bytes that the log group and stream already say.
+ * What an invocation has recorded for the lines it writes when it ends: the revocations its request line
+ * carries as `audit`, and the metrics of its one embedded-metric blob.
+ */
+interface InvocationRecord {
+  /** An HTTP invocation's request line is to come: revocations wait for it instead of a line of their own. */
+  requestLine: boolean;
+  audits: LogAttributes[];
+  metrics: RecordedMetric[];
+}
+
+/**
+ * Per invocation where one execution environment serves several at once (Lambda's multi-concurrency,
+ * and the local server, which plays that runtime: tools/local/invocations.ts), shared otherwise and
+ * started afresh by `observe()` at each invocation.
+ */
+const recorded = new InvocationScoped<InvocationRecord>('token-revocation.invocation', {
+  fresh: () => ({ requestLine: false, audits: [], metrics: [] }),
+});
+
+/**
+ * The lean record: level, message, request ids, the X-Ray trace id of a sampled request, the cold start
+ * only when it is one, then the line's own keys. Powertools' default adds the time, the service name, the
+ * function's name, ARN and memory size, the sampling rate and an unsampled trace id to every line, about
+ * 290 bytes that CloudWatch Logs records anyway (each event's own timestamp, the log group) or that lead
+ * nowhere (X-Ray keeps sampled traces only). The time and the function's name are written locally only,
+ * where every function shares one process and one output, and nothing else stamps a line.
  */
 class LeanLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
@@ -114,18 +148,14 @@ class LeanLogFormatter extends LogFormatter {
     const base: LogAttributes = {
       level: attributes.logLevel,
       message: attributes.message,
-      timestamp: this.formatTimestamp(attributes.timestamp),
-      service: attributes.serviceName,
+      ...(local && { timestamp: this.formatTimestamp(attributes.timestamp) }),
       ...(context?.coldStart && { cold_start: true }),
       // Locally named as the local server names its Lambda contexts.
       // None on what the local server answers itself: no function ran.
-      function_name: local
-        ? local.functionName
-          ? `local-${local.functionName}`
-          : undefined
-        : context?.functionName,
+      ...(local?.functionName && { function_name: `local-${local.functionName}` }),
       function_request_id: local ? local.requestId : context?.awsRequestId,
-      ...(attributes.xRayTraceId !== undefined && { xray_trace_id: attributes.xRayTraceId }),
+      ...(attributes.xRayTraceId !== undefined &&
+        isRequestXRaySampled() && { xray_trace_id: attributes.xRayTraceId }),
     };
     const extra = { ...additional };
     // Locally the correlation id of the last HTTP invocation would leak onto a background line.
@@ -184,8 +214,112 @@ export const logger = new ServiceLogger({
   logFormatter: new LeanLogFormatter(),
 });
 
+/**
+ * Powertools metrics that publish an invocation's recorded metrics as one embedded-metric blob: one
+ * directive per dimension set, all in one JSON line. Powertools' own blob has one dimension set for all
+ * of its metrics, so metrics by different dimensions (`Revocations` by kind and route, `ColdStart` by
+ * function) took one blob each, about 250 bytes apiece.
+ */
+class ServiceMetrics extends Metrics {
+  /** Whether this is the execution environment's first invocation; true once only. */
+  firstInvocation(): boolean {
+    return this.getColdStart();
+  }
+
+  /** Writes `recorded` as few blobs as their dimension values allow (one, unless two values of one dimension meet). */
+  publishRecorded(recorded: readonly RecordedMetric[]): void {
+    if (recorded.length === 0 || this.switchedOff()) return;
+    for (const blob of blobsOf(recorded)) {
+      const parts = [...blob.values()].map((group) => this.serializeGroup(group));
+      const [first] = parts;
+      if (!first) continue;
+      const merged: EmfOutput = Object.assign({}, ...parts, {
+        _aws: { ...first._aws, CloudWatchMetrics: parts.flatMap((part) => part._aws.CloudWatchMetrics) },
+      });
+      process.stdout.write(`${JSON.stringify(merged)}\n`);
+    }
+  }
+
+  /**
+   * Powertools' switch, read when publishing rather than once when this instance was made: the local
+   * server sets it after its own imports have made this instance (tools/local/start.ts, configureOutput).
+   */
+  private switchedOff(): boolean {
+    if (process.env.POWERTOOLS_METRICS_DISABLED === undefined) return this.isDisabled();
+    return getBooleanFromEnv({
+      key: 'POWERTOOLS_METRICS_DISABLED',
+      defaultValue: false,
+      extendedParsing: true,
+    });
+  }
+
+  /** One directive (namespace, dimension set, metrics) and its values, through Powertools' own checks. */
+  private serializeGroup(group: readonly RecordedMetric[]): EmfOutput {
+    for (const [name, value] of Object.entries(group[0]?.dimensions ?? {})) this.addDimension(name, value);
+    for (const metric of group) this.addMetric(metric.name, metric.unit, metric.value);
+    const output = this.serializeMetrics();
+    this.clearMetrics();
+    this.clearDimensions();
+    return output;
+  }
+}
+
+/**
+ * Recorded metrics in blobs: each blob a map from a dimension set (its names and values) to its metrics.
+ * An EMF blob holds one value per dimension name, so a metric whose dimension value differs from one
+ * already in a blob goes to the next blob.
+ */
+function blobsOf(recorded: readonly RecordedMetric[]): Map<string, RecordedMetric[]>[] {
+  const blobs: { values: Map<string, string>; groups: Map<string, RecordedMetric[]> }[] = [];
+  for (const metric of recorded) {
+    const dimensions = Object.entries(metric.dimensions).sort(([a], [b]) => a.localeCompare(b));
+    const key = JSON.stringify(dimensions);
+    const fits = (blob: (typeof blobs)[number]) =>
+      dimensions.every(([name, value]) => (blob.values.get(name) ?? value) === value) &&
+      // A metric name is one top-level value: under one dimension set per blob.
+      [...blob.groups].every(([other, group]) => other === key || group.every((m) => m.name !== metric.name));
+    let blob = blobs.find(fits);
+    if (!blob) {
+      blob = { values: new Map(), groups: new Map() };
+      blobs.push(blob);
+    }
+    for (const [name, value] of dimensions) blob.values.set(name, value);
+    blob.groups.set(key, [...(blob.groups.get(key) ?? []), metric]);
+  }
+  return blobs.map((blob) => blob.groups);
+}
+
 /** Metrics of the service, written to the function's log in embedded metric format. */
-export const metrics = new Metrics({ namespace: 'TokenRevocation', serviceName: SERVICE });
+export const metrics = new ServiceMetrics({ namespace: 'TokenRevocation', serviceName: SERVICE });
+
+/** Records a metric for the invocation's one blob, published when the invocation ends (`observe()`). */
+function record(name: string, unit: Unit, value: number, dimensions: Record<string, string>): void {
+  recorded.get().metrics.push({ name, unit, value, dimensions });
+}
+
+/**
+ * Files a revocation's audit fields under the invocation's request line (`audit`), or, where no request
+ * line is to come, writes them on a line of their own.
+ */
+export function recordAudit(audit: LogAttributes): void {
+  const invocation = recorded.get();
+  if (invocation.requestLine) invocation.audits.push(audit);
+  else logger.info('token revoked', { audit });
+}
+
+/** Says that this invocation ends with a request line, which will carry its revocations' audit fields. */
+export function expectRequestLine(): void {
+  recorded.get().requestLine = true;
+}
+
+/** The audit fields recorded for the request line, taken: each is written once. */
+export function takeAudits(): LogAttributes[] {
+  const invocation = recorded.get();
+  const audits = invocation.audits;
+  invocation.audits = [];
+  invocation.requestLine = false;
+  return audits;
+}
 
 /**
  * X-Ray tracer. It switches itself off outside Lambda (no `AWS_EXECUTION_ENV`) and under
@@ -228,17 +362,21 @@ export function observe(functionName: string): Middleware[] {
   });
 
   // Not Powertools' logMetrics(): its flush warns "No application metrics to publish" on stderr whenever
-  // an invocation stored none (most requests), and its cold-start metric is dimensioned by Lambda's
-  // generated function name. This flushes only what there is, and names the cold start by handler.
-  const publishIfAny = () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  };
+  // an invocation stored none (most requests), and its cold-start metric is a blob of its own, dimensioned
+  // by Lambda's generated function name. This writes one blob, only when something was recorded, with the
+  // cold start in it, named by handler.
   const afterResponse = (request: middy.Request) => {
     countOutcome(request.event as { routeKey?: string }, request.response as HttpOutcome | undefined);
-    publishIfAny();
+    const invocation = recorded.get();
+    metrics.publishRecorded(invocation.metrics);
+    invocation.metrics = [];
   };
   const metricsMiddleware: Middleware = {
-    before: () => metrics.captureColdStartMetric(functionName),
+    before: () => {
+      recorded.reset();
+      if (metrics.firstInvocation())
+        record('ColdStart', MetricUnit.Count, 1, { function_name: functionName });
+    },
     after: afterResponse,
     onError: afterResponse,
   };
@@ -298,11 +436,9 @@ function errorCode(body: string | undefined): unknown {
   }
 }
 
-/** Adds one count to a metric with its own dimensions, published at once as its own EMF record. */
+/** Adds one count to a metric, for the invocation's blob. */
 function count(name: string, dimensions: Record<string, string>): void {
-  const single = metrics.singleMetric();
-  single.addDimensions(dimensions);
-  single.addMetric(name, MetricUnit.Count, 1);
+  record(name, MetricUnit.Count, 1, dimensions);
 }
 
 /**
@@ -338,16 +474,14 @@ export function countKeysUnavailable(route: string): void {
  * the sweep's end), dimension `kind` (the revocation's event type).
  */
 export function countSweep(kind: string, count: number, lagMs: number): void {
-  const single = metrics.singleMetric();
-  single.addDimensions({ kind });
-  single.addMetric('SweptTokens', MetricUnit.Count, count);
-  single.addMetric('SweepLag', MetricUnit.Milliseconds, lagMs);
+  record('SweptTokens', MetricUnit.Count, count, { kind });
+  record('SweepLag', MetricUnit.Milliseconds, lagMs, { kind });
 }
 
 /**
- * Counts a published revocation event (`EventsPublished`). Stored, not a record of its own: the batch's
- * counts leave as one embedded-metric record when the invocation ends, not one per event (log bytes).
+ * Counts a published revocation event (`EventsPublished`). The batch's counts leave in the invocation's
+ * one embedded-metric blob, not one per event (log bytes).
  */
 export function countEventPublished(): void {
-  metrics.addMetric('EventsPublished', MetricUnit.Count, 1);
+  record('EventsPublished', MetricUnit.Count, 1, {});
 }

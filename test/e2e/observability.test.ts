@@ -43,13 +43,15 @@ describe('observability', () => {
       (l) => l.message === 'request' && l.route === 'POST /oauth2/token' && l.clientId === client.clientId,
     ) as Record<string, unknown> | undefined;
     expect(line).toMatchObject({
-      service: 'token-revocation',
+      timestamp: expect.any(String),
       function_name: 'local-token',
       function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       correlation_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     // The local server uses one id for both, as API Gateway's requestId and Lambda's awsRequestId.
     expect(line?.correlation_id).toBe(line?.function_request_id);
+    // What the log group says: not on every line (the `service` metric dimension stays).
+    expect(line).not.toHaveProperty('service');
   });
 
   it('counts a revocation in embedded metric format, by its event type and route', async () => {

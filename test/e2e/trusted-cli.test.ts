@@ -3,51 +3,17 @@
  * the suite's local server: registration of a Cognito user pool by its id, reading it back by issuer URL,
  * the list, each revocation command, and deletion.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '#test/support/cli.ts';
 import { baseUrl, introspect, type RegisteredClient, registerClient } from '#test/support/helpers.ts';
 import { cognitoAccessToken, type SigningKey, signingKey } from '#test/support/trusted.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENV = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !/^(AWS_|REVOCATION_API_URL$|PORT$|ADMIN_ACCESS_KEY_ID$|ADMIN_SECRET_ACCESS_KEY$)/.test(name),
-  ),
-);
-
 /** Runs the CLI against the suite's server; its exit code, and stdout parsed as JSON. */
-function cli(...args: string[]): Promise<{ code: number | null; json: unknown; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/admin.ts', ...args, '--url', baseUrl], {
-    cwd: ROOT,
-    env: ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      let json: unknown;
-      try {
-        json = stdout === '' ? undefined : JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, json, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli([...args, '--url', baseUrl]);
 
 describe('revocation-admin issuers', () => {
   let resourceServer: RegisteredClient;

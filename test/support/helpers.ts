@@ -167,15 +167,67 @@ export function testStore(): DynamoStore {
 
 /** One JSON line of a server log. */
 export interface LogLine {
+  level?: string;
   message?: string;
+  /** The Lambda request id: one invocation's lines share it. */
+  function_request_id?: string;
   route?: string;
   status?: number;
   clientId?: string;
   /** Why the local server answered a request itself (refused signature, unknown route, ...). */
   reason?: string;
+  /** The IAM principal of an admin request. */
+  principal?: string;
+  tokenIdPrefix?: string;
+  /**
+   * The audit fields of the revocation a request line records, whole: on the line, `audit` leaves out
+   * what the line says itself (functions/commons/http/handler.ts, withoutRepeats); here it is put back.
+   * The line as written is in `raw`.
+   */
   audit?: Record<string, unknown>;
   /** The line as written. */
   raw: string;
+}
+
+/** Fields of a request line's `audit` that are the line's own when absent, and none when `null`. */
+const SHARED_AUDIT_FIELDS = ['route', 'clientId', 'tokenIdPrefix'] as const;
+
+/** A line's `audit` with what it leaves to the line put back (see LogLine.audit). */
+function wholeAudit(line: Omit<LogLine, 'raw'>): Record<string, unknown> | undefined {
+  const audit = line.audit;
+  if (audit === undefined || Array.isArray(audit) || line.message !== 'request') return audit;
+  const whole: Record<string, unknown> = { ...audit };
+  for (const name of SHARED_AUDIT_FIELDS) {
+    if (whole[name] === null) delete whole[name];
+    else if (whole[name] === undefined && line[name] !== undefined) whole[name] = line[name];
+  }
+  // No `at`: a cut-off's, at its own instant.
+  if (whole.at === undefined && typeof whole.tokensRevokedBefore === 'number') {
+    whole.at = new Date(whole.tokensRevokedBefore).toISOString();
+  }
+  // No `who`: the line's caller, its principal (an admin's) or else its client.
+  if (whole.who === undefined) {
+    whole.who = line.principal ?? line.clientId;
+    whole.actorType = line.principal ? 'iam' : 'client';
+  }
+  return whole;
+}
+
+/**
+ * A line's bytes on Lambda: without the local time and function name (CloudWatch Logs stamps each event,
+ * the log group names the function), API Gateway's 16-character request id for the local UUID, and at
+ * its longest what only Lambda adds: a sampled request's X-Ray trace id and the cold start flag.
+ */
+export function lambdaBytes(line: { raw: string }): number {
+  const written = JSON.parse(line.raw) as Record<string, unknown>;
+  const { timestamp: _time, function_name: _name, correlation_id, ...rest } = written;
+  const onLambda = {
+    ...rest,
+    cold_start: true,
+    xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+    ...(correlation_id !== undefined && { correlation_id: 'JZxV3iK4IAMEJGw=' }),
+  };
+  return Buffer.byteLength(JSON.stringify(onLambda)) + 1;
 }
 
 /** The suite's local server log. */
@@ -188,7 +240,9 @@ export function logLines(file = serverLog): LogLine[] {
     .flatMap((raw) => {
       if (!raw.startsWith('{')) return [];
       try {
-        return [{ ...(JSON.parse(raw) as object), raw }];
+        const line = JSON.parse(raw) as Omit<LogLine, 'raw'>;
+        const audit = wholeAudit(line);
+        return [{ ...line, ...(audit && { audit }), raw }];
       } catch {
         return [];
       }

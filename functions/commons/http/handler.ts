@@ -6,7 +6,7 @@ import type { Revoker } from '../domain/events.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
-import { observe } from '../observability.ts';
+import { expectRequestLine, observe, takeAudits } from '../observability.ts';
 import { principalAllowed } from '../principals.ts';
 import { loggableClientId } from '../redact.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
@@ -101,6 +101,7 @@ export function httpHandler(
     before: (request) => {
       request.context.log = {};
       request.context.startedAt = performance.now();
+      expectRequestLine();
     },
     after: (request) => {
       logRequest(key, request.response?.statusCode ?? 200, request.context);
@@ -154,12 +155,13 @@ export function httpHandler(
 
 /**
  * The one INFO line of a request: route, status, client id, principal, token id prefix and duration, on
- * top of the logger's request ids. A client id or principal may come from the path (admin routes), so
- * each is logged only when it looks like one (loggableId), its short hash otherwise.
+ * top of the logger's request ids, and the audit fields of the revocations it made (`audit`). A client id
+ * or principal may come from the path (admin routes), so each is logged only when it looks like one
+ * (loggableId), its short hash otherwise.
  */
 function logRequest(route: string, status: number, context: RequestContext) {
   const fields = context.log ?? {};
-  logger.info('request', {
+  const line = {
     route,
     status,
     // Admin routes take the client id from the path: the caller's input until a read found the client.
@@ -167,7 +169,43 @@ function logRequest(route: string, status: number, context: RequestContext) {
     ...(fields.principal !== undefined && { principal: fields.principal }),
     ...(fields.tokenId !== undefined && { tokenIdPrefix: idPrefix(fields.tokenId) }),
     ...(context.startedAt !== undefined && { durationMs: Math.round(performance.now() - context.startedAt) }),
+  };
+  const audits = takeAudits().map((audit) => withoutRepeats(audit, line));
+  logger.info('request', {
+    ...line,
+    ...(audits.length > 0 && { audit: audits.length === 1 ? audits[0] : audits }),
   });
+}
+
+/**
+ * A revocation's audit fields less what its request line already says: the route, the client id and the
+ * token id prefix when they are the line's, and who did it (`who`, `actorType`) when that is the line's
+ * caller: its principal (an admin's revocation), else its client (a client's). So an `audit` without
+ * `who` was made by the line's caller, one without `route`, `clientId` or `tokenIdPrefix` has the line's,
+ * and one with `null` there has none although the line has one. Every audit field is on the line, and the
+ * line stays under 512 bytes.
+ */
+function withoutRepeats(
+  audit: Record<string, unknown>,
+  line: { route: string; clientId?: string; principal?: string; tokenIdPrefix?: string },
+): Record<string, unknown> {
+  const { route, clientId, tokenIdPrefix, who, actorType, ...rest } = audit;
+  const byCaller = line.principal
+    ? actorType === 'iam' && who === line.principal
+    : actorType === 'client' && who === line.clientId;
+  return {
+    ...rest,
+    ...(!byCaller && { who, actorType }),
+    ...unlessRepeated('route', route, line.route),
+    ...unlessRepeated('clientId', clientId, line.clientId),
+    ...unlessRepeated('tokenIdPrefix', tokenIdPrefix, line.tokenIdPrefix),
+  };
+}
+
+/** An audit field, absent when the line holds the same value, `null` when only the line has one. */
+function unlessRepeated(name: string, value: unknown, onLine: string | undefined): Record<string, unknown> {
+  if (value === onLine) return {};
+  return { [name]: value ?? null };
 }
 
 /** A JSON response. */

@@ -149,6 +149,20 @@ const TOO_LARGE = /Item size has exceeded|Size of hashkey has exceeded|Size of r
 export const tooLarge = (error: unknown) =>
   error instanceof Error && error.name === 'ValidationException' && TOO_LARGE.test(error.message);
 
+/**
+ * Whether a transaction failed because a condition did not hold or another write got there first: the
+ * caller lost a race (e.g. for an idempotency key), which is an answer, not an outage.
+ */
+export function transactionLost(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailable ? error.cause : error;
+  return (
+    cause instanceof TransactionCanceledException &&
+    (cause.CancellationReasons ?? []).some(
+      (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+    )
+  );
+}
+
 export const conditionFailed = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
@@ -204,12 +218,7 @@ export class DynamoStore implements Store {
   }
 
   async getClient(clientId: string): Promise<Client | undefined> {
-    const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: clientKey(clientId), ConsistentRead: true }),
-        o,
-      ),
-    );
+    const Item = await this.getItem(clientKey(clientId));
     return liveClientFromItem(Item);
   }
 
@@ -294,24 +303,13 @@ export class DynamoStore implements Store {
       );
       return true;
     } catch (error) {
-      const cause = error instanceof StoreUnavailable ? error.cause : error;
-      const taken =
-        cause instanceof TransactionCanceledException &&
-        (cause.CancellationReasons ?? []).some(
-          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
-        );
-      if (taken) return false;
+      if (transactionLost(error)) return false;
       throw error;
     }
   }
 
   async getIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: idempotencyKey(keyHash), ConsistentRead: true }),
-        o,
-      ),
-    );
+    const Item = await this.getItem(idempotencyKey(keyHash));
     return Item && idempotencyFromItem(Item);
   }
 
@@ -501,6 +499,14 @@ export class DynamoStore implements Store {
     };
   }
 
+  /** One item by key, read consistently, whatever it holds (tombstones included). */
+  protected async getItem(key: Item): Promise<Item | undefined> {
+    const { Item: item } = await this.call((o) =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), o),
+    );
+    return item;
+  }
+
   /** Consistent BatchGetItem of at most 100 keys, retrying unprocessed keys; the items found, by key. */
   protected async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
     let pending: Item[] = [...keys];
@@ -526,12 +532,7 @@ export class DynamoStore implements Store {
 
   /** One token by id (tests and tools; the service decides activity through readTokenState). */
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: tokenKey(id), ConsistentRead: true }),
-        o,
-      ),
-    );
+    const Item = await this.getItem(tokenKey(id));
     return liveTokenFromItem(Item);
   }
 

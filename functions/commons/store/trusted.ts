@@ -3,15 +3,9 @@
  * mapping as the service's own store (it extends it), for the issuer items and the revocation records
  * and cut-offs of their tokens.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput } from '../domain/errors.ts';
 import type { RevocationMark } from '../domain/events.ts';
 import {
   CLOCK_SKEW_SECONDS,
@@ -29,7 +23,7 @@ import type {
   TrustStore,
 } from '../domain/trusted-store.ts';
 import { ATTR, ISSUER_KEY_PREFIX, ISSUER_REGISTRY, PARTITION_KEY, REGISTRY_INDEX } from '../schema.ts';
-import { DynamoStore } from './dynamodb.ts';
+import { DynamoStore, transactionLost } from './dynamodb.ts';
 import { type Item, markAttributes } from './items.ts';
 import {
   issuerFromItem,
@@ -93,12 +87,7 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
   }
 
   async getIssuerItem(issuerId: string) {
-    const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: issuerKey(issuerId), ConsistentRead: true }),
-        o,
-      ),
-    );
+    const Item = await this.getItem(issuerKey(issuerId));
     const issuer = issuerFromItem(Item);
     if (issuer) return { issuer };
     const deletedAt = Item?.[ATTR.deletedAt];
@@ -182,28 +171,13 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
       );
       return true;
     } catch (error) {
-      const cause = error instanceof StoreUnavailable ? error.cause : error;
-      const taken =
-        cause instanceof TransactionCanceledException &&
-        (cause.CancellationReasons ?? []).some(
-          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
-        );
-      if (taken) return false;
+      if (transactionLost(error)) return false;
       throw error;
     }
   }
 
   async getIssuerIdempotencyRecord(keyHashValue: string): Promise<IssuerIdempotencyRecord | undefined> {
-    const { Item } = await this.call((o) =>
-      this.doc.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: issuerIdempotencyKey(keyHashValue),
-          ConsistentRead: true,
-        }),
-        o,
-      ),
-    );
+    const Item = await this.getItem(issuerIdempotencyKey(keyHashValue));
     return Item && issuerIdempotencyFromItem(Item);
   }
 

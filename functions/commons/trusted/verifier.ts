@@ -12,10 +12,13 @@ import { runsLocally, trustStore } from './runtime.ts';
 /** How long a warm function keeps a registered issuer's settings (see IssuerCache for why this is safe). */
 const ISSUER_CACHE_MS = 10 * 60 * 1000;
 
-/** One line per key fetch: which issuer, why, and how it went (never a key or a token). */
+/**
+ * One line per key fetch: which issuer, why, and how it went (never a key or a token). A fetch that went
+ * well is debug detail: a request writes one INFO line, its request line.
+ */
 function logFetch(report: FetchReport): void {
   const fields = { jwks: { ...report } };
-  if (report.ok) logger.info('trusted issuer keys fetched', fields);
+  if (report.ok) logger.debug('trusted issuer keys fetched', fields);
   else logger.warn('trusted issuer keys unavailable', fields);
 }
 
