@@ -14,6 +14,7 @@ import {
   type RegisteredClient,
   registerClient,
 } from '#test/support/helpers.ts';
+import { ssfCall, ssfReceiver } from '#test/support/ssf.ts';
 
 type Endpoint = '/oauth2/token' | '/oauth2/revoke' | '/oauth2/introspect';
 const ENDPOINTS: readonly Endpoint[] = ['/oauth2/token', '/oauth2/revoke', '/oauth2/introspect'];
@@ -435,6 +436,7 @@ describe('caching', () => {
     ]);
     const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     const unknown = unknownToken();
+    const ssf = await ssfReceiver();
     return [
       {
         route: 'POST /oauth2/token',
@@ -677,6 +679,92 @@ describe('caching', () => {
         route: 'DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens',
         status: 404,
         send: () => admin('DELETE', '/admin/issuers/nope/subjects/s/tokens'),
+      },
+      // [v3] Shared Signals: the transmitter's documents may be cached like the RFC 8414 one.
+      {
+        route: 'GET /.well-known/ssf-configuration',
+        status: 200,
+        send: () => call('GET', '/.well-known/ssf-configuration'),
+        cacheable: true,
+      },
+      { route: 'GET /ssf/jwks', status: 200, send: () => call('GET', '/ssf/jwks'), cacheable: true },
+      { route: 'POST /ssf/streams', status: 401, send: () => call('POST', '/ssf/streams') },
+      { route: 'GET /ssf/streams', status: 200, send: () => ssfCall(ssf.token, 'GET', '/ssf/streams') },
+      {
+        route: 'PATCH /ssf/streams',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'PATCH', '/ssf/streams', { stream_id: 'nope' }),
+      },
+      {
+        route: 'PUT /ssf/streams',
+        status: 404,
+        send: () =>
+          ssfCall(ssf.token, 'PUT', '/ssf/streams', {
+            stream_id: 'nope',
+            delivery: { method: 'urn:ietf:rfc:8936' },
+          }),
+      },
+      {
+        route: 'DELETE /ssf/streams',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'DELETE', '/ssf/streams?stream_id=nope'),
+      },
+      {
+        route: 'GET /ssf/status',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'GET', '/ssf/status?stream_id=nope'),
+      },
+      {
+        route: 'POST /ssf/status',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'POST', '/ssf/status', { stream_id: 'nope', status: 'enabled' }),
+      },
+      {
+        route: 'POST /ssf/subjects/add',
+        status: 404,
+        send: () =>
+          ssfCall(ssf.token, 'POST', '/ssf/subjects/add', {
+            stream_id: 'nope',
+            subject: { format: 'opaque', id: 'x' },
+          }),
+      },
+      {
+        route: 'POST /ssf/subjects/remove',
+        status: 404,
+        send: () =>
+          ssfCall(ssf.token, 'POST', '/ssf/subjects/remove', {
+            stream_id: 'nope',
+            subject: { format: 'opaque', id: 'x' },
+          }),
+      },
+      {
+        route: 'POST /ssf/verify',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'POST', '/ssf/verify', { stream_id: 'nope' }),
+      },
+      {
+        route: 'POST /ssf/poll/{streamId}',
+        status: 404,
+        send: () => ssfCall(ssf.token, 'POST', '/ssf/poll/nope', {}),
+      },
+      {
+        route: 'POST /ssf/receiver/{issuerId}',
+        status: 400,
+        send: () =>
+          call('POST', '/ssf/receiver/nope', {
+            headers: { 'content-type': 'application/secevent+jwt' },
+            body: 'x.y.z',
+          }),
+      },
+      {
+        route: 'GET /admin/ssf/dead-letters',
+        status: 200,
+        send: () => admin('GET', '/admin/ssf/dead-letters?limit=1'),
+      },
+      {
+        route: 'POST /admin/ssf/dead-letters/redeliver',
+        status: 200,
+        send: () => admin('POST', '/admin/ssf/dead-letters/redeliver', { jtis: ['nope'] }),
       },
     ];
   }

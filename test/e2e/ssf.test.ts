@@ -411,6 +411,9 @@ describe('push delivery', () => {
     await ssfCall(receiver.token, 'POST', '/ssf/status', { stream_id: stream.stream_id, status: 'disabled' });
     const later = `ssf-user-${randomUUID()}`;
     await revokeGrant(later);
+    // The revocation reaches the transmitter through the stream, a moment after its 200: it must find the
+    // stream still disabled, or it is rightly kept for the enabled stream.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await ssfCall(receiver.token, 'POST', '/ssf/status', { stream_id: stream.stream_id, status: 'enabled' });
     const polled = await ssfCall(receiver.token, 'POST', `/ssf/poll/${stream.stream_id}`, {
       returnImmediately: true,

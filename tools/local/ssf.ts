@@ -4,8 +4,18 @@
  * data directory (kept across restarts with --data-dir, retried until the SETs are stored), timers in place
  * of SQS for wake-ups and verifications, and the signing key generated in the data directory.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { SsfMessage, SsfQueue } from '#commons/domain/ssf-delivery.ts';
+import { invocations } from './invocations.ts';
+
+/**
+ * Runs transmitter work as an invocation of the deliverer, as on AWS: its table calls are the deliverer's
+ * (the suite's audit checks them against its manifest entry), not those of the publisher whose event
+ * started them, nor of no function at all (a timer's).
+ */
+const asDeliverer = <T>(fn: () => Promise<T>): Promise<T> =>
+  invocations.run({ functionName: 'ssf-deliverer', requestId: randomUUID() }, fn);
 
 /** The running local transmitter. */
 export interface LocalSsf {
@@ -47,7 +57,7 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
     if (stopped) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      handleMessage(transmitter, message).catch((error: unknown) => {
+      asDeliverer(() => handleMessage(transmitter, message)).catch((error: unknown) => {
         // As SQS would: the message comes back later (the table was down, say).
         logger.warn('SSF message failed; retrying', {
           ssf: {
@@ -70,7 +80,7 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
   const outbox = new Outbox(
     join(dir, 'outbox'),
     async (event) => {
-      await transmitter.publish(event);
+      await asDeliverer(() => transmitter.publish(event));
     },
     {
       onFailure: (event, error) =>
@@ -90,7 +100,7 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
       process.env[SSF_ENV.defaultIssuer] ??= url;
       // Wake-ups were timers of the previous process: every enabled push stream is looked at once.
       try {
-        for (const stream of await ssfStore.listStreams()) {
+        for (const stream of await asDeliverer(() => ssfStore.listStreams())) {
           if (stream.status === 'enabled' && stream.delivery.method === 'urn:ietf:rfc:8935') {
             run({ kind: 'ssf-drain', streamId: stream.streamId }, 0);
           }
