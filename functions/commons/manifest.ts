@@ -217,7 +217,7 @@ const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['au
 
 // [v3] Shared Signals (docs/ssf.md). Every SSF route authorizes its receiver by the bearer's activity (the
 // one consistent read); a stream is one item, its SETs are read through the queue index.
-const SSF_INDEX = ['bySsfQueue'];
+const SSF_INDEX = [REGISTRY_INDEX.indexName];
 const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'ssf-configuration',

@@ -52,10 +52,14 @@
 
 /** The SSF items' attribute names. */
 export const SSF_ATTR = {
-  /** Queue index partition: `streams`, `set#<streamId>` (pending) or `dead` (dead letters). */
-  ssfQueue: 'ssfQueue',
-  /** Queue index sort key: `<receiver>#<streamId>` for streams, `<time>#<jti>` / `<streamId>#<time>#<jti>` for SETs. */
-  ssfOrder: 'ssfOrder',
+  /**
+   * Queue partition: `streams`, `set#<streamId>` (pending) or `dead` (dead letters). The registry index's
+   * partition key attribute (`registry`), so the queue needs no index of its own: CloudFormation adds one
+   * index per update, and a version 2 table gains only the registry index on its way to version 3.
+   */
+  ssfQueue: 'registry',
+  /** Queue order (the registry index's sort key, `registryOrder`): `<receiver>#<streamId>` for streams, `<time>#<jti>` / `<streamId>#<time>#<jti>` for SETs. */
+  ssfOrder: 'registryOrder',
   ssfStreamId: 'ssfStreamId',
   /** Streams: the receiver (client id) that owns it. */
   ssfReceiver: 'ssfReceiver',
@@ -91,17 +95,6 @@ export const SSF_STREAM_KEY_PREFIX = 'ssfstream#';
 export const SSF_SET_KEY_PREFIX = 'ssfset#';
 /** [v3] SSF receiver: a SET a trusted issuer pushed, by issuer and the SHA-256 of its `jti` (replays). */
 export const SSF_RECEIVED_KEY_PREFIX = 'ssfrcv#';
-
-/**
- * The SSF queue index: partition `ssfQueue`, sorted by `ssfOrder`. Keys only: what a page names is then
- * read whole with a consistent BatchGetItem, so an acknowledged SET the index still shows is never sent.
- */
-export const SSF_QUEUE_INDEX: IndexSchema = {
-  indexName: 'bySsfQueue',
-  partitionKey: SSF_ATTR.ssfQueue,
-  sortKey: SSF_ATTR.ssfOrder,
-  projected: [],
-};
 
 /** Every attribute name the table uses. */
 export const ATTR = {
@@ -193,6 +186,8 @@ export const ATTR = {
   issuer: 'issuer',
   /** The registry index partition a listed item is in: `client` for live clients, `issuer` for registered issuers. */
   registry: 'registry',
+  /** The registry index's sort key: a client's or an issuer's own key (SSF items: their queue order). */
+  registryOrder: 'registryOrder',
   jwksUri: 'jwksUri',
   /** Issuers: the JWK Set given at registration, as its JSON text. */
   jwks: 'jwks',
@@ -290,25 +285,31 @@ export const SUBJECT_INDEX: IndexSchema = {
 export const REGISTRY_INDEX: IndexSchema = {
   indexName: 'byRegistry',
   partitionKey: ATTR.registry,
+  // An item is in the index only with both keys: clients and issuers carry their own key as their order.
+  sortKey: ATTR.registryOrder,
   projected: [],
 };
+
+/**
+ * [v3] The SSF transmitter's queue: the registry index, under partitions of its own (`streams`,
+ * `set#<streamId>`, `dead`) that no client or issuer is listed under.
+ */
+export const SSF_QUEUE_INDEX: IndexSchema = REGISTRY_INDEX;
 
 /** The `registry` value of a client item. */
 export const CLIENT_REGISTRY = 'client';
 
-// [v3] Two indexes are new since v2 (the registry and the SSF queue): CloudFormation adds one per update, so
-// a v2 stack takes two deployments to reach v3 (docs/ssf.md, "On AWS").
-export const INDEXES: readonly IndexSchema[] = [
-  GRANT_INDEX,
-  CLIENT_INDEX,
-  SUBJECT_INDEX,
-  REGISTRY_INDEX,
-  SSF_QUEUE_INDEX,
-];
+// [v3] One index is new since v2 (the registry, which the SSF queue shares): CloudFormation adds one index
+// per update, so a v2 stack reaches v3 in one deployment.
+export const INDEXES: readonly IndexSchema[] = [GRANT_INDEX, CLIENT_INDEX, SUBJECT_INDEX, REGISTRY_INDEX];
 
 /** The indexes an item is keyed into (an index write each time it is written, on top of its own). */
 export function indexesOf(item: Readonly<Record<string, unknown>>): IndexSchema[] {
-  return INDEXES.filter((index) => item[index.partitionKey] !== undefined);
+  return INDEXES.filter(
+    (index) =>
+      item[index.partitionKey] !== undefined &&
+      (index.sortKey === undefined || item[index.sortKey] !== undefined),
+  );
 }
 
 /**

@@ -36,7 +36,6 @@ describe('DynamoDB table', () => {
       'byClient',
       'byGrant',
       'byRegistry',
-      'bySsfQueue',
       'bySubject',
     ]);
     expect(table.Properties.AttributeDefinitions).toEqual(

@@ -55,10 +55,10 @@ export async function reindexClients(
           new UpdateCommand({
             TableName: tableName,
             Key: { [PARTITION_KEY]: item[PARTITION_KEY] },
-            UpdateExpression: 'SET #registry = :client',
+            UpdateExpression: 'SET #registry = :client, #order = #pk',
             // Still a live, unlisted client: a client deleted meanwhile stays out of the index.
             ConditionExpression: `attribute_exists(#pk) AND ${unlisted}`,
-            ExpressionAttributeNames: names,
+            ExpressionAttributeNames: { ...names, '#order': ATTR.registryOrder },
             ExpressionAttributeValues: { ':client': CLIENT_REGISTRY, ':prefix': CLIENT_KEY_PREFIX },
           }),
         );

@@ -109,6 +109,7 @@ const CLIENT_ONLY = [
   ATTR.tokensRevokedBefore,
   // [v3] Out of the registry index: a tombstone is never listed.
   ATTR.registry,
+  ATTR.registryOrder,
 ];
 /** How long a sweep's record stays for the stream (TTL); only its INSERT matters. */
 const SWEEP_RECORD_SECONDS = 24 * 3600;
@@ -977,7 +978,8 @@ function decodeClientCursor(cursor: string): Item {
   if (!CLIENT_ID.test(clientId) || encodeClientCursor(`${CLIENT_KEY_PREFIX}${clientId}`) !== cursor) {
     throw new InvalidInput('cursor', 'is not a cursor this API handed out');
   }
-  return { [PARTITION_KEY]: `${CLIENT_KEY_PREFIX}${clientId}`, [ATTR.registry]: CLIENT_REGISTRY };
+  const pk = `${CLIENT_KEY_PREFIX}${clientId}`;
+  return { [PARTITION_KEY]: pk, [ATTR.registry]: CLIENT_REGISTRY, [ATTR.registryOrder]: pk };
 }
 
 /** Full-jitter exponential backoff: up to 25 ms, 50 ms, 100 ms, ... capped at 1 s. */

@@ -126,6 +126,7 @@ export function clientToItem(client: Client): Item {
   return {
     ...clientKey(client.clientId),
     [ATTR.registry]: CLIENT_REGISTRY,
+    [ATTR.registryOrder]: clientKey(client.clientId)[PARTITION_KEY],
     [ATTR.name]: client.name,
     [ATTR.public]: client.public,
     [ATTR.secretHash]: client.secretHash,

@@ -124,6 +124,7 @@ export function issuerToItem(issuer: Issuer): Item {
   return {
     ...issuerKey(issuer.issuerId),
     [ATTR.registry]: ISSUER_REGISTRY,
+    [ATTR.registryOrder]: issuerKey(issuer.issuerId)[PARTITION_KEY],
     [ATTR.issuer]: issuer.issuer,
     [ATTR.jwksUri]: issuer.jwksUri,
     // JSON text: a JWK Set is kept exactly as given (DynamoDB maps would drop empty strings' meaning).

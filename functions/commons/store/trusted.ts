@@ -66,17 +66,23 @@ function decodeCursor(cursor: string): Item {
   } catch {
     throw invalid();
   }
-  const { [PARTITION_KEY]: pk, [ATTR.registry]: registry, ...rest } = (key ?? {}) as Record<string, unknown>;
+  const {
+    [PARTITION_KEY]: pk,
+    [ATTR.registry]: registry,
+    [ATTR.registryOrder]: order,
+    ...rest
+  } = (key ?? {}) as Record<string, unknown>;
   if (
     typeof pk !== 'string' ||
     !pk.startsWith(ISSUER_KEY_PREFIX) ||
     pk.length > 64 ||
     registry !== ISSUER_REGISTRY ||
+    (order !== undefined && order !== pk) ||
     Object.keys(rest).length > 0
   ) {
     throw invalid();
   }
-  return { [PARTITION_KEY]: pk, [ATTR.registry]: registry };
+  return { [PARTITION_KEY]: pk, [ATTR.registry]: registry, [ATTR.registryOrder]: pk };
 }
 
 /** The DynamoDB adapter of `TrustStore`; one per process, like the store it extends. */
@@ -229,13 +235,14 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: issuerKey(issuerId),
-            UpdateExpression: `SET #deleted = :at, #exp = #max + :after, ${who.clause} REMOVE #registry`,
+            UpdateExpression: `SET #deleted = :at, #exp = #max + :after, ${who.clause} REMOVE #registry, #order`,
             ConditionExpression: ISSUER_LIVE,
             ExpressionAttributeNames: {
               ...ISSUER_LIVE_NAMES,
               '#exp': ATTR.expiresAt,
               '#max': ATTR.maxTokenLifetimeSeconds,
               '#registry': ATTR.registry,
+              '#order': ATTR.registryOrder,
               ...who.names,
             },
             ExpressionAttributeValues: {
