@@ -148,7 +148,7 @@ export async function measureCapacity(
         scope: undefined,
         withRefreshToken: true,
         grantType: 'external',
-        ...(subject !== undefined && { subject }),
+        ...(subject !== undefined && { subject, subjectKey: subjectKeyOf(subject) }),
       });
       if (!issued?.response.refresh_token) throw new Error('no grant');
       return issued;
