@@ -1,13 +1,6 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
   BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -44,7 +37,7 @@ import {
   REGISTRY_INDEX,
   SUBJECT_INDEX,
 } from '../schema.ts';
-import { DEADLINES } from './client.ts';
+import { DynamoAdapter, type DynamoAdapterOptions, type SendOptions } from './adapter.ts';
 import {
   clientKey,
   clientToItem,
@@ -67,14 +60,9 @@ import {
   tokenToItem,
 } from './items.ts';
 
-export interface DynamoStoreOptions {
-  /** The client to send through (built by `createDynamoClient`, possibly wrapped by a tracer or a test). */
-  client: DynamoDBClient;
-  tableName: string;
+export interface DynamoStoreOptions extends DynamoAdapterOptions {
   /** Items per index query page; default: DynamoDB's own 1 MB pages. Small values prove paging in tests. */
-  indexPageSize?: number;
-  /** Hard deadline of one call, retries included. */
-  callDeadlineMs?: number;
+  readonly indexPageSize?: number;
 }
 
 /** Conditions on the item a command targets. */
@@ -116,106 +104,22 @@ const SWEEP_RECORD_SECONDS = 24 * 3600;
 /** Concurrent BatchWriteItem calls of one sweep: DynamoDB answers each in a few ms, so a sweep is latency-bound. */
 const SWEEP_CONCURRENCY = 8;
 
-/** Error names that mean "DynamoDB is unavailable or throttling": the caller should retry later. */
-const UNAVAILABLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TransactionConflictException',
-  'TimeoutError',
-  'AbortError',
-]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+import { conditionFailed, isUnavailable, tooLarge, transactionLost } from './adapter.ts';
 
-export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, $metadata } = error as { code?: string; $metadata?: { httpStatusCode?: number } };
-  if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) return true;
-  if (($metadata?.httpStatusCode ?? 0) >= 500) return true;
-  // A transaction cancelled only by throttling or conflicts is a retry-later, not a failed condition.
-  if (error instanceof TransactionCanceledException) {
-    const reasons = (error.CancellationReasons ?? []).map((r) => r.Code).filter((c) => c && c !== 'None');
-    return reasons.length > 0 && reasons.every((c) => c === 'ThrottlingError' || c === 'TransactionConflict');
-  }
-  return false;
-}
-
-/**
- * DynamoDB's refusals of input it cannot hold (an item over 400 KB, a key over its size limit): the
- * caller's input was too large, which is a 400, not a fault. Other ValidationExceptions are bugs of ours.
- */
-const TOO_LARGE = /Item size has exceeded|Size of hashkey has exceeded|Size of rangekey has exceeded/;
-export const tooLarge = (error: unknown) =>
-  error instanceof Error && error.name === 'ValidationException' && TOO_LARGE.test(error.message);
-
-/**
- * Whether a transaction failed because a condition did not hold or another write got there first: the
- * caller lost a race (e.g. for an idempotency key), which is an answer, not an outage.
- */
-export function transactionLost(error: unknown): boolean {
-  const cause = error instanceof StoreUnavailable ? error.cause : error;
-  return (
-    cause instanceof TransactionCanceledException &&
-    (cause.CancellationReasons ?? []).some(
-      (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
-    )
-  );
-}
-
-export const conditionFailed = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+export type { SendOptions };
+export { conditionFailed, isUnavailable, tooLarge, transactionLost };
 
 const BATCH_WRITE_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Options of one SDK call: its hard deadline. */
-export type SendOptions = { abortSignal: AbortSignal };
-
 /** The DynamoDB adapter of the store port. Create one per process (module scope in a Lambda). */
-export class DynamoStore implements Store {
-  readonly tableName: string;
-  /** Protected: the trusted issuers' adapter (trusted.ts) extends this one and sends through it. */
-  protected readonly doc: DynamoDBDocumentClient;
+export class DynamoStore extends DynamoAdapter implements Store {
   private readonly indexPageSize: number | undefined;
-  private readonly callDeadlineMs: number;
 
   constructor(options: DynamoStoreOptions) {
-    this.tableName = options.tableName;
+    super(options);
     this.indexPageSize = options.indexPageSize;
-    this.callDeadlineMs = options.callDeadlineMs ?? DEADLINES.callMs;
-    this.doc = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-  }
-
-  /**
-   * Runs one DynamoDB call under its hard deadline, turning unavailability into `StoreUnavailable` and
-   * input DynamoDB cannot hold into `InvalidInput`.
-   */
-  protected async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
-    try {
-      return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
-    } catch (error) {
-      if (isUnavailable(error)) throw new StoreUnavailable(error);
-      if (tooLarge(error)) throw new InvalidInput('request', 'is too large to store');
-      throw error;
-    }
-  }
-
-  /** Like call(), but a failed condition is the outcome `false`. */
-  protected async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(send);
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
   }
 
   async getClient(clientId: string): Promise<Client | undefined> {
@@ -498,37 +402,6 @@ export class DynamoStore implements Store {
         cursor: encodeClientCursor(String(last[PARTITION_KEY])),
       }),
     };
-  }
-
-  /** One item by key, read consistently, whatever it holds (tombstones included). */
-  protected async getItem(key: Item): Promise<Item | undefined> {
-    const { Item: item } = await this.call((o) =>
-      this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), o),
-    );
-    return item;
-  }
-
-  /** Consistent BatchGetItem of at most 100 keys, retrying unprocessed keys; the items found, by key. */
-  protected async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
-    let pending: Item[] = [...keys];
-    const found = new Map<string, Item>();
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
-      if (attempt > 0) await sleep(backoff(attempt));
-      const keysNow = pending;
-      const result = await this.call((o) =>
-        this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-          }),
-          o,
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? [])
-        found.set(String(item[PARTITION_KEY]), item);
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
-    return found;
   }
 
   /** One token by id (tests and tools; the service decides activity through readTokenState). */

@@ -1,20 +1,5 @@
-/**
- * The DynamoDB adapter of the SSF store: streams and the SETs waiting for them, in the service's one table
- * (keys and attributes in schema.ts's SSF block). Ordered reads go through the queue index (keys only),
- * and what it names is read back whole with a consistent BatchGetItem, so a SET deleted a moment ago that
- * the index still lists is never sent again.
- */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput } from '../domain/errors.ts';
 import type { Delivery, Stream, StreamStatus } from '../domain/ssf.ts';
 import type { AttemptUpdate, SetPage, SsfStore, StoredSet } from '../domain/ssf-delivery.ts';
 import {
@@ -26,11 +11,9 @@ import {
   SSF_STREAM_KEY_PREFIX,
   TTL_ATTRIBUTE,
 } from '../schema.ts';
-import { DEADLINES } from './client.ts';
-import { conditionFailed, isUnavailable, tooLarge } from './dynamodb.ts';
+import { DynamoAdapter, type DynamoAdapterOptions } from './adapter.ts';
 
 type Item = Record<string, unknown>;
-type SendOptions = { abortSignal: AbortSignal };
 
 /** The queue index partition of every stream. */
 const STREAMS = 'streams';
@@ -146,68 +129,15 @@ function decodeCursor(cursor: string | undefined): Record<string, unknown> | und
   throw new InvalidInput('cursor', 'is not a cursor this service gave');
 }
 
-export interface SsfDynamoStoreOptions {
-  readonly client: DynamoDBClient;
-  readonly tableName: string;
-  readonly callDeadlineMs?: number;
-}
+export type SsfDynamoStoreOptions = DynamoAdapterOptions;
 
 /** The SSF store on DynamoDB. One per process. */
-export class SsfDynamoStore implements SsfStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly callDeadlineMs: number;
-
-  constructor(options: SsfDynamoStoreOptions) {
-    this.tableName = options.tableName;
-    this.callDeadlineMs = options.callDeadlineMs ?? DEADLINES.callMs;
-    this.doc = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-  }
-
-  /** One call under its hard deadline; unavailability is `StoreUnavailable` (503 on a route). */
-  private async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
-    try {
-      return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
-    } catch (error) {
-      if (isUnavailable(error)) throw new StoreUnavailable(error);
-      if (tooLarge(error)) throw new InvalidInput('request', 'is too large to store');
-      throw error;
-    }
-  }
-
-  private async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(send);
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
-  }
-
+export class SsfDynamoStore extends DynamoAdapter implements SsfStore {
   /** Items by key, consistently, in the order of `keys`; absent ones left out. */
   private async getMany(keys: Record<string, unknown>[]): Promise<Item[]> {
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      let request: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
-      for (let attempt = 0; request && request.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** Math.min(attempt, 6)));
-        const batch = request;
-        const out = await this.call((o) =>
-          this.doc.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: batch, ConsistentRead: true } },
-            }),
-            o,
-          ),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? [])
-          found.set(item[PARTITION_KEY] as string, item);
-        request = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-        if (attempt > 8 && request && request.length > 0) throw new StoreUnavailable();
-      }
+      for (const [key, item] of await this.batchGet(keys.slice(i, i + BATCH_GET_LIMIT))) found.set(key, item);
     }
     return keys.map((key) => found.get(key[PARTITION_KEY] as string)).filter((item): item is Item => !!item);
   }

@@ -1,0 +1,158 @@
+/**
+ * What every DynamoDB adapter of the service shares (the store, the trusted issuers' and the Shared
+ * Signals' adapters): one document client, a hard deadline on every call, and one reading of DynamoDB's
+ * errors (unavailable or throttling is `StoreUnavailable`, a 503 on a route; input too large to hold is
+ * `InvalidInput`; a failed condition is an answer, not an error).
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
+import { PARTITION_KEY } from '../schema.ts';
+import { DEADLINES } from './client.ts';
+
+/** A DynamoDB item as the document client reads and writes it. */
+type Item = Record<string, unknown>;
+
+/** Options of one SDK call: its hard deadline. */
+export type SendOptions = { abortSignal: AbortSignal };
+
+export interface DynamoAdapterOptions {
+  /** The client to send through (built by `createDynamoClient`, possibly wrapped by a tracer or a test). */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Hard deadline of one call, retries included. */
+  readonly callDeadlineMs?: number;
+}
+
+/** Error names that mean "DynamoDB is unavailable or throttling": the caller should retry later. */
+const UNAVAILABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+  'TimeoutError',
+  'AbortError',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, $metadata } = error as { code?: string; $metadata?: { httpStatusCode?: number } };
+  if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) return true;
+  if (($metadata?.httpStatusCode ?? 0) >= 500) return true;
+  // A transaction cancelled only by throttling or conflicts is a retry-later, not a failed condition.
+  if (error instanceof TransactionCanceledException) {
+    const reasons = (error.CancellationReasons ?? []).map((r) => r.Code).filter((c) => c && c !== 'None');
+    return reasons.length > 0 && reasons.every((c) => c === 'ThrottlingError' || c === 'TransactionConflict');
+  }
+  return false;
+}
+
+/**
+ * DynamoDB's refusals of input it cannot hold (an item over 400 KB, a key over its size limit): the
+ * caller's input was too large, which is a 400, not a fault. Other ValidationExceptions are bugs of ours.
+ */
+const TOO_LARGE = /Item size has exceeded|Size of hashkey has exceeded|Size of rangekey has exceeded/;
+export const tooLarge = (error: unknown) =>
+  error instanceof Error && error.name === 'ValidationException' && TOO_LARGE.test(error.message);
+
+/**
+ * Whether a transaction failed because a condition did not hold or another write got there first: the
+ * caller lost a race (e.g. for an idempotency key), which is an answer, not an outage.
+ */
+export function transactionLost(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailable ? error.cause : error;
+  return (
+    cause instanceof TransactionCanceledException &&
+    (cause.CancellationReasons ?? []).some(
+      (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+    )
+  );
+}
+
+export const conditionFailed = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+const MAX_BATCH_ATTEMPTS = 8;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Full-jitter exponential backoff for unprocessed keys: up to 25 ms, 50 ms, ... capped at 1 s. */
+const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
+
+/** The base of the service's DynamoDB adapters. */
+export class DynamoAdapter {
+  readonly tableName: string;
+  protected readonly doc: DynamoDBDocumentClient;
+  private readonly callDeadlineMs: number;
+
+  constructor(options: DynamoAdapterOptions) {
+    this.tableName = options.tableName;
+    this.callDeadlineMs = options.callDeadlineMs ?? DEADLINES.callMs;
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  /**
+   * Runs one DynamoDB call under its hard deadline, turning unavailability into `StoreUnavailable` and
+   * input DynamoDB cannot hold into `InvalidInput`.
+   */
+  protected async call<T>(send: (options: SendOptions) => Promise<T>): Promise<T> {
+    try {
+      return await send({ abortSignal: AbortSignal.timeout(this.callDeadlineMs) });
+    } catch (error) {
+      if (isUnavailable(error)) throw new StoreUnavailable(error);
+      if (tooLarge(error)) throw new InvalidInput('request', 'is too large to store');
+      throw error;
+    }
+  }
+
+  /** Like call(), but a failed condition is the outcome `false`. */
+  protected async conditional(send: (options: SendOptions) => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.call(send);
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** One item by key, read consistently, whatever it holds (tombstones included). */
+  protected async getItem(key: Item): Promise<Item | undefined> {
+    const { Item: item } = await this.call((o) =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), o),
+    );
+    return item;
+  }
+
+  /** Consistent BatchGetItem of at most 100 keys, retrying unprocessed keys; the items found, by key. */
+  protected async batchGet(keys: readonly Item[]): Promise<Map<string, Item>> {
+    let pending: Item[] = [...keys];
+    const found = new Map<string, Item>();
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreUnavailable();
+      if (attempt > 0) await sleep(backoff(attempt));
+      const keysNow = pending;
+      const result = await this.call((o) =>
+        this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+          }),
+          o,
+        ),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? [])
+        found.set(String(item[PARTITION_KEY]), item);
+      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return found;
+  }
+}
