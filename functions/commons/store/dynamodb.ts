@@ -186,6 +186,27 @@ export class DynamoStore extends DynamoAdapter implements Store {
    * both mean "the key is taken", which the caller resolves by reading the record.
    */
   async createClientOnce(client: Client, record: IdempotencyRecord, nowSeconds: number): Promise<boolean> {
+    return this.createWithIdempotencyRecord(
+      idempotencyToItem(record),
+      { Item: clientToItem(client), ...ITEM_IS_NEW },
+      nowSeconds,
+    );
+  }
+
+  /**
+   * One transaction: an idempotency record (new, or replacing an expired one) and the item it created
+   * under `put`'s condition. False when either is taken: a failed condition or a racing transaction.
+   */
+  protected async createWithIdempotencyRecord(
+    record: Item,
+    put: {
+      Item: Item;
+      ConditionExpression: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    },
+    nowSeconds: number,
+  ): Promise<boolean> {
     try {
       await this.call((o) =>
         this.doc.send(
@@ -194,13 +215,13 @@ export class DynamoStore extends DynamoAdapter implements Store {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: idempotencyToItem(record),
+                  Item: record,
                   ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
                   ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
                   ExpressionAttributeValues: { ':now': nowSeconds },
                 },
               },
-              { Put: { TableName: this.tableName, Item: clientToItem(client), ...ITEM_IS_NEW } },
+              { Put: { TableName: this.tableName, ...put } },
             ],
           }),
           o,
@@ -226,9 +247,7 @@ export class DynamoStore extends DynamoAdapter implements Store {
     const who = markAttributes(mark);
     // The first deletion's mark stays (if_not_exists); a later one only stamps sweepRequestedAt, which the
     // sweeper reads as "sweep this client's tokens again" (store/changes.ts resweepOf).
-    const keep = Object.keys(who)
-      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
-      .join(', ');
+    const keep = keepFirst(who);
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
@@ -585,9 +604,7 @@ export class DynamoStore extends DynamoAdapter implements Store {
     // One write either way: the first revocation sets the mark; a later one keeps that mark (if_not_exists)
     // and only stamps sweepRequestedAt, which the sweeper reads as "sweep this grant again". A grant's
     // tokens outlive a lost sweep (a crash, an outage past every retry) only until someone revokes again.
-    const keep = Object.keys(who)
-      .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
-      .join(', ');
+    const keep = keepFirst(who);
     try {
       const { Attributes } = await this.call((o) =>
         this.doc.send(
@@ -832,6 +849,13 @@ function setClause(attributes: Item): string {
 function setNames(attributes: Item): Record<string, string> {
   return Object.fromEntries(Object.keys(attributes).map((name, i) => [`#s${i}`, name]));
 }
+/** `SET` clauses that write `attributes` only where the item has none yet: the first revocation's mark stays. */
+function keepFirst(attributes: Item): string {
+  return Object.keys(attributes)
+    .map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`)
+    .join(', ');
+}
+
 function setValues(attributes: Item): Item {
   return Object.fromEntries(Object.values(attributes).map((value, i) => [`:s${i}`, value]));
 }

@@ -4,7 +4,7 @@
  * and cut-offs of their tokens.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput } from '../domain/errors.ts';
 import type { RevocationMark } from '../domain/events.ts';
 import {
@@ -23,7 +23,7 @@ import type {
   TrustStore,
 } from '../domain/trusted-store.ts';
 import { ATTR, ISSUER_KEY_PREFIX, ISSUER_REGISTRY, PARTITION_KEY, REGISTRY_INDEX } from '../schema.ts';
-import { DynamoStore, transactionLost } from './dynamodb.ts';
+import { DynamoStore } from './dynamodb.ts';
 import { type Item, markAttributes } from './items.ts';
 import {
   issuerFromItem,
@@ -149,37 +149,11 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
     nowSeconds: number,
     replacing?: number,
   ): Promise<boolean> {
-    try {
-      await this.call((o) =>
-        this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: issuerIdempotencyToItem(record),
-                  ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
-                  ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
-                  ExpressionAttributeValues: { ':now': nowSeconds },
-                },
-              },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: issuerToItem(issuer),
-                  ...DynamoTrustStore.freeCondition(replacing),
-                },
-              },
-            ],
-          }),
-          o,
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (transactionLost(error)) return false;
-      throw error;
-    }
+    return this.createWithIdempotencyRecord(
+      issuerIdempotencyToItem(record),
+      { Item: issuerToItem(issuer), ...DynamoTrustStore.freeCondition(replacing) },
+      nowSeconds,
+    );
   }
 
   async getIssuerIdempotencyRecord(keyHashValue: string): Promise<IssuerIdempotencyRecord | undefined> {
