@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { formatToken, newGrantId } from '#commons/domain/token-format.ts';
+import { detailOf, waitForEvents } from '#test/support/events.ts';
 import {
   call,
   clientCredentials,
@@ -304,6 +305,11 @@ describe('grant revocation', () => {
     const sibling = await store.getToken(hashSecret(accessTokens[1] as string));
     if (!sibling) throw new Error('no token');
     expectEmpty200(await revoke(client, { token: rt }));
+    // The suite's server sweeps this grant: the straggler is written once that sweep is over, so it stays.
+    await waitForEvents(
+      inject('eventsFile'),
+      (e) => e.envelope['detail-type'] === 'sweep.completed' && detailOf(e).grantId === grantIdOf(rt),
+    );
     // A token of the grant written after the revocation, as if the index had lagged behind the sweep:
     // the grant's mark, not the sweep, makes it inactive.
     const straggler = formatToken({ kind: 'access', clientId: client.clientId, grantId: grantIdOf(rt) });
