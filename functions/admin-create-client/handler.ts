@@ -3,7 +3,6 @@ import type { Dependencies } from '#commons/dependencies.ts';
 import { type ClientRegistration, newClient } from '#commons/domain/clients.ts';
 import {
   createClientIdempotently,
-  type IdempotentClientStore,
   type IdempotentCreation,
   requestFingerprint,
 } from '#commons/domain/idempotency.ts';
@@ -13,10 +12,7 @@ import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { readIdempotencyKey } from '#commons/http/idempotency.ts';
 
 /** What this function's handler is built from (`index.ts` builds them). */
-export type Deps = Pick<Dependencies, 'http' | 'clock'> & {
-  /** The store, with its idempotent create (the key's record and the client in one transaction). */
-  readonly store: Dependencies['store'] & IdempotentClientStore;
-};
+export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock'>;
 
 /**
  * How a create answered 503 stays unseen (contract: common rules on 503). DynamoDB may apply a write after

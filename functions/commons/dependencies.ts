@@ -6,6 +6,7 @@
  */
 import type { RouteScopes } from './authorizer/route-scopes.ts';
 import type { HttpSettings } from './config.ts';
+import type { IdempotentClientStore } from './domain/idempotency.ts';
 import type { Clock, Store } from './domain/model.ts';
 import type { SetSigner, SsfQueue } from './domain/ssf-delivery.ts';
 import type { TrustedTokens } from './domain/trusted-tokens.ts';
@@ -19,8 +20,8 @@ import type { SubjectKeySource } from './subject-key.ts';
 export interface Dependencies {
   /** `httpHandler`'s settings: Retry-After of a 503, the admin API's allow-list. */
   readonly http: HttpSettings;
-  /** The tokens, grants and clients. */
-  readonly store: Store;
+  /** The tokens, grants and clients (with the idempotent client create). */
+  readonly store: Store & IdempotentClientStore;
   readonly clock: Clock;
   /** Client authentication's cache and throttle (the OAuth routes). */
   readonly clientAuth: ClientAuthentication;
