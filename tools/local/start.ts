@@ -9,13 +9,7 @@ import { setLogSink } from '#commons/observability.ts';
 import { SSF_ENV } from '#commons/ssf/config.ts';
 import { DEMO_PATH } from './demo-whoami.ts';
 import { localDependencies, openLocalTable, openSsfStore } from './dependencies.ts';
-import {
-  type DynamoDbLocal,
-  ensureTable,
-  LOCAL_ACCESS_KEY_ENV,
-  localAccessKey,
-  startDynamoDbLocal,
-} from './dynamodb-local.ts';
+import { type DynamoDbLocal, ensureTable, localAccessKey, startDynamoDbLocal } from './dynamodb-local.ts';
 import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { humanSink } from './pretty.ts';
 import { createLocalServer } from './server.ts';
@@ -160,9 +154,9 @@ export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): 
 }
 
 /** What the DynamoDB line of the banner adds about who can reach the data (see `localAccessKey`). */
-function exposure(settings: LocalSettings): string {
+function exposure(settings: LocalSettings, accessKeyId: string | undefined): string {
   if (settings.dynamoDbEndpoint) return '';
-  return process.env[LOCAL_ACCESS_KEY_ENV]
+  return accessKeyId
     ? "\n    listens on every interface (DynamoDB Local cannot bind to loopback); the data needs this run's access key"
     : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
 }
@@ -183,6 +177,8 @@ export function banner(
   settings: LocalSettings,
   endpoint: string,
   webhook: string | undefined = undefined,
+  /** The key DynamoDB Local keeps this run's data under, when the server started it with one. */
+  dynamoAccessKeyId: string | undefined = undefined,
 ): string {
   const { accessKeyId, secretAccessKey } = settings.admin;
   const auth = '-u "$CLIENT_ID:$CLIENT_SECRET"';
@@ -191,7 +187,7 @@ export function banner(
   Metadata: ${url}/.well-known/oauth-authorization-server
   Admin:    ${url}/admin/...  (SigV4, region us-east-1, service execute-api: ${accessKeyId} / ${secretAccessKey})
   Demo API: ${url}${DEMO_PATH}  (behind the token authorizer)
-  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
+  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings, dynamoAccessKeyId)}
   Events:   ${webhook ? `POSTed to ${webhookTarget(webhook)}` : `logged only (set ${ENV.eventsWebhookUrl} to POST them somewhere)`}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
@@ -256,10 +252,8 @@ async function serve(settings: LocalSettings): Promise<void> {
   process.on('exit', stopJava);
   let accessKeyId: string | undefined;
   if (!settings.dynamoDbEndpoint) {
+    // Given to every client the server builds: its own (the table, the stream readers) and its functions'.
     accessKeyId = localAccessKey(settings.dataDir);
-    // For the server's own clients (the table check, the stream readers: tools/local/dynamodb-local.ts),
-    // which read it there on every client they build; the functions' client is given it (openLocalTable).
-    if (accessKeyId !== undefined) process.env[LOCAL_ACCESS_KEY_ENV] = accessKeyId;
     dynamo = await startDynamoDbLocal({
       ...(settings.dynamoDbLocalPort !== undefined && { port: settings.dynamoDbLocalPort }),
       ...(settings.dataDir !== undefined && { dataDir: settings.dataDir }),
@@ -267,7 +261,7 @@ async function serve(settings: LocalSettings): Promise<void> {
     });
   }
   const endpoint = settings.dynamoDbEndpoint ?? dynamo?.endpoint ?? '';
-  await ensureTable(endpoint, settings.tableName);
+  await ensureTable(endpoint, settings.tableName, accessKeyId);
   // One configuration for every function: the environment's settings, with the table this server made.
   // Passed to the functions' factories, never written to the environment for them to read.
   const config = readConfig({
@@ -316,6 +310,7 @@ async function serve(settings: LocalSettings): Promise<void> {
       : await startStreamReaders(
           {
             endpoint,
+            accessKeyId,
             tableName: settings.tableName,
             // With a kept data directory the readers resume where they stopped (a crash included).
             ...(settings.dataDir !== undefined && {
@@ -336,7 +331,7 @@ async function serve(settings: LocalSettings): Promise<void> {
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   await ssf.listening(url);
-  console.log(banner(url, settings, endpoint, config.eventsWebhookUrl));
+  console.log(banner(url, settings, endpoint, config.eventsWebhookUrl, accessKeyId));
 
   let stopping = false;
   const shutdown = async () => {

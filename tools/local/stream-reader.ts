@@ -44,6 +44,8 @@ export type StreamHandler = (
 export interface StreamReaderOptions {
   /** DynamoDB Local's endpoint. */
   readonly endpoint: string;
+  /** DynamoDB Local's access key, when `npm start` launched it with one (see `localAccessKey`). */
+  readonly accessKeyId?: string | undefined;
   readonly tableName: string;
   /** How long a shard that returned nothing waits before its next GetRecords. */
   readonly idlePollMs?: number;
@@ -255,7 +257,9 @@ class Mapping {
     private readonly consumer: StreamConsumer,
     private readonly streams: DynamoDBStreamsClient,
     private readonly streamArn: string,
-    private readonly options: Required<Omit<StreamReaderOptions, 'endpoint' | 'tableName' | 'checkpointDir'>>,
+    private readonly options: Required<
+      Omit<StreamReaderOptions, 'endpoint' | 'accessKeyId' | 'tableName' | 'checkpointDir'>
+    >,
     private readonly signal: AbortSignal,
     private readonly checkpoints: Checkpoints | undefined,
   ) {}
@@ -518,9 +522,9 @@ export async function startStreamReaders(
     retryAttempts: options.retryAttempts ?? DEFAULTS.retryAttempts,
     retryBackoffMs: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
   };
-  const dynamo = localDynamoClient(options.endpoint);
+  const dynamo = localDynamoClient(options.endpoint, options.accessKeyId);
   // The reader retries on its own, resuming after the last record handled.
-  const streams = localStreamsClient(options.endpoint, 1);
+  const streams = localStreamsClient(options.endpoint, 1, options.accessKeyId);
   const controller = new AbortController();
   try {
     const streamArn = await tableStreamArn(dynamo, options.tableName);
