@@ -30,12 +30,12 @@ import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, SUBJECT_INDEX } from
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
+import { createHandler as createAuthorizer } from '#functions/authorizer/handler.ts';
 import { issueGrant } from '#test/support/grants.ts';
 import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 import { openTable, openTokenStore } from '#wiring/table.ts';
 import { openTrustStore, trustedTokens } from '#wiring/trusted.ts';
-import { createHandler as createAuthorizer } from '../functions/authorizer/handler.ts';
 
 const SIZES = (process.env.BENCH_N_SIZES ?? '0,100,1000,10000').split(',').map(Number);
 const N_ROUNDS = Number(process.env.BENCH_N_ROUNDS ?? 100);

@@ -13,10 +13,10 @@ import { issuerIdOf } from '#commons/domain/issuers.ts';
 import { systemClock } from '#commons/domain/model.ts';
 import { functionEntry } from '#commons/manifest.ts';
 import { ISSUER_KEY_PREFIX } from '#commons/schema.ts';
+import { createHandler } from '#functions/register-issuers/handler.ts';
 import { dynamoEndpoint, tableName } from '#test/support/helpers.ts';
 import { openTable } from '#wiring/table.ts';
 import { openTrustStore } from '#wiring/trusted.ts';
-import { createHandler } from '../../functions/register-issuers/handler.ts';
 
 type Handler = (event: CloudFormationCustomResourceEvent, context: Context) => Promise<void>;
 let handler: Handler;

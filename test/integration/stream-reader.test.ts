@@ -18,13 +18,13 @@ import { webhookSink } from '#commons/events/sinks.ts';
 import { functionEntry, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { createHandler as createPublisher } from '#functions/publisher/handler.ts';
+import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { dynamoEndpoint } from '#test/support/helpers.ts';
 import { ensureTable } from '#tools/local/dynamodb-local.ts';
 import { passesFilters } from '#tools/local/stream-filter.ts';
 import { type StreamHandler, type StreamReaders, startStreamReaders } from '#tools/local/stream-reader.ts';
 import { openTable, openTokenStore } from '#wiring/table.ts';
-import { createHandler as createPublisher } from '../../functions/publisher/handler.ts';
-import { createHandler as createSweeper } from '../../functions/sweeper/handler.ts';
 
 const TABLE = `stream-reader-${randomUUID().slice(0, 8)}`;
 

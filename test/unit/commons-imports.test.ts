@@ -39,13 +39,16 @@ describe('functions/commons imports no wiring', () => {
         "import { openTable } from '#wiring/table.ts';",
         "import { openSsfStore } from '../../wiring/ssf.ts';",
         "import { handler } from '../../token/index.ts';",
+        "import { openTrustStore } from '#functions/wiring/trusted.ts';",
+        "import { handler as revoke } from '#functions/revoke/index.ts';",
         "import { logger } from '../log.ts';",
         "import { httpHandler } from '../http/handler.ts';",
-        'export const all = [openTable, openSsfStore, handler, logger, httpHandler];',
+        "import { ENV } from '#commons/config.ts';",
+        'export const all = [openTable, openSsfStore, handler, openTrustStore, revoke, logger, httpHandler, ENV];',
         '',
       ].join('\n'),
     );
-    expect(lines).toEqual([1, 2, 3]);
+    expect(lines).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('holds for every file of commons today (the probe directory is gone)', () => {
