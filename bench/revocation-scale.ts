@@ -18,11 +18,11 @@ import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-s
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import type { HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
-import { ENV } from '#commons/config.ts';
+import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
 import { revokeClientTokens, revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import type { Revoker } from '#commons/domain/events.ts';
-import type { Client, TokenRecord } from '#commons/domain/model.ts';
+import { type Client, systemClock, type TokenRecord } from '#commons/domain/model.ts';
 import { revokeForClient, revokeGrantOf } from '#commons/domain/revocation.ts';
 import { sweep } from '#commons/domain/sweep.ts';
 import { formatToken, presentToken } from '#commons/domain/token-format.ts';
@@ -30,9 +30,12 @@ import { ATTR, CLIENT_INDEX, GRANT_INDEX, type IndexSchema, SUBJECT_INDEX } from
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { clientKey, grantKey, subjectKey, tokenKey, tokenToItem } from '#commons/store/items.ts';
+import { createHandler as createAuthorizer } from '#functions/authorizer/handler.ts';
 import { issueGrant } from '#test/support/grants.ts';
 import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
+import { openTable, openTokenStore } from '#wiring/table.ts';
+import { openTrustStore, trustedTokens } from '#wiring/trusted.ts';
 
 const SIZES = (process.env.BENCH_N_SIZES ?? '0,100,1000,10000').split(',').map(Number);
 const N_ROUNDS = Number(process.env.BENCH_N_ROUNDS ?? 100);
@@ -185,7 +188,6 @@ type AuthorizerHandler = (
 /** Runs the benchmark and returns its markdown section. */
 export async function run(): Promise<string> {
   const dynamo = await startDynamoDbLocal();
-  const saved = { table: process.env[ENV.tableName], endpoint: process.env[ENV.dynamoDbEndpoint] };
   try {
     await ensureTable(dynamo.endpoint, TABLE);
     const dynamoClient = createDynamoClient({ endpoint: dynamo.endpoint });
@@ -340,15 +342,21 @@ export async function run(): Promise<string> {
       grantKey(refs.grantId),
       subjectKey(refs.subjectKey),
     ].map((key) => marshall(key));
-    // The handler reads its configuration once at load, as on Lambda.
-    process.env[ENV.tableName] = TABLE;
-    process.env[ENV.dynamoDbEndpoint] = dynamo.endpoint;
-    const { handler } = (await import('../functions/authorizer/index.ts')) as unknown as {
-      handler: AuthorizerHandler;
-    };
-    const runtime = await import('#commons/runtime.ts');
+    // The authorizer as its composition root builds it (functions/authorizer/index.ts), on a table
+    // client of its own whose round trips are counted.
+    const table = openTable({ tableName: TABLE, dynamoDbEndpoint: dynamo.endpoint });
+    const handler = createAuthorizer({
+      store: openTokenStore(table),
+      clock: systemClock,
+      trusted: trustedTokens({
+        trustStore: openTrustStore(table),
+        clock: systemClock,
+        allowLoopbackHttp: true,
+      }),
+      routeScopes: routeScopesFromEnv({}),
+    }) as unknown as AuthorizerHandler;
     let handlerSent = 0;
-    runtime.dynamoClient.middlewareStack.add(
+    table.client.middlewareStack.add(
       (next) => async (args) => {
         handlerSent++;
         return next(args);
@@ -436,13 +444,6 @@ Ratio authorizer / raw BatchGetItem: **${(median(authorizerTimes) / median(rawTi
 ${(percentile(authorizerTimes, 0.9) / percentile(rawTimes, 0.9)).toFixed(2)}x at p90.
 `;
   } finally {
-    for (const [name, value] of [
-      [ENV.tableName, saved.table],
-      [ENV.dynamoDbEndpoint, saved.endpoint],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
     await dynamo.stop();
   }
 }

@@ -1,30 +1,18 @@
-import { requestFingerprint } from '#commons/domain/idempotency.ts';
-import { hashSecret } from '#commons/domain/secrets.ts';
-import { registerIssuer } from '#commons/domain/trusted-admin.ts';
-import { parseJsonObject } from '#commons/http/admin-json.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { readIdempotencyKey } from '#commons/http/idempotency.ts';
-import { issuerView, readIssuerRegistration } from '#commons/http/issuer-json.ts';
-import { clock } from '#commons/runtime.ts';
-import { runsLocally, trustStore } from '#commons/trusted/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore, runsLocally } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/issuers: registers a trusted issuer (201); the same issuer again is 409. With an
- * Idempotency-Key, a retry within 24 hours gets 200 and the issuer the key registered. Registration
- * fetches nothing: the issuer's keys are fetched on first use.
- */
-export const handler = httpHandler('admin-create-issuer', { errors: 'admin' }, async (request) => {
-  const key = readIdempotencyKey(request.headers);
-  const body = parseJsonObject(request.body.toString('utf8'));
-  const registration = readIssuerRegistration(body, runsLocally());
-  const outcome = await registerIssuer(
-    trustStore,
-    clock,
-    registration,
-    key === undefined
-      ? undefined
-      : // Its own namespace: a key used for a client registration never meets an issuer's record.
-        { keyHash: hashSecret(`issuer\n${key}`), requestHash: requestFingerprint(body) },
-  );
-  return jsonResult(outcome.replayed ? 200 : 201, issuerView(outcome.issuer));
+const env = process.env;
+const table = tableFromEnv(env);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  clock,
+  trustStore,
+  runsLocally: runsLocally(env),
 });

@@ -1,8 +1,13 @@
-import { apigeeTokenDeleteHandler, tokenFromPath } from '#commons/http/admin-token-delete.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** DELETE /admin/oauth2/accesstokens/{access_token}: Apigee Edge's "delete access token". */
-export const handler = apigeeTokenDeleteHandler(
-  'admin-delete-access-token',
-  'access',
-  tokenFromPath('access_token'),
-);
+const env = process.env;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store: openTokenStore(tableFromEnv(env)),
+  clock: systemClock,
+});

@@ -1,15 +1,12 @@
-import { deleteClient, forClient } from '#commons/domain/admin.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * DELETE /admin/clients/{clientId}: the client and every token of it are inactive when this returns (one
- * write); the sweeper deletes its tokens in the background.
- */
-export const handler = httpHandler('admin-delete-client', { errors: 'admin' }, async (request) => {
-  const clientId = request.pathParameters.clientId ?? '';
-  request.log.clientId = clientId;
-  auditRevocation(await forClient(clientId, (id) => deleteClient(store, clock, iamRevoker(request), id)));
-  return jsonResult(200, { clientId });
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), store, clock });

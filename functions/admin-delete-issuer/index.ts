@@ -1,15 +1,13 @@
-import { NotFound } from '#commons/domain/errors.ts';
-import { deleteIssuer } from '#commons/domain/trusted-admin.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { isIssuerId } from '#commons/http/issuer-json.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock } from '#commons/runtime.ts';
-import { trustStore } from '#commons/trusted/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/** DELETE /admin/issuers/{issuerId}: one write; none of the issuer's tokens is accepted once this returns. */
-export const handler = httpHandler('admin-delete-issuer', { errors: 'admin' }, async (request) => {
-  const { issuerId } = request.pathParameters;
-  if (!isIssuerId(issuerId)) throw new NotFound('issuer');
-  auditRevocation(await deleteIssuer(trustStore, clock, iamRevoker(request), issuerId));
-  return jsonResult(200, { issuerId });
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), clock, trustStore });

@@ -1,11 +1,10 @@
-import { forClient } from '#commons/domain/admin.ts';
-import { clientView } from '#commons/http/admin-json.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { store } from '#commons/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** GET /admin/clients/{clientId}: the client without its secret. */
-export const handler = httpHandler('admin-get-client', { errors: 'admin' }, async (request) => {
-  const clientId = request.pathParameters.clientId ?? '';
-  request.log.clientId = clientId;
-  return jsonResult(200, clientView(await forClient(clientId, (id) => store.getClient(id))));
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), store });

@@ -1,12 +1,11 @@
-import { NotFound } from '#commons/domain/errors.ts';
-import { requireIssuer } from '#commons/domain/trusted-admin.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { isIssuerId, issuerView } from '#commons/http/issuer-json.ts';
-import { trustStore } from '#commons/trusted/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/** GET /admin/issuers/{issuerId}: the registered issuer; 404 if there is none. */
-export const handler = httpHandler('admin-get-issuer', { errors: 'admin' }, async (request) => {
-  const { issuerId } = request.pathParameters;
-  if (!isIssuerId(issuerId)) throw new NotFound('issuer');
-  return jsonResult(200, issuerView(await requireIssuer(trustStore, issuerId)));
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const trustStore = openTrustStore(table);
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), trustStore });

@@ -1,43 +1,23 @@
-import { revokeSubjectTokens } from '#commons/domain/admin.ts';
-import { InvalidRequest } from '#commons/domain/errors.ts';
-import { issuerIdOf } from '#commons/domain/issuers.ts';
-import { revokeTrustedCutoff } from '#commons/domain/trusted-admin.ts';
-import { parseJsonObject, readGlobalRevocation } from '#commons/http/admin-json.ts';
-import { httpHandler, iamRevoker } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { requestIssuer } from '#commons/metadata.ts';
-import { clock, config, store } from '#commons/runtime.ts';
-import { subjectKeys } from '#commons/subject-key.ts';
-import { trustStore } from '#commons/trusted/runtime.ts';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { readSubjectKeySettings, subjectKeySource } from '#commons/subject-key.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/global-token-revocation (draft-parecki-oauth-global-token-revocation): revoke everything
- * of a subject named by an RFC 9493 subject identifier; the effect of DELETE /admin/subjects/{subject}/tokens.
- * [v3] An `iss_sub` whose `iss` is a registered trusted issuer cuts off that issuer's tokens of the subject
- * only (DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens): the service's own are untouched.
- */
-export const handler = httpHandler(
-  'admin-global-token-revocation',
-  { errors: 'global-revocation' },
-  async (request) => {
-    const issuer = config.issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
-    const { subject, iss } = readGlobalRevocation(parseJsonObject(request.body.toString('utf8')));
-    if (iss === undefined || iss === issuer) {
-      const keyOf = await subjectKeys();
-      auditRevocation(await revokeSubjectTokens(store, clock, iamRevoker(request), subject, keyOf));
-      return { statusCode: 204 };
-    }
-    const trustedIssuer = (await trustStore.getIssuerItem(issuerIdOf(iss))).issuer;
-    if (!trustedIssuer || trustedIssuer.issuer !== iss) {
-      throw new InvalidRequest(
-        'sub_id must be of format opaque, or iss_sub with this issuer or a registered one',
-      );
-    }
-    const event = await revokeTrustedCutoff(trustStore, clock, iamRevoker(request), trustedIssuer, {
-      of: 'subject',
-      subject,
-    });
-    auditRevocation(event);
-    return { statusCode: 204 };
-  },
-);
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  trustStore,
+  issuer: readIssuer(env),
+  subjectKeys: subjectKeySource(readSubjectKeySettings(env, fromEnv())),
+});

@@ -1,30 +1,19 @@
-import { NotFound } from '#commons/domain/errors.ts';
-import { issueTokens } from '#commons/domain/tokens.ts';
-import { parseJsonObject, readMintRequest } from '#commons/http/admin-json.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { clock, store } from '#commons/runtime.ts';
-import { subjectKeys } from '#commons/subject-key.ts';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { readSubjectKeySettings, subjectKeySource } from '#commons/subject-key.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/tokens: how an upstream authorization server that authenticated a user hands its tokens to
- * this service, and how public clients get tokens.
- */
-export const handler = httpHandler('admin-mint-token', { errors: 'admin' }, async (request) => {
-  const mint = readMintRequest(parseJsonObject(request.body.toString('utf8')));
-  request.log.clientId = mint.clientId;
-  const client = await store.getClient(mint.clientId);
-  if (!client) throw new NotFound('client');
-  const issued = await issueTokens(store, clock, client, {
-    scope: mint.scope,
-    ...(mint.subject !== undefined && {
-      subject: mint.subject,
-      subjectKey: (await subjectKeys())(mint.subject),
-    }),
-    withRefreshToken: mint.refreshToken,
-    grantType: 'external',
-  });
-  // The client was deleted between the read and the conditional write.
-  if (!issued) throw new NotFound('client');
-  request.log.tokenId = issued.accessTokenId;
-  return jsonResult(201, issued.response);
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  subjectKeys: subjectKeySource(readSubjectKeySettings(env, fromEnv())),
 });

@@ -1,7 +1,13 @@
-import { apigeeTokenDeleteHandler, tokenFromBody } from '#commons/http/admin-token-delete.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/oauth2/accesstokens/delete with `{"token"}`: DELETE /admin/oauth2/accesstokens/{access_token}
- * with the token kept out of the URL.
- */
-export const handler = apigeeTokenDeleteHandler('admin-post-delete-access-token', 'access', tokenFromBody);
+const env = process.env;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store: openTokenStore(tableFromEnv(env)),
+  clock: systemClock,
+});

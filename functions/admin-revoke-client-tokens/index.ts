@@ -1,16 +1,12 @@
-import { forClient, revokeClientTokens } from '#commons/domain/admin.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * DELETE /admin/clients/{clientId}/tokens: every token of the client issued up to now is inactive when
- * this returns (one write); the sweeper deletes them in the background. The client stays.
- */
-export const handler = httpHandler('admin-revoke-client-tokens', { errors: 'admin' }, async (request) => {
-  const clientId = request.pathParameters.clientId ?? '';
-  request.log.clientId = clientId;
-  const event = await forClient(clientId, (id) => revokeClientTokens(store, clock, iamRevoker(request), id));
-  auditRevocation(event);
-  return jsonResult(200, { clientId, tokensRevokedBefore: event.tokensRevokedBefore });
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), store, clock });

@@ -1,29 +1,13 @@
-import { NotFound } from '#commons/domain/errors.ts';
-import { requireIssuer, revokeTrustedCutoff } from '#commons/domain/trusted-admin.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { isIssuerId, readForeignSubject } from '#commons/http/issuer-json.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock } from '#commons/runtime.ts';
-import { trustStore } from '#commons/trusted/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens: every token of the issuer that carries this
- * subject (its subject claim) issued up to now, inactive when this returns (one write). The service's own
- * tokens of a subject with the same name are untouched.
- */
-export const handler = httpHandler(
-  'admin-revoke-issuer-subject-tokens',
-  { errors: 'admin' },
-  async (request) => {
-    const { issuerId } = request.pathParameters;
-    const subject = readForeignSubject(request.pathParameters.subject);
-    if (!isIssuerId(issuerId)) throw new NotFound('issuer');
-    const issuer = await requireIssuer(trustStore, issuerId);
-    const event = await revokeTrustedCutoff(trustStore, clock, iamRevoker(request), issuer, {
-      of: 'subject',
-      subject,
-    });
-    auditRevocation(event);
-    return jsonResult(200, { issuerId, subject, tokensRevokedBefore: event.tokensRevokedBefore });
-  },
-);
+const env = process.env;
+const table = tableFromEnv(env);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), clock, trustStore });

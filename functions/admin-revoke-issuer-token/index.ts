@@ -1,28 +1,18 @@
-import { NotFound } from '#commons/domain/errors.ts';
-import { adminRevokeTrusted, requireIssuer } from '#commons/domain/trusted-admin.ts';
-import { parseJsonObject } from '#commons/http/admin-json.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { isIssuerId, readTrustedRevocation } from '#commons/http/issuer-json.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock } from '#commons/runtime.ts';
-import { trustStore } from '#commons/trusted/runtime.ts';
-import { trusted } from '#commons/trusted/verifier.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/issuers/{issuerId}/revocations: revokes one of the issuer's tokens by its id and `exp`, a
- * family, or the token itself (then as RFC 7009 revoke would: its family when it carries one). One write.
- */
-export const handler = httpHandler('admin-revoke-issuer-token', { errors: 'admin' }, async (request) => {
-  const { issuerId } = request.pathParameters;
-  const revocation = readTrustedRevocation(parseJsonObject(request.body.toString('utf8')));
-  if (!isIssuerId(issuerId)) throw new NotFound('issuer');
-  const issuer = await requireIssuer(trustStore, issuerId);
-  const { revoked, event } = await adminRevokeTrusted(
-    { store: trustStore, clock, keys: trusted.keys },
-    iamRevoker(request),
-    issuer,
-    revocation,
-  );
-  if (event) auditRevocation(event);
-  return jsonResult(200, { issuerId, ...revoked });
+const env = process.env;
+const table = tableFromEnv(env);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  clock,
+  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
+  trustStore,
 });

@@ -1,17 +1,19 @@
-import { revokeSubjectTokens } from '#commons/domain/admin.ts';
-import { readSubject } from '#commons/http/admin-json.ts';
-import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
-import { subjectKeys } from '#commons/subject-key.ts';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { readSubjectKeySettings, subjectKeySource } from '#commons/subject-key.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * DELETE /admin/subjects/{subject}/tokens: every token of every client that carries the subject, inactive
- * when this returns (one write); the sweeper deletes them in the background.
- */
-export const handler = httpHandler('admin-revoke-subject-tokens', { errors: 'admin' }, async (request) => {
-  const subject = readSubject(request.pathParameters.subject);
-  const event = await revokeSubjectTokens(store, clock, iamRevoker(request), subject, await subjectKeys());
-  auditRevocation(event);
-  return jsonResult(200, { subject, tokensRevokedBefore: event.tokensRevokedBefore });
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  subjectKeys: subjectKeySource(readSubjectKeySettings(env, fromEnv())),
 });

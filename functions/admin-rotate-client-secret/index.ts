@@ -1,23 +1,12 @@
-import { rotateClientSecret } from '#commons/domain/secret-rotation.ts';
-import { readSecretRotation } from '#commons/http/admin-json.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { logger } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /admin/clients/{clientId}/secret: a new secret for a confidential client, shown here only; the old
- * one keeps working for `previousSecretGraceSeconds` (default 0), then never again.
- */
-export const handler = httpHandler('admin-rotate-client-secret', { errors: 'admin' }, async (request) => {
-  const clientId = request.pathParameters.clientId ?? '';
-  request.log.clientId = clientId;
-  const { previousSecretGraceSeconds } = readSecretRotation(request.body.toString('utf8'));
-  // Two writes, so a rotation answered 503 never locks the caller out later: see secret-rotation.ts.
-  const clientSecret = await rotateClientSecret(store, clock, clientId, previousSecretGraceSeconds, (error) =>
-    logger.warn('secret rotation not confirmed: the previous secret stays accepted until the next rotation', {
-      clientId,
-      cause: error.cause instanceof Error ? error.cause.name : 'unknown',
-    }),
-  );
-  return jsonResult(200, { clientId, clientSecret });
-});
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), store, clock });

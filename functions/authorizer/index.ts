@@ -1,35 +1,18 @@
-import middy from '@middy/core';
-import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/events.ts';
 import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
-import type { KeysUnavailable } from '#commons/domain/errors.ts';
-import { idPrefix } from '#commons/domain/secrets.ts';
-import { countKeysUnavailable, logger, observe } from '#commons/observability.ts';
-import { clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/verifier.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-// Read at load, as the rest of the configuration: a bad rule fails the cold start, not a request.
-const scopes = routeScopesFromEnv(process.env);
+const env = process.env;
+const table = tableFromEnv(env);
+const clock = systemClock;
 
-function logAuthorization({ tokenId, ...entry }: AuthorizationLog): void {
-  logger.info('authorizer decision', {
-    ...entry,
-    ...(tokenId !== undefined && { tokenIdPrefix: idPrefix(tokenId) }),
-  });
-}
-
-/** [v3] Denied because a trusted issuer's keys could not be had: a line that says so, and a metric. */
-function keysUnavailable(error: KeysUnavailable): void {
-  logger.warn('authorizer denied: trusted issuer keys unavailable', { issuerId: error.issuerId });
-  countKeysUnavailable('authorizer');
-}
-
-/**
- * Lambda authorizer for other APIs (HTTP API simple responses, REST TOKEN and REQUEST): a bearer access
- * token is accepted only when it is active by the service's one rule and holds the route's scopes; [v3]
- * so is a trusted issuer's JWT, by the trusted tokens' rule, its issuer passed on as `iss`.
- */
-export const handler = middy<AuthorizerEvent>()
-  .use(observe('authorizer'))
-  .handler((event) =>
-    authorize({ store, clock, scopes, trusted, onKeysUnavailable: keysUnavailable }, event, logAuthorization),
-  );
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  store: openTokenStore(table),
+  clock,
+  trusted: trustedTokens({ trustStore: openTrustStore(table), clock, allowLoopbackHttp: runsLocally(env) }),
+  // Read at the cold start, as the rest of the configuration: a bad rule fails it, not a request.
+  routeScopes: routeScopesFromEnv(env),
+});

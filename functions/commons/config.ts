@@ -1,8 +1,10 @@
 import { type ListedPrincipal, parseListedPrincipal } from './principals.ts';
 
 /**
- * Configuration, read and validated once at module load. A missing or malformed variable fails the
- * cold start loudly instead of running with a silent default.
+ * Configuration, read and validated once per cold start by each function's composition root
+ * (`functions/<name>/index.ts`), which reads only its own slice. A missing or malformed variable fails the
+ * cold start loudly instead of running with a silent default. Nothing here reads `process.env`: the
+ * environment is always passed in.
  */
 
 export interface Config {
@@ -121,46 +123,90 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-/** Parses configuration from an environment; throws naming the first bad variable. */
-export function readConfig(env: NodeJS.ProcessEnv): Config {
+/** Where the table is: what every function that reads or writes it needs. */
+export type TableSettings = Pick<Config, 'tableName' | 'dynamoDbEndpoint'>;
+/** What `httpHandler` needs: the 503's Retry-After and the admin API's allow-list. */
+export type HttpSettings = Pick<Config, 'retryAfterSeconds' | 'adminPrincipals'>;
+/** Client authentication's throttle and cache (the token, revoke and introspect routes). */
+export type ClientAuthSettings = Pick<
+  Config,
+  'authFailureLimit' | 'authFailureWindowSeconds' | 'clientCacheSeconds'
+>;
+/** Where the publisher sends events. */
+export type EventSettings = Pick<Config, 'eventBusName' | 'eventsWebhookUrl'>;
+
+/** The table's name and endpoint; throws naming the first bad variable. */
+export function readTableSettings(env: NodeJS.ProcessEnv): TableSettings {
   const tableName = env[ENV.tableName];
   if (!tableName) throw new Error(`${ENV.tableName} must be set to the DynamoDB table name`);
   const endpoint = env[ENV.dynamoDbEndpoint] || undefined;
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
     throw new Error(`${ENV.dynamoDbEndpoint} must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
   }
+  return { tableName, dynamoDbEndpoint: endpoint };
+}
+
+function readRetryAfterSeconds(env: NodeJS.ProcessEnv): number {
   const retryAfterRaw = env[ENV.retryAfterSeconds];
   const retryAfterSeconds = retryAfterRaw === undefined ? 1 : Number(retryAfterRaw);
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
     throw new Error(`${ENV.retryAfterSeconds} must be a positive integer`);
   }
+  return retryAfterSeconds;
+}
+
+/** The configured RFC 8414 issuer, undefined when unset or empty; throws when it is not one. */
+export function readIssuer(env: NodeJS.ProcessEnv): string | undefined {
   const issuerRaw = env[ENV.issuer] || undefined;
-  const issuer = issuerRaw === undefined ? undefined : checkIssuer(issuerRaw);
+  return issuerRaw === undefined ? undefined : checkIssuer(issuerRaw);
+}
+
+function readAdminPrincipals(env: NodeJS.ProcessEnv): readonly ListedPrincipal[] | undefined {
   // Comma-separated, as a Lambda environment variable can only hold a string; unset or empty: no list.
   const principalsRaw = env[ENV.adminPrincipalArns] || undefined;
-  const adminPrincipals =
-    principalsRaw === undefined
-      ? undefined
-      : checkAdminPrincipalArns(
-          principalsRaw
-            .split(',')
-            .map((arn) => arn.trim())
-            .filter((arn) => arn !== ''),
-        );
+  return principalsRaw === undefined
+    ? undefined
+    : checkAdminPrincipalArns(
+        principalsRaw
+          .split(',')
+          .map((arn) => arn.trim())
+          .filter((arn) => arn !== ''),
+      );
+}
+
+/** The settings of every HTTP function's handler plumbing; throws naming the first bad variable. */
+export function readHttpSettings(env: NodeJS.ProcessEnv): HttpSettings {
+  return { retryAfterSeconds: readRetryAfterSeconds(env), adminPrincipals: readAdminPrincipals(env) };
+}
+
+/** The publisher's targets; throws when the webhook is not a URL. */
+export function readEventSettings(env: NodeJS.ProcessEnv): EventSettings {
   const eventsWebhookUrl = env[ENV.eventsWebhookUrl] || undefined;
   if (eventsWebhookUrl !== undefined && !URL.canParse(eventsWebhookUrl)) {
     throw new Error(`${ENV.eventsWebhookUrl} must be a URL, got ${JSON.stringify(eventsWebhookUrl)}`);
   }
+  return { eventBusName: env[ENV.eventBusName] || undefined, eventsWebhookUrl };
+}
+
+/** Client authentication's throttle and cache; throws naming the first bad variable. */
+export function readClientAuthSettings(env: NodeJS.ProcessEnv): ClientAuthSettings {
   return {
-    tableName,
-    dynamoDbEndpoint: endpoint,
-    eventBusName: env[ENV.eventBusName] || undefined,
-    eventsWebhookUrl,
-    retryAfterSeconds,
-    issuer,
-    adminPrincipals,
     authFailureLimit: integer(env, ENV.authFailureLimit, 20, 1, 1_000_000),
     authFailureWindowSeconds: integer(env, ENV.authFailureWindowSeconds, 60, 1, 86_400),
     clientCacheSeconds: integer(env, ENV.clientCacheSeconds, 5, 0, MAX_CLIENT_CACHE_SECONDS),
   };
+}
+
+/**
+ * Parses every setting from an environment; throws naming the first bad variable. A function reads only
+ * its slice (the readers above, in its `index.ts`); the whole is for the local server, which serves all.
+ */
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  // In this order, so that the first bad variable named is the one it always was.
+  const table = readTableSettings(env);
+  const retryAfterSeconds = readRetryAfterSeconds(env);
+  const issuer = readIssuer(env);
+  const adminPrincipals = readAdminPrincipals(env);
+  const events = readEventSettings(env);
+  return { ...table, ...events, retryAfterSeconds, issuer, adminPrincipals, ...readClientAuthSettings(env) };
 }

@@ -243,6 +243,8 @@ class ServiceMetrics extends Metrics {
   /**
    * Powertools' switch, read when publishing rather than once when this instance was made: the local
    * server sets it after its own imports have made this instance (tools/local/start.ts, configureOutput).
+   * The one environment read left in commons: the logger, metrics and tracer are Powertools' per-process
+   * instances, configured by Powertools' own variables (POWERTOOLS_*), which Powertools reads itself.
    */
   private switchedOff(): boolean {
     if (process.env.POWERTOOLS_METRICS_DISABLED === undefined) return this.isDisabled();

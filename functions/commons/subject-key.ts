@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ENV } from './config.ts';
 import { StoreUnavailable } from './domain/errors.ts';
 import { type SubjectKeyer, subjectKeyer } from './domain/token-format.ts';
@@ -22,26 +22,55 @@ const LOCAL_SECRET_BYTES = 32;
 /** The secret fetch's deadline: a cold start waits for it, and a caller gets a 503 past it. */
 const FETCH_DEADLINE_MS = 2000;
 
-let loading: Promise<SubjectKeyer> | undefined;
-
-/**
- * This deployment's subject keyer, loaded on first use and kept for the life of the process. A failed load
- * (Secrets Manager unreachable) is `StoreUnavailable` (a 503 with Retry-After) and is tried again by the
- * next call. A process with neither variable set fails loudly: a plain hash would be the flaw this fixes.
- */
-export function subjectKeys(env: NodeJS.ProcessEnv = process.env): Promise<SubjectKeyer> {
-  loading ??= load(env).catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
+/** Where the subject key secret is: the root reads these from its environment (`ENV`). */
+export interface SubjectKeySettings {
+  /** AWS: the Secrets Manager secret (`SUBJECT_KEY_SECRET_ARN`). */
+  readonly secretArn: string | undefined;
+  /** Locally: the file holding the secret (`SUBJECT_KEY_FILE`). */
+  readonly file: string | undefined;
+  /** The secret's region (`AWS_REGION`; else the ARN's). */
+  readonly region: string | undefined;
+  /** The function's role credentials, to sign the fetch with (on Lambda, the environment's). */
+  readonly credentials: AwsCredentialIdentityProvider;
 }
 
-async function load(env: NodeJS.ProcessEnv): Promise<SubjectKeyer> {
-  const arn = env[ENV.subjectKeySecretArn];
-  if (arn) return subjectKeyer(Buffer.from(await fetchSecret(arn, env), 'utf8'));
-  const file = env[ENV.subjectKeyFile];
-  if (file) return subjectKeyer(localSecret(file));
+/** The subject key settings of an environment: what a composition root passes to `subjectKeySource`. */
+export function readSubjectKeySettings(
+  env: NodeJS.ProcessEnv,
+  credentials: AwsCredentialIdentityProvider,
+): SubjectKeySettings {
+  return {
+    secretArn: env[ENV.subjectKeySecretArn] || undefined,
+    file: env[ENV.subjectKeyFile] || undefined,
+    region: env.AWS_REGION || undefined,
+    credentials,
+  };
+}
+
+/** What the functions that mint or cut off ask for the deployment's subject keyer (one per process). */
+export type SubjectKeySource = () => Promise<SubjectKeyer>;
+
+/**
+ * This deployment's subject keyer, loaded on first use and kept for the life of the source. A failed load
+ * (Secrets Manager unreachable) is `StoreUnavailable` (a 503 with Retry-After) and is tried again by the
+ * next call. Settings with neither the secret nor the file fail loudly: a plain hash would be the flaw
+ * this fixes.
+ */
+export function subjectKeySource(settings: SubjectKeySettings): SubjectKeySource {
+  let loading: Promise<SubjectKeyer> | undefined;
+  return () => {
+    loading ??= load(settings).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+async function load(settings: SubjectKeySettings): Promise<SubjectKeyer> {
+  if (settings.secretArn)
+    return subjectKeyer(Buffer.from(await fetchSecret(settings.secretArn, settings), 'utf8'));
+  if (settings.file) return subjectKeyer(localSecret(settings.file));
   throw new Error(`${ENV.subjectKeySecretArn} (on AWS) or ${ENV.subjectKeyFile} (locally) must be set`);
 }
 
@@ -61,14 +90,14 @@ export function localSecret(file: string): Buffer {
 }
 
 /** Secrets Manager `GetSecretValue` (JSON 1.1 protocol), signed with the function's role credentials. */
-async function fetchSecret(arn: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const region = env.AWS_REGION ?? arn.split(':')[3] ?? '';
+async function fetchSecret(arn: string, settings: SubjectKeySettings): Promise<string> {
+  const region = settings.region ?? arn.split(':')[3] ?? '';
   const hostname = `secretsmanager.${region}.amazonaws.com`;
   const body = JSON.stringify({ SecretId: arn });
   const signer = new SignatureV4({
     service: 'secretsmanager',
     region,
-    credentials: fromEnv(),
+    credentials: settings.credentials,
     sha256: Hash.bind(null, 'sha256'),
   });
   try {

@@ -1,26 +1,20 @@
-import { introspect } from '#commons/domain/introspection.ts';
-import { presentToken } from '#commons/domain/token-format.ts';
-import { findActiveTrustedToken, isJwsShaped, trustedIntrospection } from '#commons/domain/trusted-tokens.ts';
-import { authenticateCaller } from '#commons/http/client-auth.ts';
-import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { clientAuth, clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/verifier.ts';
+import { readClientAuthSettings, readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { clientAuthentication, openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /oauth2/introspect (RFC 7662), for confidential clients (resource servers register as clients).
- * [v3] A JWT of a trusted issuer is judged by the trusted tokens' rule, and described by its own claims.
- */
-export const handler = httpHandler('introspect', { errors: 'oauth' }, async (request) => {
-  const params = parseForm(request.headers['content-type'], request.body);
-  const raw = checkTokenSyntax(required(params, 'token'));
-  const presented = presentToken(raw);
-  const { client } = await authenticateCaller(clientAuth, request, params, { confidentialOnly: true });
-  request.log.clientId = client.clientId;
-  request.log.tokenId = presented.id;
-  if (!presented.refs && isJwsShaped(raw)) {
-    const token = await findActiveTrustedToken(trusted, raw);
-    return jsonResult(200, token ? trustedIntrospection(token) : { active: false });
-  }
-  return jsonResult(200, await introspect(store, clock, presented));
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  clientAuth: clientAuthentication(store, clock, readClientAuthSettings(env)),
+  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
 });

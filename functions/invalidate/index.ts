@@ -1,38 +1,19 @@
-import { findActiveToken } from '#commons/domain/activity.ts';
-import { NotFound } from '#commons/domain/errors.ts';
-import { revokeAccessToken } from '#commons/domain/revocation.ts';
-import { presentToken } from '#commons/domain/token-format.ts';
-import { invalidateTrustedToken, isJwsShaped } from '#commons/domain/trusted-tokens.ts';
-import { bearerToken } from '#commons/http/bearer.ts';
-import { emptyResult, httpHandler } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
-import { trusted } from '#commons/trusted/verifier.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * DELETE /oauth/token: the bearer invalidates its own access token (Workspan's API). [v3] A trusted
- * issuer's JWT too: that token only (not its family), by a conditional write.
- */
-export const handler = httpHandler('invalidate', { errors: 'bearer' }, async (request) => {
-  const raw = bearerToken(request.headers.authorization);
-  const presented = presentToken(raw);
-  request.log.tokenId = presented.id;
-  if (!presented.refs && isJwsShaped(raw)) {
-    const invalidated = await invalidateTrustedToken(trusted, raw, request.routeKey);
-    if (!invalidated) throw new NotFound('access_token');
-    if (invalidated.token.clientId !== undefined) request.log.clientId = invalidated.token.clientId;
-    auditRevocation(invalidated.event, 'access');
-    return emptyResult();
-  }
-  // A refresh token presented as a bearer is no access token: refused without a read, and left untouched.
-  const token =
-    presented.refs?.kind === 'access' ? await findActiveToken(store, clock, presented) : undefined;
-  // Of two concurrent calls the conditional delete lets one win; the other finds nothing to delete.
-  const revoker =
-    token && ({ actor: { type: 'bearer', id: token.clientId }, route: request.routeKey } as const);
-  const revocation = token && revoker && (await revokeAccessToken(store, clock, revoker, token.id));
-  if (!revocation) throw new NotFound('access_token');
-  request.log.clientId = revocation.token.clientId;
-  auditRevocation(revocation.event, 'access');
-  return emptyResult();
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const trustStore = openTrustStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
 });

@@ -1,24 +1,7 @@
-import { readConfig } from '#commons/config.ts';
-import { InvalidRequest } from '#commons/domain/errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { authorizationServerMetadata, requestIssuer } from '#commons/metadata.ts';
+import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { createHandler } from './handler.ts';
 
-// Not runtime.ts: this function never touches the table, so it does not load the DynamoDB client.
-const { issuer } = readConfig(process.env);
+const env = process.env;
 
-/**
- * The document names no secret and changes only with a deployment, so clients and shared caches may keep
- * it for an hour (the one response of this service that may be cached).
- */
-const CACHE_CONTROL = 'public, max-age=3600';
-
-/** GET /.well-known/oauth-authorization-server (RFC 8414). */
-export const handler = httpHandler('metadata', { errors: 'oauth' }, async (request) => {
-  const resolved = issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
-  if (resolved === undefined) throw new InvalidRequest('the Host header is not a host name');
-  return {
-    statusCode: 200,
-    json: authorizationServerMetadata(resolved),
-    headers: { 'Cache-Control': CACHE_CONTROL },
-  };
-});
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), issuer: readIssuer(env) });

@@ -1,26 +1,18 @@
-import { subjectKey } from '#commons/domain/ssf.ts';
-import { StreamConflict } from '#commons/domain/ssf-errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { parseJsonObject, subjectRequestOf } from '#commons/http/ssf-json.ts';
-import { authorizeReceiver, bodyText, ownStream, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /ssf/subjects/add (SSF 1.0 8.1.3.2): with `default_subjects: ALL` every subject is delivered, so
- * adding one undoes its removal. 200, empty body.
- */
-export const handler = httpHandler('ssf-add-subject', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'manage');
-  const input = subjectRequestOf(parseJsonObject(bodyText(request)), true);
-  const stream = await ownStream(input.streamId, receiver);
-  const key = subjectKey(input.subject);
-  if (stream.excluded.includes(key)) {
-    const updated = {
-      ...stream,
-      excluded: stream.excluded.filter((k) => k !== key),
-      version: stream.version + 1,
-    };
-    if (!(await ssfStore.updateStream(updated)))
-      throw new StreamConflict('the stream changed meanwhile; retry');
-  }
-  return { statusCode: 200 };
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
 });

@@ -1,32 +1,7 @@
-import { readConfig } from '#commons/config.ts';
-import { InvalidRequest } from '#commons/domain/errors.ts';
-import { POLL, PUSH } from '#commons/domain/ssf.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { requestIssuer } from '#commons/metadata.ts';
+import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { createHandler } from './handler.ts';
 
-// Not runtime.ts: this function never touches the table, so it does not load the DynamoDB client.
-const { issuer } = readConfig(process.env);
+const env = process.env;
 
-/** GET /.well-known/ssf-configuration (SSF 1.0 section 7.1): the transmitter's metadata. */
-export const handler = httpHandler('ssf-configuration', { errors: 'oauth' }, async (request) => {
-  const iss = issuer ?? requestIssuer(request.domainName, request.headers['x-forwarded-proto']);
-  if (iss === undefined) throw new InvalidRequest('the Host header is not a host name');
-  return {
-    statusCode: 200,
-    json: {
-      spec_version: '1_0',
-      issuer: iss,
-      jwks_uri: `${iss}/ssf/jwks`,
-      delivery_methods_supported: [PUSH, POLL],
-      configuration_endpoint: `${iss}/ssf/streams`,
-      status_endpoint: `${iss}/ssf/status`,
-      add_subject_endpoint: `${iss}/ssf/subjects/add`,
-      remove_subject_endpoint: `${iss}/ssf/subjects/remove`,
-      verification_endpoint: `${iss}/ssf/verify`,
-      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6749' }],
-      default_subjects: 'ALL',
-    },
-    // Like the RFC 8414 document: it names endpoints only and changes with a deployment.
-    headers: { 'Cache-Control': 'public, max-age=3600' },
-  };
-});
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({ http: readHttpSettings(env), issuer: readIssuer(env) });

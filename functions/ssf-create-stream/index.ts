@@ -1,33 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { type Stream, streamConfiguration } from '#commons/domain/ssf.ts';
-import { StreamConflict } from '#commons/domain/ssf-errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { parseJsonObject, streamCreateOf } from '#commons/http/ssf-json.ts';
-import { authorizeReceiver, bodyText, clock, issuerOf, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** Streams one receiver may have: each costs a SET per revocation. */
-export const MAX_STREAMS_PER_RECEIVER = 10;
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
 
-/** POST /ssf/streams (SSF 1.0 8.1.1.1): a new stream, enabled, every subject included. */
-export const handler = httpHandler('ssf-create-stream', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'manage');
-  const input = streamCreateOf(parseJsonObject(bodyText(request)));
-  const existing = await ssfStore.listStreams(receiver);
-  if (existing.length >= MAX_STREAMS_PER_RECEIVER) {
-    throw new StreamConflict(`a receiver may have at most ${MAX_STREAMS_PER_RECEIVER} streams`);
-  }
-  const stream: Stream = {
-    streamId: randomUUID(),
-    receiver,
-    delivery: input.delivery,
-    ...(input.eventsRequested !== undefined && { eventsRequested: input.eventsRequested }),
-    status: 'enabled',
-    excluded: [],
-    generation: 0,
-    version: 0,
-    createdAt: clock(),
-  };
-  // A random id never collides; the condition only guards against a bug reusing one.
-  if (!(await ssfStore.createStream(stream))) throw new StreamConflict('stream id taken');
-  return { statusCode: 201, json: streamConfiguration(stream, issuerOf(request)) };
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
+  issuer: readIssuer(env),
 });

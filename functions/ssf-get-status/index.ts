@@ -1,10 +1,18 @@
-import { streamStatus } from '#commons/domain/ssf.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { authorizeReceiver, ownStream, queryParameter } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** GET /ssf/status?stream_id= (SSF 1.0 8.1.2.1). */
-export const handler = httpHandler('ssf-get-status', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'read');
-  const stream = await ownStream(queryParameter(request, 'stream_id'), receiver);
-  return { statusCode: 200, json: streamStatus(stream) };
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
 });

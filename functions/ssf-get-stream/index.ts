@@ -1,21 +1,19 @@
-import { streamConfiguration } from '#commons/domain/ssf.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { authorizeReceiver, issuerOf, ownStream, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * GET /ssf/streams (SSF 1.0 8.1.1.2): `?stream_id=` one stream's configuration; without it, every stream
- * of the receiver, as an array.
- */
-export const handler = httpHandler('ssf-get-stream', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'read');
-  const issuer = issuerOf(request);
-  const streamId = request.query.stream_id;
-  if (streamId === undefined || streamId === '') {
-    const streams = await ssfStore.listStreams(receiver);
-    return {
-      statusCode: 200,
-      json: streams.sort((a, b) => a.createdAt - b.createdAt).map((s) => streamConfiguration(s, issuer)),
-    };
-  }
-  return { statusCode: 200, json: streamConfiguration(await ownStream(streamId, receiver), issuer) };
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
+  issuer: readIssuer(env),
 });

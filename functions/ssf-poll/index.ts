@@ -1,26 +1,18 @@
-import { POLL } from '#commons/domain/ssf.ts';
-import { poll } from '#commons/domain/ssf-delivery.ts';
-import { StreamNotFound } from '#commons/domain/ssf-errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { pollRequestOf } from '#commons/http/ssf-json.ts';
-import { logger } from '#commons/log.ts';
-import { authorizeReceiver, bodyText, clock, ownStream, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** How long a poll without `returnImmediately` waits for a SET (well inside API Gateway's 30 s). */
-const LONG_POLL_MS = 5000;
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
 
-/**
- * POST /ssf/poll/{streamId} (RFC 8936): acknowledgements and errors, then up to `maxEvents` SETs, oldest
- * revocation first. A SET stays until acknowledged (or 7 days); one offered and not acknowledged is
- * offered again 30 s later.
- */
-export const handler = httpHandler('ssf-poll', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'read');
-  const stream = await ownStream(request.pathParameters.streamId ?? '', receiver);
-  if (stream.delivery.method !== POLL) throw new StreamNotFound();
-  const input = pollRequestOf(bodyText(request));
-  const result = await poll(ssfStore, clock, stream, input, LONG_POLL_MS, (jti, err) =>
-    logger.warn('SET refused by poll receiver', { ssf: { streamId: stream.streamId, jti, err } }),
-  );
-  return { statusCode: 200, json: result };
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
 });

@@ -1,29 +1,18 @@
-import { InvalidInput } from '#commons/domain/errors.ts';
-import { subjectKey } from '#commons/domain/ssf.ts';
-import { StreamConflict } from '#commons/domain/ssf-errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { parseJsonObject, subjectRequestOf } from '#commons/http/ssf-json.ts';
-import { authorizeReceiver, bodyText, ownStream, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** Subjects one stream may exclude: the list lives on the stream's item. */
-export const MAX_EXCLUDED_SUBJECTS = 500;
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
 
-/** POST /ssf/subjects/remove (SSF 1.0 8.1.3.3): no SET about this subject is delivered on the stream. 204. */
-export const handler = httpHandler('ssf-remove-subject', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'manage');
-  const input = subjectRequestOf(parseJsonObject(bodyText(request)), false);
-  const stream = await ownStream(input.streamId, receiver);
-  const key = subjectKey(input.subject);
-  if (!stream.excluded.includes(key)) {
-    if (stream.excluded.length >= MAX_EXCLUDED_SUBJECTS) {
-      throw new InvalidInput(
-        'subject',
-        `would exceed the ${MAX_EXCLUDED_SUBJECTS} subjects a stream may remove`,
-      );
-    }
-    const updated = { ...stream, excluded: [...stream.excluded, key], version: stream.version + 1 };
-    if (!(await ssfStore.updateStream(updated)))
-      throw new StreamConflict('the stream changed meanwhile; retry');
-  }
-  return { statusCode: 204 };
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
 });

@@ -1,30 +1,19 @@
-import { PUSH, type Stream, streamStatus } from '#commons/domain/ssf.ts';
-import { StreamConflict } from '#commons/domain/ssf-errors.ts';
-import { httpHandler } from '#commons/http/handler.ts';
-import { parseJsonObject, statusUpdateOf } from '#commons/http/ssf-json.ts';
-import { authorizeReceiver, bodyText, ownStream, ssfQueue, ssfStore } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore, queueFromEnv } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /ssf/status (SSF 1.0 8.1.2.2): `enabled`, `paused` (SETs are kept and delivered in order once
- * enabled again) or `disabled` (SETs are not kept: a disable drops those waiting, by the stream's
- * generation). Enabling a push stream wakes the deliverer at once.
- */
-export const handler = httpHandler('ssf-update-status', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'manage');
-  const input = statusUpdateOf(parseJsonObject(bodyText(request)));
-  const { reason: _previous, ...stream } = await ownStream(input.streamId, receiver);
-  const updated: Stream = {
-    ...stream,
-    status: input.status,
-    ...(input.reason !== undefined && { reason: input.reason }),
-    generation:
-      input.status === 'disabled' && stream.status !== 'disabled' ? stream.generation + 1 : stream.generation,
-    version: stream.version + 1,
-  };
-  if (!(await ssfStore.updateStream(updated)))
-    throw new StreamConflict('the stream changed meanwhile; retry');
-  if (updated.status === 'enabled' && updated.delivery.method === PUSH) {
-    await ssfQueue().send({ kind: 'ssf-drain', streamId: updated.streamId });
-  }
-  return { statusCode: 200, json: streamStatus(updated) };
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
+  ssfQueue: queueFromEnv(env),
 });

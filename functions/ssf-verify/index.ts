@@ -1,19 +1,19 @@
-import { httpHandler } from '#commons/http/handler.ts';
-import { parseJsonObject, verificationOf } from '#commons/http/ssf-json.ts';
-import { authorizeReceiver, bodyText, ownStream, ssfQueue } from '#commons/ssf/runtime.ts';
+import { readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { openSsfStore, queueFromEnv } from '#wiring/ssf.ts';
+import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/**
- * POST /ssf/verify (SSF 1.0 8.1.4.2): 204, then a verification SET carrying `state` on the stream. The
- * deliverer signs it (the one function allowed to sign), so the route hands it the request.
- */
-export const handler = httpHandler('ssf-verify', { errors: 'ssf' }, async (request) => {
-  const receiver = await authorizeReceiver(request, 'manage');
-  const input = verificationOf(parseJsonObject(bodyText(request)));
-  await ownStream(input.streamId, receiver);
-  await ssfQueue().send({
-    kind: 'ssf-verify',
-    streamId: input.streamId,
-    ...(input.state !== undefined && { state: input.state }),
-  });
-  return { statusCode: 204 };
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  ssfStore: openSsfStore(table),
+  ssfQueue: queueFromEnv(env),
 });

@@ -1,35 +1,17 @@
-import { UnsupportedGrantType } from '#commons/domain/errors.ts';
-import { presentToken } from '#commons/domain/token-format.ts';
-import { clientCredentialsGrant, refreshTokenGrant } from '#commons/domain/tokens.ts';
-import { authenticateCaller } from '#commons/http/client-auth.ts';
-import { checkTokenSyntax, parseForm, required } from '#commons/http/form.ts';
-import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { auditRevocation } from '#commons/log.ts';
-import { clientAuth, clock, store } from '#commons/runtime.ts';
+import { readClientAuthSettings, readHttpSettings } from '#commons/config.ts';
+import { systemClock } from '#commons/domain/model.ts';
+import { clientAuthentication, openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { createHandler } from './handler.ts';
 
-/** POST /oauth2/token (RFC 6749): client_credentials and refresh_token grants. */
-export const handler = httpHandler('token', { errors: 'oauth' }, async (request) => {
-  const params = parseForm(request.headers['content-type'], request.body);
-  const grantType = required(params, 'grant_type');
-  if (grantType !== 'client_credentials' && grantType !== 'refresh_token') {
-    throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-  }
-  const refreshToken =
-    grantType === 'refresh_token'
-      ? presentToken(checkTokenSyntax(required(params, 'refresh_token'), 'refresh_token'))
-      : undefined;
-  const { client } = await authenticateCaller(clientAuth, request, params);
-  request.log.clientId = client.clientId;
-  const scope = params.get('scope');
-  if (refreshToken === undefined) {
-    const issued = await clientCredentialsGrant(store, clock, client, scope);
-    request.log.tokenId = issued.accessTokenId;
-    return jsonResult(200, issued.response);
-  }
-  request.log.tokenId = refreshToken.id;
-  const issued = await refreshTokenGrant(store, clock, client, refreshToken, scope, {
-    route: request.routeKey,
-    onReuse: (event) => auditRevocation(event, 'refresh'),
-  });
-  return jsonResult(200, issued.response);
+const env = process.env;
+const table = tableFromEnv(env);
+const store = openTokenStore(table);
+const clock = systemClock;
+
+/** The composition root: this function's settings and dependencies, built once per cold start. */
+export const handler = createHandler({
+  http: readHttpSettings(env),
+  store,
+  clock,
+  clientAuth: clientAuthentication(store, clock, readClientAuthSettings(env)),
 });

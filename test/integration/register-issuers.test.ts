@@ -10,9 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuerIdOf } from '#commons/domain/issuers.ts';
+import { systemClock } from '#commons/domain/model.ts';
 import { functionEntry } from '#commons/manifest.ts';
 import { ISSUER_KEY_PREFIX } from '#commons/schema.ts';
+import { createHandler } from '#functions/register-issuers/handler.ts';
 import { dynamoEndpoint, tableName } from '#test/support/helpers.ts';
+import { openTable } from '#wiring/table.ts';
+import { openTrustStore } from '#wiring/trusted.ts';
 
 type Handler = (event: CloudFormationCustomResourceEvent, context: Context) => Promise<void>;
 let handler: Handler;
@@ -22,11 +26,10 @@ const answers: Record<string, unknown>[] = [];
 const sent: { command: string; key?: string }[] = [];
 
 beforeAll(async () => {
-  process.env.TABLE_NAME = tableName;
-  process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
-  ({ handler } = (await import('../../functions/register-issuers/index.ts')) as { handler: Handler });
-  const { dynamoClient } = await import('#commons/runtime.ts');
-  dynamoClient.middlewareStack.add(
+  // Its factory, given what its root builds: a table client of its own, which records what it sends.
+  const table = openTable({ tableName, dynamoDbEndpoint: dynamoEndpoint });
+  handler = createHandler({ trustStore: openTrustStore(table), clock: systemClock }) as unknown as Handler;
+  table.client.middlewareStack.add(
     (next, context) => async (args) => {
       const key =
         (args.input as { Key?: { pk?: string }; Item?: { pk?: string } }).Key?.pk ??

@@ -10,17 +10,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newClient } from '#commons/domain/clients.ts';
-import type { Client } from '#commons/domain/model.ts';
+import { type Client, systemClock } from '#commons/domain/model.ts';
 import { revokeAccessToken } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { clientCredentialsGrant } from '#commons/domain/tokens.ts';
-import { functionEntry } from '#commons/manifest.ts';
+import { webhookSink } from '#commons/events/sinks.ts';
+import { functionEntry, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
+import { createHandler as createPublisher } from '#functions/publisher/handler.ts';
+import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { dynamoEndpoint } from '#test/support/helpers.ts';
 import { ensureTable } from '#tools/local/dynamodb-local.ts';
 import { passesFilters } from '#tools/local/stream-filter.ts';
-import { type StreamReaders, startStreamReaders } from '#tools/local/stream-reader.ts';
+import { type StreamHandler, type StreamReaders, startStreamReaders } from '#tools/local/stream-reader.ts';
+import { openTable, openTokenStore } from '#wiring/table.ts';
 
 const TABLE = `stream-reader-${randomUUID().slice(0, 8)}`;
 
@@ -59,11 +63,30 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
   await ensureTable(dynamoEndpoint, TABLE);
-  // What `npm start` sets before it loads the functions: they read their configuration at load.
-  process.env.TABLE_NAME = TABLE;
-  process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
-  process.env.EVENTS_WEBHOOK_URL = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/events`;
-  readers = await startStreamReaders({ endpoint: dynamoEndpoint, tableName: TABLE, retryBackoffMs: 10 });
+  // The real sweeper and publisher, built by their factories as `npm start` builds them: the publisher
+  // with the webhook and no outbox, so a refused event fails its batch and is retried.
+  const table = openTable({ tableName: TABLE, dynamoDbEndpoint: dynamoEndpoint });
+  const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/events`;
+  const handlers: Record<string, unknown> = {
+    sweeper: createSweeper({ store: openTokenStore(table), clock: systemClock }),
+    publisher: createPublisher({
+      events: {
+        deliver: webhookSink(webhookUrl),
+        keep: undefined,
+        outboxDir: undefined,
+        sinks: [],
+        onBus: false,
+      },
+    }),
+  };
+  const consumers = STREAM_FUNCTIONS.map((entry) => ({
+    entry,
+    handler: handlers[entry.name] as StreamHandler,
+  }));
+  readers = await startStreamReaders(
+    { endpoint: dynamoEndpoint, tableName: TABLE, retryBackoffMs: 10 },
+    consumers,
+  );
   store = new DynamoStore({ tableName: TABLE, client: createDynamoClient({ endpoint: dynamoEndpoint }) });
   client = newClient({ name: 'stream reader test', grantTypes: ['client_credentials'] }, Date.now()).client;
   await store.createClient(client);

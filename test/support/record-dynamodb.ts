@@ -5,7 +5,7 @@
  * (and so its IAM policy on AWS) names every action it really uses (test/audit/dynamodb-actions.test.ts).
  */
 import { appendFileSync } from 'node:fs';
-import { dynamoClient } from '#commons/runtime.ts';
+import { onFunctionsClient } from '#tools/local/dependencies.ts';
 import { invocations } from '#tools/local/invocations.ts';
 
 export interface RecordedCommand {
@@ -20,20 +20,23 @@ export interface RecordedCommand {
 
 const file = process.env.RECORD_DYNAMODB_COMMANDS;
 if (file) {
-  dynamoClient.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { TransactItems?: Record<string, unknown>[]; IndexName?: string };
-      const record: RecordedCommand = {
-        functionName: invocations.getStore()?.functionName,
-        command: String(context.commandName),
-        ...(input.TransactItems && {
-          transactItems: input.TransactItems.flatMap((item) => Object.keys(item)),
-        }),
-        ...(input.IndexName !== undefined && { indexName: input.IndexName }),
-      };
-      appendFileSync(file, `${JSON.stringify(record)}\n`);
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordCommandsForTheSuite' },
+  // The one client the local server builds for its functions, as soon as it builds it.
+  onFunctionsClient((dynamoClient) =>
+    dynamoClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TransactItems?: Record<string, unknown>[]; IndexName?: string };
+        const record: RecordedCommand = {
+          functionName: invocations.getStore()?.functionName,
+          command: String(context.commandName),
+          ...(input.TransactItems && {
+            transactItems: input.TransactItems.flatMap((item) => Object.keys(item)),
+          }),
+          ...(input.IndexName !== undefined && { indexName: input.IndexName }),
+        };
+        appendFileSync(file, `${JSON.stringify(record)}\n`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommandsForTheSuite' },
+    ),
   );
 }

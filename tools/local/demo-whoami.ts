@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import type { AuthorizerEvent, HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
+import type { Dependencies } from '#commons/dependencies.ts';
 import { logger } from '#commons/log.ts';
 import { functionEntry } from '#commons/manifest.ts';
+import { buildHandler } from './factories.ts';
 import { invocations } from './invocations.ts';
 
 /** The demo route: an API of "your own" behind the service's authorizer, as `examples/protected-api`. */
@@ -40,12 +42,11 @@ function unauthorized(challenge: string): DemoResponse {
  * integration answers with the context it passed on. Where API Gateway would answer a refused token 403
  * without a challenge, the demo answers RFC 6750's 401 `invalid_token`, so a newcomer sees why.
  */
-export async function createDemo(): Promise<
-  (headers: Record<string, string>, sourceIp: string) => Promise<DemoResponse>
-> {
+export async function createDemo(
+  deps: Dependencies,
+): Promise<(headers: Record<string, string>, sourceIp: string) => Promise<DemoResponse>> {
   const entry = functionEntry('authorizer');
-  const authorizer = ((await import(`../../functions/${entry.name}/index.ts`)) as { handler: Authorizer })
-    .handler;
+  const authorizer = buildHandler<Authorizer>(entry.name, deps);
   const integration = (
     (await import('../../examples/protected-api/whoami/index.ts')) as { handler: Integration }
   ).handler;

@@ -48,17 +48,14 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * The access key id the local server's clients use, when `npm start` launched DynamoDB Local with a key
- * of its own (see `localAccessKey`); otherwise `local`. Read from the environment on every client built,
- * so the server's functions (which build their client from `DYNAMODB_ENDPOINT`) use it too.
+ * Where and as whom local clients connect (DynamoDB Local accepts any alphanumeric credentials): as
+ * `accessKeyId` when `npm start` launched DynamoDB Local with a key of its own (see `localAccessKey`),
+ * otherwise as `local`. The server passes its key to every client it builds, its functions' included.
  */
-export const LOCAL_ACCESS_KEY_ENV = 'DYNAMODB_LOCAL_ACCESS_KEY_ID';
-
-/** Where and as whom local clients connect (DynamoDB Local accepts any alphanumeric credentials). */
-const local = (endpoint: string) => ({
+const local = (endpoint: string, accessKeyId: string | undefined) => ({
   endpoint,
   region: 'us-east-1',
-  credentials: { accessKeyId: process.env[LOCAL_ACCESS_KEY_ENV] || 'local', secretAccessKey: 'local' },
+  credentials: { accessKeyId: accessKeyId || 'local', secretAccessKey: 'local' },
 });
 
 /** The file in a data directory that keeps its DynamoDB Local access key. */
@@ -87,14 +84,21 @@ export function localAccessKey(dataDir: string | undefined): string | undefined 
   return key;
 }
 
-/** A DynamoDB client for a local endpoint. */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient(local(endpoint));
+/** A DynamoDB client for a local endpoint (with DynamoDB Local's access key, when it has one). */
+export function localDynamoClient(endpoint: string, accessKeyId?: string): DynamoDBClient {
+  return new DynamoDBClient(local(endpoint, accessKeyId));
 }
 
 /** A DynamoDB Streams client for a local endpoint; `maxAttempts` 1 for a caller that retries itself. */
-export function localStreamsClient(endpoint: string, maxAttempts?: number): DynamoDBStreamsClient {
-  return new DynamoDBStreamsClient({ ...local(endpoint), ...(maxAttempts !== undefined && { maxAttempts }) });
+export function localStreamsClient(
+  endpoint: string,
+  maxAttempts?: number,
+  accessKeyId?: string,
+): DynamoDBStreamsClient {
+  return new DynamoDBStreamsClient({
+    ...local(endpoint, accessKeyId),
+    ...(maxAttempts !== undefined && { maxAttempts }),
+  });
 }
 
 export interface DynamoDbLocal {
@@ -149,10 +153,7 @@ export async function startDynamoDbLocal(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const client = new DynamoDBClient({
-    ...local(endpoint),
-    credentials: { accessKeyId: options.accessKeyId ?? 'local', secretAccessKey: 'local' },
-  });
+  const client = new DynamoDBClient(local(endpoint, options.accessKeyId));
   try {
     for (let waited = 0; ; waited += 100) {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited at start:\n${output}`);
@@ -175,8 +176,8 @@ export async function startDynamoDbLocal(
 }
 
 /** Creates the service's table from the schema module unless it exists, and turns TTL on. */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
-  const client = localDynamoClient(endpoint);
+export async function ensureTable(endpoint: string, tableName: string, accessKeyId?: string): Promise<void> {
+  const client = localDynamoClient(endpoint, accessKeyId);
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
     await client.send(

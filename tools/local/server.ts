@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context } from 'aws-lambda';
+import type { Dependencies } from '#commons/dependencies.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
 import { HTTP_FUNCTIONS, type HttpFunction as Route, routeKey } from '#commons/manifest.ts';
 import { createDemo, DEMO_METHOD, DEMO_PATH } from './demo-whoami.ts';
+import { buildHandler } from './factories.ts';
 import { type Invocation, invocations } from './invocations.ts';
 import { type AdminCredentials, checkSigV4 } from './sigv4.ts';
 
@@ -34,16 +36,9 @@ function compile(route: Route, handler: LambdaHandler): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}$`), params, handler };
 }
 
-/** Loads every handler of the route table (after the environment they read at load time is set). */
-async function loadRoutes(): Promise<CompiledRoute[]> {
-  return Promise.all(
-    HTTP_FUNCTIONS.map(async (route) => {
-      const module = (await import(`../../functions/${route.name}/index.ts`)) as {
-        handler: LambdaHandler;
-      };
-      return compile(route, module.handler);
-    }),
-  );
+/** Every handler of the route table, each built by its function's factory from the one set of dependencies. */
+function buildRoutes(deps: Dependencies): CompiledRoute[] {
+  return HTTP_FUNCTIONS.map((route) => compile(route, buildHandler<LambdaHandler>(route.name, deps)));
 }
 
 /**
@@ -169,12 +164,12 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
 /**
  * An HTTP server that serves the route table the way API Gateway's HTTP API does: it turns each request
  * into a payload 2.0 event, checks SigV4 on `iam` routes (standing in for the IAM authorizer), invokes the
- * route's Lambda handler and writes its result back. Every request it answers itself (refused signature,
+ * route's Lambda handler (built from `deps`) and writes its result back. Every request it answers itself (refused signature,
  * unknown route, too large, unparseable) gets one log line of its own.
  */
-export async function createLocalServer(admin: AdminCredentials): Promise<Server> {
-  const routes = await loadRoutes();
-  const demo = await createDemo();
+export async function createLocalServer(admin: AdminCredentials, deps: Dependencies): Promise<Server> {
+  const routes = buildRoutes(deps);
+  const demo = await createDemo(deps);
   const server = createServer((request, response) => {
     // Every line logged while answering names this request (the human output's method, path and time).
     const invocation: Invocation = {

@@ -6,7 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ENV } from '#commons/config.ts';
+import type { RevocationEvent } from '#commons/domain/events.ts';
 import type { SsfMessage, SsfQueue } from '#commons/domain/ssf-delivery.ts';
+import { Outbox } from '#commons/events/outbox.ts';
+import { logger } from '#commons/log.ts';
+import { SSF_ENV, setIssuer } from '#commons/ssf/config.ts';
+import { localKeys, localSigner } from '#commons/ssf/keys.ts';
+import { createTransmitter, handleMessage } from '#commons/ssf/transmitter.ts';
+import type { SsfDynamoStore } from '#commons/store/ssf.ts';
 import { invocations } from './invocations.ts';
 
 /**
@@ -19,36 +27,38 @@ const asDeliverer = <T>(fn: () => Promise<T>): Promise<T> =>
 
 /** The running local transmitter. */
 export interface LocalSsf {
+  /** The in-process queue the SSF routes send wake-ups and verifications to. */
+  readonly queue: SsfQueue;
+  /** The publisher's sink for it: every event goes to its outbox, then becomes SETs. */
+  readonly sink: (event: RevocationEvent) => Promise<void>;
+  /** The SETs' `iss`: `ISSUER`, else the server's URL once it listens. */
+  readonly issuer: () => string;
   /** Once the server listens: its URL is the SETs' `iss` unless ISSUER is set; waiting pushes resume. */
   listening(url: string): Promise<void>;
   stop(): void;
 }
 
+export interface LocalSsfOptions {
+  /** Where its outbox is kept (in the data directory). */
+  readonly dir: string;
+  /** Where its signing key is kept (`SSF_KEY_DIR`, else `dir`). */
+  readonly keyDir: string;
+  /** The SSF store the functions share. */
+  readonly store: SsfDynamoStore;
+  /** `ISSUER`, if set. */
+  readonly issuer: string | undefined;
+  /** `SSF_DEFAULT_ISSUER`, if set; else the server's URL once it listens. */
+  readonly defaultIssuer: string | undefined;
+}
+
 /**
- * Starts the local transmitter with its key and outbox under `dir`. Sets `SSF_KEY_DIR` for the JWKS route,
- * so call it before the server loads the handlers, after the table's environment is set.
+ * Starts the local transmitter with its outbox under `dir` and its key in `keyDir`. The server passes its
+ * queue, sink and issuer to the functions it serves.
  */
-export async function startLocalSsf(dir: string): Promise<LocalSsf> {
-  const { SSF_ENV } = await import('#commons/ssf/config.ts');
-  process.env[SSF_ENV.keyDir] ??= dir;
-  const keyDir = process.env[SSF_ENV.keyDir] ?? dir;
-  const [
-    { localKeys, localSigner },
-    { useLocalQueue },
-    { createTransmitter, handleMessage },
-    { localSinks },
-    { Outbox },
-    { logger },
-    { ssfStore },
-  ] = await Promise.all([
-    import('#commons/ssf/keys.ts'),
-    import('#commons/ssf/queue.ts'),
-    import('#commons/ssf/transmitter.ts'),
-    import('#commons/events/sinks.ts'),
-    import('#commons/events/outbox.ts'),
-    import('#commons/log.ts'),
-    import('#commons/ssf/runtime.ts'),
-  ]);
+export async function startLocalSsf(options: LocalSsfOptions): Promise<LocalSsf> {
+  const { dir, keyDir, store } = options;
+  let defaultIssuer = options.defaultIssuer;
+  const issuer = () => setIssuer({ [ENV.issuer]: options.issuer, [SSF_ENV.defaultIssuer]: defaultIssuer });
   // Generated now, not at the first SET: the JWKS route and the first revocation then find it ready.
   await localKeys(keyDir);
   const timers = new Set<NodeJS.Timeout>();
@@ -75,8 +85,7 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
     maxDelayMs: 900_000,
     send: async (message, delayMs = 0) => run(message, delayMs),
   };
-  const transmitter = createTransmitter(localSigner(keyDir), queue);
-  useLocalQueue(queue);
+  const transmitter = createTransmitter({ store, signer: localSigner(keyDir), queue, issuer });
   const outbox = new Outbox(
     join(dir, 'outbox'),
     async (event) => {
@@ -93,14 +102,16 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
         }),
     },
   );
-  const sink = async (event: Parameters<typeof outbox.keep>[0]) => outbox.keep(event);
-  localSinks.push(sink);
+  const sink = async (event: RevocationEvent) => outbox.keep(event);
   return {
+    queue,
+    sink,
+    issuer,
     async listening(url) {
-      process.env[SSF_ENV.defaultIssuer] ??= url;
+      defaultIssuer ??= url;
       // Wake-ups were timers of the previous process: every enabled push stream is looked at once.
       try {
-        for (const stream of await asDeliverer(() => ssfStore.listStreams())) {
+        for (const stream of await asDeliverer(() => store.listStreams())) {
           if (stream.status === 'enabled' && stream.delivery.method === 'urn:ietf:rfc:8935') {
             run({ kind: 'ssf-drain', streamId: stream.streamId }, 0);
           }
@@ -115,8 +126,6 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      localSinks.splice(localSinks.indexOf(sink), 1);
-      useLocalQueue(undefined);
     },
   };
 }

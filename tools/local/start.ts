@@ -3,22 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ENV } from '#commons/config.ts';
+import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
+import { ENV, readConfig } from '#commons/config.ts';
 import { setLogSink } from '#commons/observability.ts';
+import { SSF_ENV } from '#commons/ssf/config.ts';
 import { DEMO_PATH } from './demo-whoami.ts';
-import {
-  type DynamoDbLocal,
-  ensureTable,
-  LOCAL_ACCESS_KEY_ENV,
-  localAccessKey,
-  startDynamoDbLocal,
-} from './dynamodb-local.ts';
+import { localDependencies, openLocalTable, openSsfStore } from './dependencies.ts';
+import { type DynamoDbLocal, ensureTable, localAccessKey, startDynamoDbLocal } from './dynamodb-local.ts';
 import { initPhase, scopeLambdaContexts } from './invocations.ts';
 import { humanSink } from './pretty.ts';
 import { createLocalServer } from './server.ts';
 import type { AdminCredentials } from './sigv4.ts';
 import { startLocalSsf } from './ssf.ts';
-import { type StreamReaders, startStreamReaders } from './stream-reader.ts';
+import { type StreamReaders, startStreamReaders, streamConsumers } from './stream-reader.ts';
 
 /** Settings of `npm start`, from the environment and the command line. */
 export interface LocalSettings {
@@ -83,6 +80,9 @@ export function localSettings(env: NodeJS.ProcessEnv, argv: readonly string[]): 
   };
 }
 
+/** Where events wait for the webhook (default: in the data directory). */
+export const OUTBOX_DIR = 'EVENTS_OUTBOX_DIR';
+
 /** `json`: the functions' JSON log lines, as on Lambda; anything else: one human line per request. */
 export const LOG_FORMAT = 'LOG_FORMAT';
 /** `on`: print the embedded-metric blobs locally too (always on Lambda). */
@@ -98,7 +98,7 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['ADMIN_ACCESS_KEY_ID', 'admin API SigV4 access key id (default LOCALADMIN)'],
   ['ADMIN_SECRET_ACCESS_KEY', 'admin API SigV4 secret key (default localadminsecret)'],
   [ENV.eventsWebhookUrl, 'POST each revocation event to this URL, as EventBridge hands it to a target'],
-  ['EVENTS_OUTBOX_DIR', 'where events wait for the webhook (default: in --data-dir, else a temporary one)'],
+  [OUTBOX_DIR, 'where events wait for the webhook (default: in --data-dir, else a temporary one)'],
   [
     ENV.subjectKeyFile,
     'the secret keying subject hashes, made on first use (default: subject-key in the data dir)',
@@ -154,9 +154,9 @@ export function nodeVersionNotice(nodeVersion: string, env: NodeJS.ProcessEnv): 
 }
 
 /** What the DynamoDB line of the banner adds about who can reach the data (see `localAccessKey`). */
-function exposure(settings: LocalSettings): string {
+function exposure(settings: LocalSettings, accessKeyId: string | undefined): string {
   if (settings.dynamoDbEndpoint) return '';
-  return process.env[LOCAL_ACCESS_KEY_ENV]
+  return accessKeyId
     ? "\n    listens on every interface (DynamoDB Local cannot bind to loopback); the data needs this run's access key"
     : '\n    listens on every interface with a shared database: anyone who reaches the port can read it';
 }
@@ -177,6 +177,8 @@ export function banner(
   settings: LocalSettings,
   endpoint: string,
   webhook: string | undefined = undefined,
+  /** The key DynamoDB Local keeps this run's data under, when the server started it with one. */
+  dynamoAccessKeyId: string | undefined = undefined,
 ): string {
   const { accessKeyId, secretAccessKey } = settings.admin;
   const auth = '-u "$CLIENT_ID:$CLIENT_SECRET"';
@@ -185,7 +187,7 @@ export function banner(
   Metadata: ${url}/.well-known/oauth-authorization-server
   Admin:    ${url}/admin/...  (SigV4, region us-east-1, service execute-api: ${accessKeyId} / ${secretAccessKey})
   Demo API: ${url}${DEMO_PATH}  (behind the token authorizer)
-  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings)}
+  DynamoDB: ${endpoint} (table ${settings.tableName}${settings.dataDir ? `, data in ${settings.dataDir}` : ', in memory'})${exposure(settings, dynamoAccessKeyId)}
   Events:   ${webhook ? `POSTed to ${webhookTarget(webhook)}` : `logged only (set ${ENV.eventsWebhookUrl} to POST them somewhere)`}
 
 Try it in bash (needs curl and jq; README.md "A session with curl" goes on from here):
@@ -248,9 +250,10 @@ async function serve(settings: LocalSettings): Promise<void> {
     if (dynamo && dynamo.process.exitCode === null) dynamo.process.kill('SIGKILL');
   };
   process.on('exit', stopJava);
+  let accessKeyId: string | undefined;
   if (!settings.dynamoDbEndpoint) {
-    const accessKeyId = localAccessKey(settings.dataDir);
-    if (accessKeyId !== undefined) process.env[LOCAL_ACCESS_KEY_ENV] = accessKeyId;
+    // Given to every client the server builds: its own (the table, the stream readers) and its functions'.
+    accessKeyId = localAccessKey(settings.dataDir);
     dynamo = await startDynamoDbLocal({
       ...(settings.dynamoDbLocalPort !== undefined && { port: settings.dynamoDbLocalPort }),
       ...(settings.dataDir !== undefined && { dataDir: settings.dataDir }),
@@ -258,33 +261,64 @@ async function serve(settings: LocalSettings): Promise<void> {
     });
   }
   const endpoint = settings.dynamoDbEndpoint ?? dynamo?.endpoint ?? '';
-  await ensureTable(endpoint, settings.tableName);
-  // The handlers read their configuration when they load, so set it before the server imports them.
-  process.env[ENV.tableName] = settings.tableName;
-  process.env[ENV.dynamoDbEndpoint] = endpoint;
+  await ensureTable(endpoint, settings.tableName, accessKeyId);
+  // One configuration for every function: the environment's settings, with the table this server made.
+  // Passed to the functions' factories, never written to the environment for them to read.
+  const config = readConfig({
+    ...process.env,
+    [ENV.tableName]: settings.tableName,
+    [ENV.dynamoDbEndpoint]: endpoint,
+  });
+  // Process-wide, and the SDK's own: a client built without a region (EventBridge, when EVENT_BUS_NAME
+  // is set locally) reads it from the environment, and no setting of ours reaches into the SDK there.
   process.env.AWS_REGION ??= 'us-east-1';
   // Without --data-dir, the data directory is a fresh one per process.
   const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'revocation-'));
-  // Events the webhook did not take wait here.
-  process.env.EVENTS_OUTBOX_DIR ??= join(dataDir, 'outbox');
-  // The secret that keys subject hashes, generated on first use: kept with the tokens it keyed.
-  process.env[ENV.subjectKeyFile] ??= join(dataDir, 'subject-key');
+  const table = openLocalTable(config, accessKeyId);
+  const ssfStore = openSsfStore(table);
   // [v3] The SSF transmitter: its signing key and event outbox in the data directory (docs/ssf.md).
-  const ssf = await startLocalSsf(join(dataDir, 'ssf'));
-  const server = await createLocalServer(settings.admin);
+  const ssfDir = join(dataDir, 'ssf');
+  const ssfKeyDir = process.env[SSF_ENV.keyDir] ?? ssfDir;
+  const ssf = await startLocalSsf({
+    dir: ssfDir,
+    keyDir: ssfKeyDir,
+    store: ssfStore,
+    issuer: config.issuer,
+    defaultIssuer: process.env[SSF_ENV.defaultIssuer],
+  });
+  const deps = localDependencies({
+    config,
+    table,
+    ssfStore,
+    // The secret that keys subject hashes, generated on first use: kept with the tokens it keyed.
+    subjectKeyFile: process.env[ENV.subjectKeyFile] ?? join(dataDir, 'subject-key'),
+    ssfKeyDir,
+    ssfQueue: ssf.queue,
+    setIssuer: ssf.issuer,
+    // Events the webhook did not take wait here.
+    outboxDir: process.env[OUTBOX_DIR] ?? join(dataDir, 'outbox'),
+    eventSinks: [ssf.sink],
+    // Read now, as a Lambda's cold start would: a bad rule stops the server before it listens.
+    routeScopes: routeScopesFromEnv(process.env),
+  });
+  const server = await createLocalServer(settings.admin, deps);
   // Before listening: a revocation answered 200 must already be on the readers' way. A second server on
   // the same table turns them off, as one table has one sweeper and one publisher on AWS.
   const readers: StreamReaders | undefined =
     process.env[STREAM_READERS_SWITCH] === 'off'
       ? undefined
-      : await startStreamReaders({
-          endpoint,
-          tableName: settings.tableName,
-          // With a kept data directory the readers resume where they stopped (a crash included).
-          ...(settings.dataDir !== undefined && {
-            checkpointDir: join(settings.dataDir, 'stream-checkpoints'),
-          }),
-        });
+      : await startStreamReaders(
+          {
+            endpoint,
+            accessKeyId,
+            tableName: settings.tableName,
+            // With a kept data directory the readers resume where they stopped (a crash included).
+            ...(settings.dataDir !== undefined && {
+              checkpointDir: join(settings.dataDir, 'stream-checkpoints'),
+            }),
+          },
+          streamConsumers(deps),
+        );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -297,7 +331,7 @@ async function serve(settings: LocalSettings): Promise<void> {
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   await ssf.listening(url);
-  console.log(banner(url, settings, endpoint, process.env[ENV.eventsWebhookUrl] || undefined));
+  console.log(banner(url, settings, endpoint, config.eventsWebhookUrl, accessKeyId));
 
   let stopping = false;
   const shutdown = async () => {

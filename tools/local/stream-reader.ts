@@ -25,10 +25,12 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Dependencies } from '#commons/dependencies.ts';
 import { logger } from '#commons/log.ts';
 import { type FunctionEntry, STREAM_FUNCTIONS, type StreamTrigger } from '#commons/manifest.ts';
 import { createTableInput } from '#commons/schema.ts';
 import { localDynamoClient, localStreamsClient } from './dynamodb-local.ts';
+import { buildHandler } from './factories.ts';
 import { invocations } from './invocations.ts';
 import { lambdaContext } from './server.ts';
 import { passesFilters } from './stream-filter.ts';
@@ -42,6 +44,8 @@ export type StreamHandler = (
 export interface StreamReaderOptions {
   /** DynamoDB Local's endpoint. */
   readonly endpoint: string;
+  /** DynamoDB Local's access key, when `npm start` launched it with one (see `localAccessKey`). */
+  readonly accessKeyId?: string | undefined;
   readonly tableName: string;
   /** How long a shard that returned nothing waits before its next GetRecords. */
   readonly idlePollMs?: number;
@@ -138,14 +142,9 @@ const GET_RECORDS_LIMIT = 1000;
 const ERROR_BACKOFF_MS = 200;
 const ERROR_BACKOFF_MAX_MS = 5000;
 
-/** Loads the real handler of every stream function of the manifest, as the local server loads routes. */
-export async function loadStreamConsumers(): Promise<StreamConsumer[]> {
-  return Promise.all(
-    STREAM_FUNCTIONS.map(async (entry) => {
-      const module = (await import(`../../functions/${entry.name}/index.ts`)) as { handler: StreamHandler };
-      return { entry, handler: module.handler };
-    }),
-  );
+/** The real handler of every stream function of the manifest, built from `deps` as the server's routes. */
+export function streamConsumers(deps: Dependencies): StreamConsumer[] {
+  return STREAM_FUNCTIONS.map((entry) => ({ entry, handler: buildHandler<StreamHandler>(entry.name, deps) }));
 }
 
 /**
@@ -258,7 +257,9 @@ class Mapping {
     private readonly consumer: StreamConsumer,
     private readonly streams: DynamoDBStreamsClient,
     private readonly streamArn: string,
-    private readonly options: Required<Omit<StreamReaderOptions, 'endpoint' | 'tableName' | 'checkpointDir'>>,
+    private readonly options: Required<
+      Omit<StreamReaderOptions, 'endpoint' | 'accessKeyId' | 'tableName' | 'checkpointDir'>
+    >,
     private readonly signal: AbortSignal,
     private readonly checkpoints: Checkpoints | undefined,
   ) {}
@@ -507,13 +508,13 @@ class Mapping {
 }
 
 /**
- * Starts one reader per stream function of the manifest (or per consumer given) on the table's stream.
- * Resolves once each holds its first shard iterators, so every write made after that reaches them.
- * The handlers read their configuration when they load: set the environment first.
+ * Starts one reader per consumer given (`streamConsumers`: every stream function of the manifest) on the
+ * table's stream. Resolves once each holds its first shard iterators, so every write made after that
+ * reaches them.
  */
 export async function startStreamReaders(
   options: StreamReaderOptions,
-  consumers?: readonly StreamConsumer[],
+  consumers: readonly StreamConsumer[],
 ): Promise<StreamReaders> {
   const settings = {
     idlePollMs: options.idlePollMs ?? DEFAULTS.idlePollMs,
@@ -521,14 +522,13 @@ export async function startStreamReaders(
     retryAttempts: options.retryAttempts ?? DEFAULTS.retryAttempts,
     retryBackoffMs: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
   };
-  const dynamo = localDynamoClient(options.endpoint);
+  const dynamo = localDynamoClient(options.endpoint, options.accessKeyId);
   // The reader retries on its own, resuming after the last record handled.
-  const streams = localStreamsClient(options.endpoint, 1);
+  const streams = localStreamsClient(options.endpoint, 1, options.accessKeyId);
   const controller = new AbortController();
   try {
     const streamArn = await tableStreamArn(dynamo, options.tableName);
-    const all = consumers ?? (await loadStreamConsumers());
-    const mappings = all.map(
+    const mappings = consumers.map(
       (consumer) =>
         new Mapping(
           consumer,

@@ -15,13 +15,6 @@ import { eventEnvelope, putEventsEntry } from './eventbridge.ts';
 export type EventSink = (event: RevocationEvent) => Promise<void>;
 
 /**
- * [v3] Sinks the local server adds in its own process (the SSF transmitter's outbox): the publisher hands
- * each of them every event as it is produced, besides the webhook. On AWS there are none: the SSF
- * deliverer takes the events from the bus.
- */
-export const localSinks: EventSink[] = [];
-
-/**
  * A delivery that did not happen, naming where it went (the webhook URL without credentials or query,
  * or the bus) and why, in the words an operator searches for: `ECONNREFUSED`, `status 503`,
  * `ThrottlingException`, `timeout after 5000 ms`.

@@ -4,14 +4,22 @@
  * in a JSON body `{"token"}`, because a token in a URL path can reach logs the service does not control.
  * Both forms answer alike: the deleted token's Apigee profile, or Apigee's 404 bodies.
  */
+
+import type { HttpSettings } from '../config.ts';
 import { adminRevoke } from '../domain/admin.ts';
 import { InvalidInput } from '../domain/errors.ts';
-import type { TokenKind } from '../domain/model.ts';
+import type { Clock, Store, TokenKind } from '../domain/model.ts';
 import { auditRevocation } from '../log.ts';
-import { clock, store } from '../runtime.ts';
 import { knownFields, parseJsonObject } from './admin-json.ts';
 import { apigeeProfile, apigeeToken } from './apigee.ts';
 import { type HttpRequest, httpHandler, iamRevoker, jsonResult } from './handler.ts';
+
+/** What a delete-token route is built from (its composition root passes them). */
+export interface AdminTokenDeleteDeps {
+  readonly http: HttpSettings;
+  readonly store: Store;
+  readonly clock: Clock;
+}
 
 /** Where a route finds the raw token. */
 export type TokenSource = (request: HttpRequest) => string;
@@ -39,8 +47,13 @@ export const tokenFromBody: TokenSource = (request) => {
  * grant, in one write; the sweeper deletes the grant's tokens later) and answers its Apigee profile, a
  * refresh token's with its grant.
  */
-export function apigeeTokenDeleteHandler(name: string, kind: TokenKind, source: TokenSource) {
-  return httpHandler(name, { errors: 'apigee' }, async (request) => {
+export function apigeeTokenDeleteHandler(
+  name: string,
+  kind: TokenKind,
+  source: TokenSource,
+  { http, store, clock }: AdminTokenDeleteDeps,
+) {
+  return httpHandler(name, { errors: 'apigee', settings: http }, async (request) => {
     const raw = source(request);
     const { event, token } = await adminRevoke(
       store,

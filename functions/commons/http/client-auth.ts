@@ -9,7 +9,7 @@ import { presentedCredentials } from './client-credentials.ts';
 import type { Params } from './form.ts';
 import type { HttpRequest } from './handler.ts';
 
-/** What the OAuth routes authenticate clients with; one per function instance (see runtime.ts). */
+/** What the OAuth routes authenticate clients with; one per function instance (built by its composition root, functions/wiring/table.ts). */
 export interface ClientAuthentication {
   readonly clients: ClientLookup;
   readonly throttle: AuthThrottle;

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { readConfig } from '../config.ts';
+import type { HttpSettings } from '../config.ts';
 import { Forbidden } from '../domain/errors.ts';
 import type { Revoker } from '../domain/events.ts';
 import { idPrefix } from '../domain/secrets.ts';
@@ -69,9 +69,6 @@ function toLambdaResult(result: HttpResult): HttpApiResult {
   return { statusCode: result.statusCode, headers, body: JSON.stringify(result.json) };
 }
 
-// Read here and not from runtime.ts, so a function that never touches the table loads no DynamoDB client.
-const { retryAfterSeconds, adminPrincipals } = readConfig(process.env);
-
 function findRoute(name: string): HttpFunction {
   const entry = functionEntry(name);
   if (!isHttp(entry)) throw new Error(`function "${name}" has no http trigger in the manifest`);
@@ -83,6 +80,8 @@ type RequestContext = Context & { log?: LogFields; startedAt?: number };
 export interface HttpHandlerOptions {
   /** The wire format of the route's errors. */
   readonly errors: ErrorProfile;
+  /** The function's settings (its composition root reads them): Retry-After, the admin allow-list. */
+  readonly settings: HttpSettings;
 }
 
 /**
@@ -97,6 +96,7 @@ export function httpHandler(
 ) {
   const route = findRoute(name);
   const key = routeKey(route);
+  const { retryAfterSeconds, adminPrincipals } = options.settings;
   const responses: middy.MiddlewareObj<HttpApiEvent, HttpApiResult, Error, RequestContext> = {
     before: (request) => {
       request.context.log = {};

@@ -1,6 +1,7 @@
 /**
- * The SSF transmitter's settings, from the environment: which keys sign (KMS on AWS, a key directory
- * locally), the deliverer's queue, and the issuer the deliverer names in SETs when no request gives one.
+ * The SSF transmitter's settings, from an environment its composition root passes: which keys sign (KMS
+ * on AWS, a key directory locally), the deliverer's queue, and the issuer the deliverer names in SETs when
+ * no request gives one.
  */
 import { checkIssuer, ENV } from '../config.ts';
 
@@ -20,14 +21,14 @@ export const SSF_ENV = {
 } as const;
 
 /** The issuer SETs name: `ISSUER`, else the default the deployment or the local server gives. */
-export function setIssuer(env: NodeJS.ProcessEnv = process.env): string {
+export function setIssuer(env: NodeJS.ProcessEnv): string {
   const configured = env[ENV.issuer] || env[SSF_ENV.defaultIssuer];
   if (!configured) throw new Error(`${ENV.issuer} or ${SSF_ENV.defaultIssuer} must be set to sign SETs`);
   return checkIssuer(configured, env[ENV.issuer] ? ENV.issuer : SSF_ENV.defaultIssuer);
 }
 
 /** The KMS signing keys, the signing one first; empty when the keys are local. */
-export function kmsKeyIds(env: NodeJS.ProcessEnv = process.env): string[] {
+export function kmsKeyIds(env: NodeJS.ProcessEnv): string[] {
   return (env[SSF_ENV.signingKeyIds] ?? '')
     .split(',')
     .map((id) => id.trim())

@@ -1,12 +1,12 @@
 /**
  * The deliverer's queue: wake-ups of a stream (a retry's backoff, a re-enabled stream, a redelivery) and
- * verification requests. SQS on AWS; locally the local server registers an in-process one.
+ * verification requests. SQS on AWS; locally the local server passes an in-process one to the routes it serves.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SsfMessage, SsfQueue } from '../domain/ssf-delivery.ts';
 
 /** SQS's longest message delay. */
-const SQS_MAX_DELAY_MS = 900_000;
+export const SQS_MAX_DELAY_MS = 900_000;
 
 /** Messages on the SQS queue the deliverer consumes. */
 export function sqsQueue(client: SQSClient, queueUrl: string): SsfQueue {
@@ -23,18 +23,6 @@ export function sqsQueue(client: SQSClient, queueUrl: string): SsfQueue {
       );
     },
   };
-}
-
-let local: SsfQueue | undefined;
-
-/** The local server's in-process queue, registered before the handlers serve (tools/local/ssf.ts). */
-export function useLocalQueue(queue: SsfQueue | undefined): void {
-  local = queue;
-}
-
-/** The locally registered queue, if any. */
-export function localQueue(): SsfQueue | undefined {
-  return local;
 }
 
 /** Whether a message body is one of the deliverer's own messages (not a revocation event). */

@@ -10,10 +10,9 @@ import { type DeliveryLog, type SetSigner, type SsfQueue, Transmitter } from '..
 import { EVENT_SOURCE, type EventEnvelope } from '../events/eventbridge.ts';
 import { logger } from '../log.ts';
 import { metrics } from '../observability.ts';
-import { setIssuer } from './config.ts';
+import type { SsfDynamoStore } from '../store/ssf.ts';
 import { fetchPush } from './push.ts';
 import { isSsfMessage } from './queue.ts';
-import { ssfStore } from './runtime.ts';
 
 /** One line per push outcome: stream, jti, txn and cause; never the SET or the receiver's credential. */
 export const deliveryLog: DeliveryLog = {
@@ -48,14 +47,19 @@ export const deliveryLog: DeliveryLog = {
   },
 };
 
-/** The transmitter over the SSF store, with the given signer and queue. */
-export function createTransmitter(
-  signer: SetSigner,
-  queue: SsfQueue,
-  issuer: () => string = setIssuer,
-): Transmitter {
+/** What a transmitter is made of; the deliverer's root (or the local server) builds each. */
+export interface TransmitterParts {
+  readonly store: SsfDynamoStore;
+  readonly signer: SetSigner;
+  readonly queue: SsfQueue;
+  /** The SETs' `iss` (`setIssuer`): asked per SET, as the local server learns its URL after it starts. */
+  readonly issuer: () => string;
+}
+
+/** The transmitter over the SSF store, with the given signer, queue and issuer. */
+export function createTransmitter({ store, signer, queue, issuer }: TransmitterParts): Transmitter {
   return new Transmitter({
-    store: ssfStore,
+    store,
     signer,
     push: fetchPush,
     queue,

@@ -26,6 +26,11 @@ export interface DynamoClientOptions {
   /** DynamoDB Local; static dummy credentials are used with it. */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
+  /**
+   * With `endpoint`: the access key id DynamoDB Local keeps the data under (the local server's per-run
+   * key, tools/local/dynamodb-local.ts); `local` when not given.
+   */
+  readonly localAccessKeyId?: string | undefined;
 }
 
 /**
@@ -41,7 +46,7 @@ export function createDynamoClient(options: DynamoClientOptions = {}): DynamoDBC
       // DynamoDB Local accepts any alphanumeric key; never reach for a developer's real credentials. The
       // local server's own DynamoDB Local keeps the data under a per-run key (tools/local/dynamodb-local.ts).
       credentials: {
-        accessKeyId: process.env.DYNAMODB_LOCAL_ACCESS_KEY_ID || 'local',
+        accessKeyId: options.localAccessKeyId || 'local',
         secretAccessKey: 'local',
       },
     }),
