@@ -78,6 +78,9 @@ export function esbuildOptions(bundling: nodejs.BundlingOptions): esbuild.BuildO
   };
 }
 
+/** The composite store of the tests and tools, which no function may carry (it holds every adapter). */
+const COMPOSITE_STORE = 'functions/commons/store/dynamodb.ts';
+
 /** One built function. */
 export interface HandlerBundle {
   readonly name: string;
@@ -115,6 +118,13 @@ export async function buildHandlers(outDir = HANDLERS_OUT_DIR): Promise<HandlerB
     const output = result.metafile.outputs[path.relative(PROJECT_ROOT, file)];
     if (!output) throw new Error(`esbuild wrote no ${file}`);
     const sizes = new Map<string, number>();
+    for (const input of Object.keys(output.inputs)) {
+      if (input.endsWith(COMPOSITE_STORE)) {
+        throw new Error(
+          `${handler} bundles ${COMPOSITE_STORE}: a function builds the narrow adapter of its port`,
+        );
+      }
+    }
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       sizes.set(packageOf(input), (sizes.get(packageOf(input)) ?? 0) + bytesInOutput);
     }

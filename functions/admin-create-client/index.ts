@@ -9,7 +9,7 @@ import { hashSecret } from '#commons/domain/secrets.ts';
 import { clientView, type JsonObject, parseJsonObject, readRegistration } from '#commons/http/admin-json.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { readIdempotencyKey } from '#commons/http/idempotency.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, adminStore as store } from '#commons/runtime.ts';
 
 /**
  * How a create answered 503 stays unseen (contract: common rules on 503). DynamoDB may apply a write after

@@ -1,7 +1,7 @@
 import { deleteClient, forClient } from '#commons/domain/admin.ts';
 import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, adminStore as store } from '#commons/runtime.ts';
 
 /**
  * DELETE /admin/clients/{clientId}: the client and every token of it are inactive when this returns (one

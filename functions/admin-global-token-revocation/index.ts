@@ -6,7 +6,7 @@ import { parseJsonObject, readGlobalRevocation } from '#commons/http/admin-json.
 import { httpHandler, iamRevoker } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
 import { requestIssuer } from '#commons/metadata.ts';
-import { clock, config, store } from '#commons/runtime.ts';
+import { clock, config, adminStore as store } from '#commons/runtime.ts';
 import { subjectKeys } from '#commons/subject-key.ts';
 import { trustStore } from '#commons/trusted/runtime.ts';
 

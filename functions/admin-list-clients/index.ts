@@ -1,6 +1,6 @@
 import { clientView, readClientListQuery } from '#commons/http/admin-json.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
-import { store } from '#commons/runtime.ts';
+import { adminStore as store } from '#commons/runtime.ts';
 
 /**
  * GET /admin/clients?limit=N&cursor=C: one page of the registered clients, without their secrets. It reads

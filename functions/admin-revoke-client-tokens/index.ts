@@ -1,7 +1,7 @@
 import { forClient, revokeClientTokens } from '#commons/domain/admin.ts';
 import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, adminStore as store } from '#commons/runtime.ts';
 
 /**
  * DELETE /admin/clients/{clientId}/tokens: every token of the client issued up to now is inactive when

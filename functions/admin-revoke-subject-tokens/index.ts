@@ -2,7 +2,7 @@ import { revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { readSubject } from '#commons/http/admin-json.ts';
 import { httpHandler, iamRevoker, jsonResult } from '#commons/http/handler.ts';
 import { auditRevocation } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, adminStore as store } from '#commons/runtime.ts';
 import { subjectKeys } from '#commons/subject-key.ts';
 
 /**

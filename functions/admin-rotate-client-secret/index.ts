@@ -2,7 +2,7 @@ import { rotateClientSecret } from '#commons/domain/secret-rotation.ts';
 import { readSecretRotation } from '#commons/http/admin-json.ts';
 import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, adminStore as store } from '#commons/runtime.ts';
 
 /**
  * POST /admin/clients/{clientId}/secret: a new secret for a confidential client, shown here only; the old

@@ -1,7 +1,7 @@
 import { sweepUntilDone } from '#commons/domain/sweep.ts';
 import { logger } from '#commons/log.ts';
 import { countSweep } from '#commons/observability.ts';
-import { clock, store } from '#commons/runtime.ts';
+import { clock, sweepStore as store } from '#commons/runtime.ts';
 import { streamHandler } from '#commons/stream/handler.ts';
 
 /** Kept back from the invocation's remaining time for the last sweep attempt and the batch's answer. */

@@ -2,7 +2,7 @@ import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { NotFound, tokenNotFound } from './errors.ts';
 import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
-import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
+import type { AdminStore, Clock, PresentedToken, RequestStore, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
 import { legacySubjectKeyOf, type SubjectKeyer } from './token-format.ts';
 
@@ -17,7 +17,7 @@ const LONGEST_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
  * wrong-kind token is `NotFound`; so is the loser of two concurrent revocations of one token.
  */
 export async function adminRevoke(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   kind: TokenKind,
@@ -35,7 +35,7 @@ export async function adminRevoke(
  * tokens at once. Undefined when the client does not exist.
  */
 export async function revokeClientTokens(
-  store: Store,
+  store: Pick<AdminStore, 'revokeClientTokensBefore'>,
   clock: Clock,
   revoker: Revoker,
   clientId: string,
@@ -59,7 +59,7 @@ export async function revokeClientTokens(
  * and the keyed item's sweep deletes the old tokens too.
  */
 export async function revokeSubjectTokens(
-  store: Store,
+  store: Pick<AdminStore, 'cutOffSubject' | 'hasTokensOfSubject'>,
   clock: Clock,
   revoker: Revoker,
   subject: string,
@@ -93,7 +93,7 @@ export async function revokeSubjectTokens(
  * its tokens in the background. Undefined when there was no such client.
  */
 export async function deleteClient(
-  store: Store,
+  store: Pick<AdminStore, 'deleteClient'>,
   clock: Clock,
   revoker: Revoker,
   clientId: string,

@@ -6,7 +6,7 @@ import type {
   Clock,
   GrantRevocation,
   PresentedToken,
-  Store,
+  RequestStore,
   TokenRecord,
   TokenState,
 } from './model.ts';
@@ -24,7 +24,7 @@ export interface Revocation {
  * grant), and the grant is revoked, audited and published once.
  */
 export async function revokeGrantOf(
-  store: Store,
+  store: RequestStore,
   grantId: string,
   mark: GrantRevocation,
 ): Promise<RevocationEvent | undefined> {
@@ -41,7 +41,7 @@ export async function revokeGrantOf(
 
 /** Revokes a refresh token (current or consumed): its whole grant, in one write. */
 async function revokeRefreshToken(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   token: TokenRecord,
@@ -58,7 +58,7 @@ async function revokeRefreshToken(
  * record a revocation of nothing alive.
  */
 export async function revokeAccessToken(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   tokenId: string,
@@ -87,7 +87,7 @@ function isRevocable(state: TokenState, now: number): state is TokenState & { to
 
 /** Revokes whichever kind the token is, if it counts as existing; undefined otherwise. */
 export async function revoke(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   state: TokenState,
@@ -107,7 +107,7 @@ export async function revoke(
  * read has shown that the token really exists, so a made-up token naming another client is just unknown.
  */
 export async function revokeForClient(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   caller: Client,
   presented: PresentedToken,

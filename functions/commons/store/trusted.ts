@@ -1,6 +1,6 @@
 /**
  * [v3] The DynamoDB adapter of the trusted issuers' port: the same table, client, deadlines and error
- * mapping as the service's own store (it extends it), for the issuer items and the revocation records
+ * mapping as the service's own store (both extend `DynamoAdapter`), for the issuer items and the revocation records
  * and cut-offs of their tokens.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -23,7 +23,7 @@ import type {
   TrustStore,
 } from '../domain/trusted-store.ts';
 import { ATTR, ISSUER_KEY_PREFIX, ISSUER_REGISTRY, PARTITION_KEY, REGISTRY_INDEX } from '../schema.ts';
-import { DynamoStore } from './dynamodb.ts';
+import { DynamoAdapter } from './adapter.ts';
 import { type Item, markAttributes } from './items.ts';
 import {
   issuerFromItem,
@@ -85,8 +85,8 @@ function decodeCursor(cursor: string): Item {
   return { [PARTITION_KEY]: pk, [ATTR.registry]: registry, [ATTR.registryOrder]: pk };
 }
 
-/** The DynamoDB adapter of `TrustStore`; one per process, like the store it extends. */
-export class DynamoTrustStore extends DynamoStore implements TrustStore {
+/** The DynamoDB adapter of `TrustStore`; one per process, like the store's. */
+export class DynamoTrustStore extends DynamoAdapter implements TrustStore {
   async readIssuer(issuerId: string): Promise<Issuer | undefined> {
     const key = issuerKey(issuerId);
     return issuerFromItem((await this.batchGet([key])).get(String(key[PARTITION_KEY])));
