@@ -1,7 +1,13 @@
 import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { NotFound, tokenNotFound } from './errors.ts';
-import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
+import {
+  clientDeletedEvent,
+  clientTokensRevokedEvent,
+  type RevocationEvent,
+  type Revoker,
+  subjectTokensRevokedEvent,
+} from './events.ts';
 import type { AdminStore, Clock, PresentedToken, RequestStore, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
 import { legacySubjectKeyOf, type SubjectKeyer } from './token-format.ts';
@@ -42,7 +48,7 @@ export async function revokeClientTokens(
 ): Promise<RevocationEvent | undefined> {
   const mark = { ...revoker, at: clock() };
   if (!(await store.revokeClientTokensBefore(clientId, mark))) return undefined;
-  return revocationEvent('client.tokens_revoked', clientId, mark, { clientId, tokensRevokedBefore: mark.at });
+  return clientTokensRevokedEvent(clientId, mark);
 }
 
 /**
@@ -80,11 +86,7 @@ export async function revokeSubjectTokens(
     mark,
     mirror,
   );
-  return revocationEvent('subject.tokens_revoked', subjectKey, mark, {
-    subject,
-    subjectKey,
-    tokensRevokedBefore: mark.at,
-  });
+  return subjectTokensRevokedEvent({ subjectKey, subject }, mark);
 }
 
 /**
@@ -100,7 +102,7 @@ export async function deleteClient(
 ): Promise<RevocationEvent | undefined> {
   const mark = { ...revoker, at: clock() };
   if (!(await store.deleteClient(clientId, mark))) return undefined;
-  return revocationEvent('client.deleted', clientId, mark, { clientId });
+  return clientDeletedEvent(clientId, mark);
 }
 
 /**

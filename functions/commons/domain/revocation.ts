@@ -1,6 +1,6 @@
 import { isActive } from './activity.ts';
 import { NotTokenOwner } from './errors.ts';
-import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
+import { grantRevokedEvent, type RevocationEvent, type Revoker, tokenRevokedEvent } from './events.ts';
 import type {
   Client,
   Clock,
@@ -30,13 +30,7 @@ export async function revokeGrantOf(
 ): Promise<RevocationEvent | undefined> {
   const before = await store.revokeGrant(grantId, mark);
   if (!before) return undefined;
-  const type = mark.reason === 'reuse_detected' ? 'refresh_token.reuse_detected' : 'grant.revoked';
-  return revocationEvent(type, grantId, mark, {
-    clientId: before.clientId,
-    grantId,
-    ...(before.subject !== undefined && { subject: before.subject, subjectKey: before.subjectKey }),
-    ...(mark.tokenId !== undefined && { tokenId: mark.tokenId }),
-  });
+  return grantRevokedEvent({ ...before, grantId }, mark);
 }
 
 /** Revokes a refresh token (current or consumed): its whole grant, in one write. */
@@ -66,12 +60,7 @@ export async function revokeAccessToken(
   const mark = { ...revoker, at: clock() };
   const token = await store.revokeToken(tokenId, mark);
   if (!token) return undefined;
-  const event = revocationEvent('token.revoked', tokenId, mark, {
-    tokenId,
-    clientId: token.clientId,
-    ...(token.grantId !== undefined && { grantId: token.grantId }),
-    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
-  });
+  const event = tokenRevokedEvent({ ...token, id: tokenId }, mark);
   return { event, token };
 }
 
