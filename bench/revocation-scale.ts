@@ -17,7 +17,7 @@ import { BatchGetItemCommand, type DynamoDBClient, QueryCommand } from '@aws-sdk
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
-import type { HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
+import type { HttpApiAuthorizerResult } from '#commons/authorizer/decision.ts';
 import { ENV } from '#commons/config.ts';
 import { revokeClientTokens, revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { newClient } from '#commons/domain/clients.ts';

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/events.ts';
+import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/decision.ts';
 import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
 import type { KeysUnavailable } from '#commons/domain/errors.ts';
 import { idPrefix } from '#commons/domain/secrets.ts';

@@ -2,8 +2,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV, readConfig } from '#commons/config.ts';
 import type { RevocationEvent } from '#commons/domain/events.ts';
-import { eventDetail } from '#commons/events/eventbridge.ts';
-import { Outbox } from '#commons/events/outbox.ts';
+import { eventDetail } from '#commons/event-delivery/eventbridge.ts';
+import { Outbox } from '#commons/event-delivery/outbox.ts';
 import {
   DeliveryFailed,
   type EventSink,
@@ -12,7 +12,7 @@ import {
   failureReason,
   localSinks,
   webhookSink,
-} from '#commons/events/sinks.ts';
+} from '#commons/event-delivery/sinks.ts';
 import { logger } from '#commons/log.ts';
 import { countEventPublished, tracer } from '#commons/observability.ts';
 import { streamHandler } from '#commons/stream/handler.ts';

@@ -44,8 +44,8 @@ export async function startLocalSsf(dir: string): Promise<LocalSsf> {
     import('#commons/ssf/keys.ts'),
     import('#commons/ssf/queue.ts'),
     import('#commons/ssf/transmitter.ts'),
-    import('#commons/events/sinks.ts'),
-    import('#commons/events/outbox.ts'),
+    import('#commons/event-delivery/sinks.ts'),
+    import('#commons/event-delivery/outbox.ts'),
     import('#commons/log.ts'),
     import('#commons/ssf/runtime.ts'),
   ]);
