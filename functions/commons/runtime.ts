@@ -19,7 +19,7 @@ export const config = readConfig(process.env);
 // Traced before the store wraps it: the document client shares the plain client's middleware stack.
 export const dynamoClient = traceDynamoClient(createDynamoClient({ endpoint: config.dynamoDbEndpoint }));
 // One options object: a `new` whose arguments read a property is kept even when unused (esbuild).
-const adapterOptions = { client: dynamoClient, tableName: config.tableName };
+export const adapterOptions = { client: dynamoClient, tableName: config.tableName };
 /** The request path's adapter (token, introspection, revocation, invalidation, the authorizer). */
 export const store = /* @__PURE__ */ new RequestDynamoStore(adapterOptions);
 /** The admin routes' adapter (clients, cut-offs, idempotency; minting and revocation through its base). */

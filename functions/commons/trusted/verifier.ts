@@ -7,7 +7,7 @@ import type { TrustedTokens } from '../domain/trusted-tokens.ts';
 import { logger } from '../log.ts';
 import { clock } from '../runtime.ts';
 import { type FetchReport, JwksKeySource } from './jwks.ts';
-import { runsLocally, trustStore } from './runtime.ts';
+import { runsLocally, trustedTokenStore } from './runtime.ts';
 
 /** How long a warm function keeps a registered issuer's settings (see IssuerCache for why this is safe). */
 const ISSUER_CACHE_MS = 10 * 60 * 1000;
@@ -24,11 +24,11 @@ function logFetch(report: FetchReport): void {
 
 export const trusted: TrustedTokens = {
   issuers: new IssuerCache({
-    read: (issuerId) => trustStore.readIssuer(issuerId),
+    read: (issuerId) => trustedTokenStore.readIssuer(issuerId),
     clock,
     ttlMs: ISSUER_CACHE_MS,
   }),
   keys: new JwksKeySource({ clock, allowLoopbackHttp: runsLocally(), onFetch: logFetch }),
-  store: trustStore,
+  store: trustedTokenStore,
   clock,
 };
