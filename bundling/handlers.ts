@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as esbuild from 'esbuild';
 import { FUNCTIONS, type FunctionEntry } from '#commons/manifest.ts';
-import { BUNDLING, handlerEntry, PROJECT_ROOT } from '#lib/service-function.ts';
+import { handlerEntry, PROJECT_ROOT } from '#lib/service-function.ts';
+import { BUNDLING } from './options.ts';
 import { trimSourceMapFile } from './source-map-trim.ts';
 
 /** What one minified function bundle (`index.mjs`, without its map) should stay under (issue 14). */
