@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '#test/support/cli.ts';
+import { runCli, runCliAsUsersDo } from '#test/support/cli.ts';
 import {
   ADMIN,
   baseUrl,
@@ -474,7 +474,8 @@ describe.concurrent('admin CLI', { timeout: 150_000 }, () => {
   it('--local without a URL goes to http://localhost:$PORT, where npm start listens', async () => {
     const client = await registerClient();
     const port = new URL(baseUrl).port;
-    const result = await cli(['clients', 'get', client.clientId, '--local'], { PORT: port });
+    // Through tsx and bin/admin.ts, as `npm run admin` starts it: the other tests run the same source bundled.
+    const result = await runCliAsUsersDo(['clients', 'get', client.clientId, '--local'], { PORT: port });
     expect(result).toMatchObject({ code: 0, stderr: '', json: { clientId: client.clientId } });
   });
 
