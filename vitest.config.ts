@@ -39,7 +39,21 @@ export default defineConfig({
           name: 'suite',
           ...timeouts,
           env: quiet,
-          include: ['test/{unit,integration,e2e,infra}/**/*.test.ts'],
+          include: ['test/{unit,integration,e2e}/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        ssr,
+        test: {
+          name: 'infra',
+          ...timeouts,
+          env: quiet,
+          include: ['test/infra/**/*.test.ts'],
+          // The synth tests share one module graph: each file loading aws-cdk-lib (and warming it up) on its
+          // own took about 12 s, over two minutes a run. They build apps and read templates, and keep no
+          // state between files.
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },
