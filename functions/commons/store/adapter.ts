@@ -87,10 +87,12 @@ export const conditionFailed = (error: unknown) =>
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
-const MAX_BATCH_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Attempts of one batch call before its unprocessed items make it `StoreUnavailable`. */
+export const MAX_BATCH_ATTEMPTS = 8;
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Full-jitter exponential backoff for unprocessed keys: up to 25 ms, 50 ms, ... capped at 1 s. */
-const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
+export const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
 
 /** The condition of a put that creates an item: its key is free. */
 export const ITEM_IS_NEW = {

@@ -15,7 +15,7 @@ import {
   PARTITION_KEY,
   SUBJECT_INDEX,
 } from '../schema.ts';
-import { DynamoAdapter, type DynamoAdapterOptions } from './adapter.ts';
+import { backoff, DynamoAdapter, type DynamoAdapterOptions, MAX_BATCH_ATTEMPTS, sleep } from './adapter.ts';
 import { type Item, sweepToItem } from './items.ts';
 
 export interface SweepDynamoStoreOptions extends DynamoAdapterOptions {
@@ -28,8 +28,6 @@ const SWEEP_RECORD_SECONDS = 24 * 3600;
 /** Concurrent BatchWriteItem calls of one sweep: DynamoDB answers each in a few ms, so a sweep is latency-bound. */
 const SWEEP_CONCURRENCY = 8;
 const BATCH_WRITE_LIMIT = 25;
-const MAX_BATCH_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The DynamoDB adapter of the sweeper's port. */
 export class SweepDynamoStore extends DynamoAdapter implements SweepStore {
@@ -166,9 +164,4 @@ async function mapConcurrently<T>(items: readonly T[], limit: number, work: (ite
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Full-jitter exponential backoff: up to 25 ms, 50 ms, 100 ms, ... capped at 1 s. */
-function backoff(attempt: number): number {
-  return Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
 }
