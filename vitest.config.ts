@@ -39,7 +39,22 @@ export default defineConfig({
           name: 'suite',
           ...timeouts,
           env: quiet,
-          include: ['test/{unit,integration,e2e}/**/*.test.ts'],
+          // In-process handlers and stream consumers keep module state (a publisher's failure queue, the
+          // subject key): each file gets its own.
+          include: ['test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        ssr,
+        test: {
+          name: 'over-http',
+          ...timeouts,
+          env: quiet,
+          // These talk to servers over sockets (or test pure functions), so they share one module graph:
+          // loading the AWS SDK, jose and the helpers again for every file cost more than any test.
+          include: ['test/{unit,e2e}/**/*.test.ts'],
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },

@@ -94,7 +94,7 @@ function userEnv(): NodeJS.ProcessEnv {
 describe('npm start', () => {
   it('starts its own DynamoDB Local, serves the routes, and stops both on SIGTERM to npm', async () => {
     const dynamoPort = await freePort();
-    // Through npm itself: the signal must travel npm -> tsx -> server -> DynamoDB Local.
+    // Through npm itself: the signal must travel npm -> server -> DynamoDB Local.
     const server = await npmStart([], { ...userEnv(), DYNAMODB_LOCAL_PORT: String(dynamoPort) });
     expect(server.output()).toContain(`DynamoDB: http://127.0.0.1:${dynamoPort}`);
     expect(server.output()).toContain('LOCALADMIN / localadminsecret');
