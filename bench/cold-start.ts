@@ -15,6 +15,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Context } from 'aws-lambda';
 import * as esbuild from 'esbuild';
 import { esbuildOptions } from '#bundling/handlers.ts';
+import { BUNDLE_AWS_SDK, BUNDLING } from '#bundling/options.ts';
 import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import { clientCredentialsGrant } from '#commons/domain/tokens.ts';
@@ -22,14 +23,7 @@ import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
-import {
-  BUNDLE_AWS_SDK,
-  BUNDLING,
-  DEFAULT_MEMORY_MB,
-  handlerEntry,
-  PROJECT_ROOT,
-  RUNTIME,
-} from '#lib/service-function.ts';
+import { DEFAULT_MEMORY_MB, handlerEntry, PROJECT_ROOT, RUNTIME } from '#lib/service-function.ts';
 import { ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 /** Fresh processes per bundle and variant; the median is reported. */
@@ -437,7 +431,7 @@ export async function run(): Promise<string> {
     '',
     `Faster here: **${faster}** (${ms(Math.abs(bundledMean - externalMean))} per cold start). ` +
       `The construct deploys with the SDK **${BUNDLE_AWS_SDK ? 'bundled' : 'external'}** ` +
-      '(`BUNDLE_AWS_SDK` in lib/service-function.ts).',
+      '(`BUNDLE_AWS_SDK` in bundling/options.ts).',
     '',
   ].join('\n');
 }

@@ -17,7 +17,7 @@ import { BatchGetItemCommand, type DynamoDBClient, QueryCommand } from '@aws-sdk
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
-import type { HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
+import type { HttpApiAuthorizerResult } from '#commons/authorizer/decision.ts';
 import { routeScopesFromEnv } from '#commons/authorizer/route-scopes.ts';
 import { revokeClientTokens, revokeSubjectTokens } from '#commons/domain/admin.ts';
 import { newClient } from '#commons/domain/clients.ts';
@@ -34,8 +34,8 @@ import { createHandler as createAuthorizer } from '#functions/authorizer/handler
 import { issueGrant } from '#test/support/grants.ts';
 import { subjectKeyOf } from '#test/support/subject-keys.ts';
 import { ensureTable, localDynamoClient, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
-import { openTable, openTokenStore } from '#wiring/table.ts';
-import { openTrustStore, trustedTokens } from '#wiring/trusted.ts';
+import { openRequestStore, openTable } from '#wiring/table.ts';
+import { openTrustedTokenStore, trustedTokens } from '#wiring/trusted.ts';
 
 const SIZES = (process.env.BENCH_N_SIZES ?? '0,100,1000,10000').split(',').map(Number);
 const N_ROUNDS = Number(process.env.BENCH_N_ROUNDS ?? 100);
@@ -346,10 +346,10 @@ export async function run(): Promise<string> {
     // client of its own whose round trips are counted.
     const table = openTable({ tableName: TABLE, dynamoDbEndpoint: dynamo.endpoint });
     const handler = createAuthorizer({
-      store: openTokenStore(table),
+      store: openRequestStore(table),
       clock: systemClock,
       trusted: trustedTokens({
-        trustStore: openTrustStore(table),
+        store: openTrustedTokenStore(table),
         clock: systemClock,
         allowLoopbackHttp: true,
       }),

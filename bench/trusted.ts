@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { authorize } from '#commons/authorizer/events.ts';
+import { authorize } from '#commons/authorizer/decision.ts';
 import { compileRouteScopes } from '#commons/authorizer/route-scopes.ts';
 import { IssuerCache } from '#commons/domain/issuer-cache.ts';
 import { keyHash, newIssuer } from '#commons/domain/issuers.ts';

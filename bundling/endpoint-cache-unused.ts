@@ -1,6 +1,6 @@
 /**
  * Stands in for `@aws-sdk/endpoint-cache` in the Lambda bundles (esbuild alias in `BUNDLING`,
- * lib/service-function.ts). The DynamoDB client builds an `EndpointCache` for endpoint discovery when it is
+ * bundling/options.ts). The DynamoDB client builds an `EndpointCache` for endpoint discovery when it is
  * created, but none of its commands installs the discovery middleware that reads or writes that cache
  * (their middleware list, `_mw0` in the client's `commandBuilder`, is empty; the guard in
  * test/unit/bundling-stubs.test.ts fails when an SDK update changes that). So the cache is built and never

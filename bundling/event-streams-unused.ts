@@ -1,6 +1,6 @@
 /**
  * Stands in for `@smithy/core/event-streams` in the Lambda bundles (esbuild alias in `BUNDLING`,
- * lib/service-function.ts). Its only importer there is the SDK's `HttpProtocol`, through a dynamic
+ * bundling/options.ts). Its only importer there is the SDK's `HttpProtocol`, through a dynamic
  * `import()` when an operation sends or receives an event stream (Bedrock, Transcribe, S3 Select, ...).
  * DynamoDB has no event-stream operation (no structure of its model has a streaming member:
  * test/unit/bundling-stubs.test.ts), so the ~19 KiB of message codec, marshallers and their checksums

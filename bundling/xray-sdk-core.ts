@@ -1,6 +1,6 @@
 /**
  * Stands in for `aws-xray-sdk-core`'s entry (`dist/lib/aws-xray.js`) in the Lambda bundles (esbuild alias
- * in `BUNDLING`, lib/service-function.ts). Its only importer there is `@aws-lambda-powertools/tracer`,
+ * in `BUNDLING`, bundling/options.ts). Its only importer there is `@aws-lambda-powertools/tracer`,
  * which takes a fixed list of members from it (test/unit/bundling-stubs.test.ts reads that list from the
  * tracer's source). The X-Ray SDK's entry requires every part of the SDK whether used or not: the AWS SDK
  * v2 patcher (with `semver`), the http/https and promise patchers, the EC2/ECS/Elastic Beanstalk plugins

@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE } from '#commons/events/eventbridge.ts';
+import { EVENT_SOURCE } from '#commons/event-delivery/eventbridge.ts';
 import type { FunctionEntry, QueueTrigger } from '#commons/manifest.ts';
 import { SSF_ENV } from '#commons/ssf/config.ts';
 import type { ServiceFunction } from './service-function.ts';

@@ -12,7 +12,7 @@ import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { readIdempotencyKey } from '#commons/http/idempotency.ts';
 
 /** What this function's handler is built from (`index.ts` builds them). */
-export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock'>;
+export type Deps = Pick<Dependencies, 'http' | 'adminStore' | 'clock'>;
 
 /**
  * How a create answered 503 stays unseen (contract: common rules on 503). DynamoDB may apply a write after
@@ -32,7 +32,7 @@ export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock'>;
 const UNCONFIRMED_CREATE_SECONDS = 3600;
 
 async function create(
-  { store, clock }: Pick<Deps, 'store' | 'clock'>,
+  { store, clock }: { store: Deps['adminStore']; clock: Deps['clock'] },
   registration: ClientRegistration,
   body: JsonObject,
   key: string | undefined,
@@ -57,7 +57,7 @@ async function create(
  * POST /admin/clients: registers a client; a confidential client's secret is shown here only. With an
  * Idempotency-Key, a retry within 24 hours gets 200 and the client the key created, as GET shows it.
  */
-export function createHandler({ http, store, clock }: Deps) {
+export function createHandler({ http, adminStore: store, clock }: Deps) {
   return httpHandler('admin-create-client', { errors: 'admin', settings: http }, async (request) => {
     const key = readIdempotencyKey(request.headers);
     const body = parseJsonObject(request.body.toString('utf8'));

@@ -1,10 +1,10 @@
 import { readHttpSettings } from '#commons/config.ts';
-import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openRequestStore, tableFromEnv } from '#wiring/table.ts';
 import { createHandler } from './handler.ts';
 
 const env = process.env;
 const table = tableFromEnv(env);
-const store = openTokenStore(table);
+const store = openRequestStore(table);
 
 /** The composition root: this function's settings and dependencies, built once per cold start. */
 export const handler = createHandler({ http: readHttpSettings(env), store });

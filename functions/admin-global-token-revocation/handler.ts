@@ -9,7 +9,10 @@ import { auditRevocation } from '#commons/log.ts';
 import { requestIssuer } from '#commons/metadata.ts';
 
 /** What this function's handler is built from (`index.ts` builds them). */
-export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock' | 'trustStore' | 'issuer' | 'subjectKeys'>;
+export type Deps = Pick<
+  Dependencies,
+  'http' | 'adminStore' | 'clock' | 'trustStore' | 'issuer' | 'subjectKeys'
+>;
 
 /**
  * POST /admin/global-token-revocation (draft-parecki-oauth-global-token-revocation): revoke everything
@@ -17,7 +20,14 @@ export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock' | 'trustStore' 
  * [v3] An `iss_sub` whose `iss` is a registered trusted issuer cuts off that issuer's tokens of the subject
  * only (DELETE /admin/issuers/{issuerId}/subjects/{subject}/tokens): the service's own are untouched.
  */
-export function createHandler({ http, store, clock, trustStore, issuer: configured, subjectKeys }: Deps) {
+export function createHandler({
+  http,
+  adminStore: store,
+  clock,
+  trustStore,
+  issuer: configured,
+  subjectKeys,
+}: Deps) {
   return httpHandler(
     'admin-global-token-revocation',
     { errors: 'global-revocation', settings: http },

@@ -2,20 +2,20 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { readHttpSettings, readIssuer } from '#commons/config.ts';
 import { systemClock } from '#commons/domain/model.ts';
 import { readSubjectKeySettings, subjectKeySource } from '#commons/subject-key.ts';
-import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { openAdminStore, tableFromEnv } from '#wiring/table.ts';
 import { openTrustStore } from '#wiring/trusted.ts';
 import { createHandler } from './handler.ts';
 
 const env = process.env;
 const table = tableFromEnv(env);
-const store = openTokenStore(table);
+const adminStore = openAdminStore(table);
 const trustStore = openTrustStore(table);
 const clock = systemClock;
 
 /** The composition root: this function's settings and dependencies, built once per cold start. */
 export const handler = createHandler({
   http: readHttpSettings(env),
-  store,
+  adminStore,
   clock,
   trustStore,
   issuer: readIssuer(env),

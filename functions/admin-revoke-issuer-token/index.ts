@@ -13,6 +13,6 @@ const clock = systemClock;
 export const handler = createHandler({
   http: readHttpSettings(env),
   clock,
-  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
+  trusted: trustedTokens({ store: trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
   trustStore,
 });

@@ -5,13 +5,13 @@ import { httpHandler, jsonResult } from '#commons/http/handler.ts';
 import { logger } from '#commons/log.ts';
 
 /** What this function's handler is built from (`index.ts` builds them). */
-export type Deps = Pick<Dependencies, 'http' | 'store' | 'clock'>;
+export type Deps = Pick<Dependencies, 'http' | 'adminStore' | 'clock'>;
 
 /**
  * POST /admin/clients/{clientId}/secret: a new secret for a confidential client, shown here only; the old
  * one keeps working for `previousSecretGraceSeconds` (default 0), then never again.
  */
-export function createHandler({ http, store, clock }: Deps) {
+export function createHandler({ http, adminStore: store, clock }: Deps) {
   return httpHandler('admin-rotate-client-secret', { errors: 'admin', settings: http }, async (request) => {
     const clientId = request.pathParameters.clientId ?? '';
     request.log.clientId = clientId;

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/events.ts';
+import { type AuthorizationLog, type AuthorizerEvent, authorize } from '#commons/authorizer/decision.ts';
 import type { Dependencies } from '#commons/dependencies.ts';
 import type { KeysUnavailable } from '#commons/domain/errors.ts';
 import { idPrefix } from '#commons/domain/secrets.ts';

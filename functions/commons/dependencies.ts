@@ -6,11 +6,10 @@
  */
 import type { RouteScopes } from './authorizer/route-scopes.ts';
 import type { HttpSettings } from './config.ts';
-import type { IdempotentClientStore } from './domain/idempotency.ts';
-import type { Clock, Store } from './domain/model.ts';
+import type { AdminStore, Clock, RequestStore, SweepStore } from './domain/model.ts';
 import type { SetSigner, SsfQueue } from './domain/ssf-delivery.ts';
 import type { TrustedTokens } from './domain/trusted-tokens.ts';
-import type { EventSink } from './events/sinks.ts';
+import type { EventSink } from './event-delivery/sinks.ts';
 import type { ClientAuthentication } from './http/client-auth.ts';
 import type { JwkSet } from './ssf/keys.ts';
 import type { SsfDynamoStore } from './store/ssf.ts';
@@ -20,8 +19,12 @@ import type { SubjectKeySource } from './subject-key.ts';
 export interface Dependencies {
   /** `httpHandler`'s settings: Retry-After of a 503, the admin API's allow-list. */
   readonly http: HttpSettings;
-  /** The tokens, grants and clients (with the idempotent client create). */
-  readonly store: Store & IdempotentClientStore;
+  /** The request path's port on the tokens, grants and clients (token, introspection, revocation, ...). */
+  readonly store: RequestStore;
+  /** The admin routes' port: clients (with the idempotent create), cut-offs, listing. */
+  readonly adminStore: AdminStore;
+  /** The sweeper's port: the deletes of revoked tokens and the sweep records. */
+  readonly sweepStore: SweepStore;
   readonly clock: Clock;
   /** Client authentication's cache and throttle (the OAuth routes). */
   readonly clientAuth: ClientAuthentication;

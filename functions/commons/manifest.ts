@@ -5,6 +5,7 @@
  * and the recorded DynamoDB commands each handler really sends).
  */
 
+import { type HttpFunctionName, type HttpTrigger, httpTrigger, routeKeyOf } from './routes.ts';
 import {
   ATTR,
   CLIENT_KEY_PREFIX,
@@ -31,15 +32,7 @@ export type DynamoAction =
   | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:Query';
 
-/** An API Gateway HTTP API route. */
-export interface HttpTrigger {
-  readonly type: 'http';
-  readonly method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT';
-  /** API Gateway path template: `{name}` is a path parameter. */
-  readonly path: string;
-  /** `iam`: SigV4-signed callers only (IAM authorizer on AWS, signature check locally). */
-  readonly auth: 'none' | 'iam';
-}
+export type { HttpTrigger } from './routes.ts';
 
 /**
  * A Lambda event filter pattern on stream records (the subset of EventBridge pattern syntax that Lambda
@@ -208,12 +201,12 @@ const CLIENT_OR_ISSUER_CHANGED: readonly FilterPattern[] = [ATTR.tokensRevokedBe
   }),
 );
 
-const http = (method: HttpTrigger['method'], path: string, auth: HttpTrigger['auth']): HttpTrigger => ({
-  type: 'http',
-  method,
-  path,
-  auth,
-});
+/** A function's http trigger, from the route table (routes.ts), which the handlers read. */
+function http(name: HttpFunctionName): HttpTrigger {
+  const trigger = httpTrigger(name);
+  if (!trigger) throw new Error(`no route "${name}" in routes.ts`);
+  return trigger;
+}
 
 // [v3] Shared Signals (docs/ssf.md). Every SSF route authorizes its receiver by the bearer's activity (the
 // one consistent read); a stream is one item, its SETs are read through the queue index.
@@ -221,58 +214,58 @@ const SSF_INDEX = [REGISTRY_INDEX.indexName];
 const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'ssf-configuration',
-    trigger: http('GET', '/.well-known/ssf-configuration', 'none'),
+    trigger: http('ssf-configuration'),
     tableActions: [],
     indexes: [],
   },
   {
     name: 'ssf-jwks',
-    trigger: http('GET', '/ssf/jwks', 'none'),
+    trigger: http('ssf-jwks'),
     tableActions: [],
     indexes: [],
     ssf: 'keys',
   },
   {
     name: 'ssf-create-stream',
-    trigger: http('POST', '/ssf/streams', 'none'),
+    trigger: http('ssf-create-stream'),
     // The receiver's streams are counted (index and their items) before the new one is put.
     tableActions: [...READ_STATE, 'dynamodb:Query', 'dynamodb:PutItem'],
     indexes: SSF_INDEX,
   },
   {
     name: 'ssf-get-stream',
-    trigger: http('GET', '/ssf/streams', 'none'),
+    trigger: http('ssf-get-stream'),
     // One stream by id, or every stream of the receiver (index, then the items).
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:Query'],
     indexes: SSF_INDEX,
   },
   {
     name: 'ssf-update-stream',
-    trigger: http('PATCH', '/ssf/streams', 'none'),
+    trigger: http('ssf-update-stream'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'ssf-replace-stream',
-    trigger: http('PUT', '/ssf/streams', 'none'),
+    trigger: http('ssf-replace-stream'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'ssf-delete-stream',
-    trigger: http('DELETE', '/ssf/streams', 'none'),
+    trigger: http('ssf-delete-stream'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
     indexes: [],
   },
   {
     name: 'ssf-get-status',
-    trigger: http('GET', '/ssf/status', 'none'),
+    trigger: http('ssf-get-status'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem'],
     indexes: [],
   },
   {
     name: 'ssf-update-status',
-    trigger: http('POST', '/ssf/status', 'none'),
+    trigger: http('ssf-update-status'),
     // Enabling a push stream wakes the deliverer for the SETs kept while it was paused.
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: [],
@@ -280,19 +273,19 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'ssf-add-subject',
-    trigger: http('POST', '/ssf/subjects/add', 'none'),
+    trigger: http('ssf-add-subject'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'ssf-remove-subject',
-    trigger: http('POST', '/ssf/subjects/remove', 'none'),
+    trigger: http('ssf-remove-subject'),
     tableActions: [...READ_STATE, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'ssf-verify',
-    trigger: http('POST', '/ssf/verify', 'none'),
+    trigger: http('ssf-verify'),
     // Only the deliverer signs: the route asks it for the verification event.
     tableActions: [...READ_STATE, 'dynamodb:GetItem'],
     indexes: [],
@@ -300,7 +293,7 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'ssf-poll',
-    trigger: http('POST', '/ssf/poll/{streamId}', 'none'),
+    trigger: http('ssf-poll'),
     // Acknowledgements delete, offered SETs are marked (UpdateItem), the queue is read through the index.
     tableActions: [
       ...READ_STATE,
@@ -313,13 +306,13 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'admin-list-ssf-dead-letters',
-    trigger: http('GET', '/admin/ssf/dead-letters', 'iam'),
+    trigger: http('admin-list-ssf-dead-letters'),
     tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     indexes: SSF_INDEX,
   },
   {
     name: 'admin-redeliver-ssf-dead-letters',
-    trigger: http('POST', '/admin/ssf/dead-letters/redeliver', 'iam'),
+    trigger: http('admin-redeliver-ssf-dead-letters'),
     tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     indexes: SSF_INDEX,
     ssf: 'send',
@@ -328,7 +321,7 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
     name: 'ssf-receiver',
     // A trusted issuer's SSF transmitter pushes SETs (RFC 8935): the issuer read, the jti checked, the
     // subject's cut-off written (UpdateItem), the jti remembered (PutItem).
-    trigger: http('POST', '/ssf/receiver/{issuerId}', 'none'),
+    trigger: http('ssf-receiver'),
     tableActions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     indexes: [],
   },
@@ -357,7 +350,7 @@ const SSF_FUNCTIONS: readonly FunctionEntry[] = [
 const TRUSTED_ISSUER_ADMIN: readonly FunctionEntry[] = [
   {
     name: 'admin-create-issuer',
-    trigger: http('POST', '/admin/issuers', 'iam'),
+    trigger: http('admin-create-issuer'),
     // The item read first (a deleted issuer's tombstone keeps its tokens revoked), then a conditional Put
     // (with an Idempotency-Key: a transaction of two Puts, then a read of the key's record).
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -365,44 +358,44 @@ const TRUSTED_ISSUER_ADMIN: readonly FunctionEntry[] = [
   },
   {
     name: 'admin-list-issuers',
-    trigger: http('GET', '/admin/issuers', 'iam'),
+    trigger: http('admin-list-issuers'),
     // A page of the registry index (keys only), then the page's items by key.
     tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     indexes: [REGISTRY_INDEX.indexName],
   },
   {
     name: 'admin-get-issuer',
-    trigger: http('GET', '/admin/issuers/{issuerId}', 'iam'),
+    trigger: http('admin-get-issuer'),
     tableActions: ISSUER_READ,
     indexes: [],
   },
   {
     name: 'admin-delete-issuer',
-    trigger: http('DELETE', '/admin/issuers/{issuerId}', 'iam'),
+    trigger: http('admin-delete-issuer'),
     tableActions: ['dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'admin-revoke-issuer-token',
-    trigger: http('POST', '/admin/issuers/{issuerId}/revocations', 'iam'),
+    trigger: http('admin-revoke-issuer-token'),
     tableActions: [...ISSUER_READ, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
     name: 'admin-revoke-issuer-tokens',
-    trigger: http('DELETE', '/admin/issuers/{issuerId}/tokens', 'iam'),
+    trigger: http('admin-revoke-issuer-tokens'),
     tableActions: [...ISSUER_READ, ...REVOKE],
     indexes: [],
   },
   {
     name: 'admin-revoke-issuer-client-tokens',
-    trigger: http('DELETE', '/admin/issuers/{issuerId}/clients/{clientId}/tokens', 'iam'),
+    trigger: http('admin-revoke-issuer-client-tokens'),
     tableActions: [...ISSUER_READ, ...REVOKE],
     indexes: [],
   },
   {
     name: 'admin-revoke-issuer-subject-tokens',
-    trigger: http('DELETE', '/admin/issuers/{issuerId}/subjects/{subject}/tokens', 'iam'),
+    trigger: http('admin-revoke-issuer-subject-tokens'),
     tableActions: [...ISSUER_READ, ...REVOKE],
     indexes: [],
   },
@@ -411,7 +404,7 @@ const TRUSTED_ISSUER_ADMIN: readonly FunctionEntry[] = [
 export const FUNCTIONS: readonly FunctionEntry[] = [
   {
     name: 'token',
-    trigger: http('POST', '/oauth2/token', 'none'),
+    trigger: http('token'),
     // client_credentials: a put; refresh: the read, then the access token's put and one UpdateItem of the
     // grant (no transaction); reuse detection revokes the grant.
     tableActions: [...AUTH, ...READ_STATE, 'dynamodb:PutItem', ...REVOKE],
@@ -419,20 +412,20 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'revoke',
-    trigger: http('POST', '/oauth2/revoke', 'none'),
+    trigger: http('revoke'),
     // [v3] A trusted issuer's token: its issuer read by key (BatchGetItem), its revocation record put.
     tableActions: [...AUTH, ...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
     name: 'introspect',
-    trigger: http('POST', '/oauth2/introspect', 'none'),
+    trigger: http('introspect'),
     tableActions: [...AUTH, ...READ_STATE],
     indexes: [],
   },
   {
     name: 'admin-create-client',
-    trigger: http('POST', '/admin/clients', 'iam'),
+    trigger: http('admin-create-client'),
     // Without an Idempotency-Key: the pending client's Put, then the UpdateItem that confirms it (so a
     // create answered 503 never lands unseen). With one: a transaction of two Puts, then reads of the key's
     // record and client.
@@ -441,13 +434,13 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'admin-get-client',
-    trigger: http('GET', '/admin/clients/{clientId}', 'iam'),
+    trigger: http('admin-get-client'),
     tableActions: ['dynamodb:GetItem'],
     indexes: [],
   },
   {
     name: 'admin-mint-token',
-    trigger: http('POST', '/admin/tokens', 'iam'),
+    trigger: http('admin-mint-token'),
     // The client's read, then puts: the access token, and with a refresh token its grant (no transaction).
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     indexes: [],
@@ -455,37 +448,37 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'invalidate',
-    trigger: http('DELETE', '/oauth/token', 'none'),
+    trigger: http('invalidate'),
     tableActions: [...READ_STATE, ...REVOKE, ...TRUSTED_RECORD],
     indexes: [],
   },
   {
     name: 'admin-delete-client',
-    trigger: http('DELETE', '/admin/clients/{clientId}', 'iam'),
+    trigger: http('admin-delete-client'),
     // One UpdateItem turns the client into its tombstone (or, deleted already, asks for its sweep again).
     tableActions: ['dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'admin-rotate-client-secret',
-    trigger: http('POST', '/admin/clients/{clientId}/secret', 'iam'),
+    trigger: http('admin-rotate-client-secret'),
     tableActions: ['dynamodb:UpdateItem'],
     indexes: [],
   },
   {
     name: 'admin-revoke-client-tokens',
-    trigger: http('DELETE', '/admin/clients/{clientId}/tokens', 'iam'),
+    trigger: http('admin-revoke-client-tokens'),
     tableActions: REVOKE,
     indexes: [],
   },
   {
     name: 'admin-revoke-subject-tokens',
-    trigger: http('DELETE', '/admin/subjects/{subject}/tokens', 'iam'),
+    trigger: http('admin-revoke-subject-tokens'),
     ...SUBJECT_CUT_OFF_WRITE,
   },
   {
     name: 'admin-global-token-revocation',
-    trigger: http('POST', '/admin/global-token-revocation', 'iam'),
+    trigger: http('admin-global-token-revocation'),
     ...SUBJECT_CUT_OFF_WRITE,
     // [v3] An `iss` other than the service's: its registration read, then that issuer's subject cut-off.
     tableActions: [...SUBJECT_CUT_OFF_WRITE.tableActions, ...ISSUER_READ],
@@ -493,23 +486,23 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   ...TRUSTED_ISSUER_ADMIN,
   {
     name: 'admin-delete-access-token',
-    trigger: http('DELETE', '/admin/oauth2/accesstokens/{access_token}', 'iam'),
+    trigger: http('admin-delete-access-token'),
     ...DELETE_TOKEN,
   },
   {
     name: 'admin-delete-refresh-token',
-    trigger: http('DELETE', '/admin/oauth2/refreshtokens/{refresh_token}', 'iam'),
+    trigger: http('admin-delete-refresh-token'),
     ...DELETE_TOKEN,
   },
   // The DELETE routes' twins with the token in a JSON body, so it stays out of URLs and their logs.
   {
     name: 'admin-post-delete-access-token',
-    trigger: http('POST', '/admin/oauth2/accesstokens/delete', 'iam'),
+    trigger: http('admin-post-delete-access-token'),
     ...DELETE_TOKEN,
   },
   {
     name: 'admin-post-delete-refresh-token',
-    trigger: http('POST', '/admin/oauth2/refreshtokens/delete', 'iam'),
+    trigger: http('admin-post-delete-refresh-token'),
     ...DELETE_TOKEN,
   },
   {
@@ -558,21 +551,21 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   },
   {
     name: 'metadata',
-    trigger: http('GET', '/.well-known/oauth-authorization-server', 'none'),
+    trigger: http('metadata'),
     tableActions: [],
     indexes: [],
   },
   // [v3] Client listing and the service's index document.
   {
     name: 'admin-list-clients',
-    trigger: http('GET', '/admin/clients', 'iam'),
+    trigger: http('admin-list-clients'),
     // A page of the registry index (keys only), then the page's client items by key.
     tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     indexes: [REGISTRY_INDEX.indexName],
   },
   {
     name: 'service-index',
-    trigger: http('GET', '/', 'none'),
+    trigger: http('service-index'),
     tableActions: [],
     indexes: [],
   },
@@ -602,7 +595,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = FUNCTIONS.filter(isHttp);
 
 /** `POST /oauth2/token` style key, as API Gateway's `routeKey`. */
 export function routeKey(entry: HttpFunction): string {
-  return `${entry.trigger.method} ${entry.trigger.path}`;
+  return routeKeyOf(entry.trigger);
 }
 
 /** The manifest entry of a function; throws when there is none (a handler must be in the manifest). */

@@ -1,13 +1,13 @@
 import { readHttpSettings } from '#commons/config.ts';
 import { systemClock } from '#commons/domain/model.ts';
-import { openTokenStore, tableFromEnv } from '#wiring/table.ts';
-import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { openRequestStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustedTokenStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
 import { createHandler } from './handler.ts';
 
 const env = process.env;
 const table = tableFromEnv(env);
-const store = openTokenStore(table);
-const trustStore = openTrustStore(table);
+const store = openRequestStore(table);
+const trustedTokenStore = openTrustedTokenStore(table);
 const clock = systemClock;
 
 /** The composition root: this function's settings and dependencies, built once per cold start. */
@@ -15,5 +15,5 @@ export const handler = createHandler({
   http: readHttpSettings(env),
   store,
   clock,
-  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
+  trusted: trustedTokens({ store: trustedTokenStore, clock, allowLoopbackHttp: runsLocally(env) }),
 });

@@ -1,8 +1,8 @@
 import type { Dependencies } from '#commons/dependencies.ts';
 import type { RevocationEvent } from '#commons/domain/events.ts';
-import { eventDetail } from '#commons/events/eventbridge.ts';
-import { Outbox } from '#commons/events/outbox.ts';
-import { DeliveryFailed, failureReason } from '#commons/events/sinks.ts';
+import { eventDetail } from '#commons/event-delivery/eventbridge.ts';
+import { Outbox } from '#commons/event-delivery/outbox.ts';
+import { DeliveryFailed, failureReason } from '#commons/event-delivery/sinks.ts';
 import { logger } from '#commons/log.ts';
 import { countEventPublished } from '#commons/observability.ts';
 import { streamHandler } from '#commons/stream/handler.ts';

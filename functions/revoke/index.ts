@@ -1,13 +1,13 @@
 import { readClientAuthSettings, readHttpSettings } from '#commons/config.ts';
 import { systemClock } from '#commons/domain/model.ts';
-import { clientAuthentication, openTokenStore, tableFromEnv } from '#wiring/table.ts';
-import { openTrustStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
+import { clientAuthentication, openRequestStore, tableFromEnv } from '#wiring/table.ts';
+import { openTrustedTokenStore, runsLocally, trustedTokens } from '#wiring/trusted.ts';
 import { createHandler } from './handler.ts';
 
 const env = process.env;
 const table = tableFromEnv(env);
-const store = openTokenStore(table);
-const trustStore = openTrustStore(table);
+const store = openRequestStore(table);
+const trustedTokenStore = openTrustedTokenStore(table);
 const clock = systemClock;
 
 /** The composition root: this function's settings and dependencies, built once per cold start. */
@@ -16,5 +16,5 @@ export const handler = createHandler({
   store,
   clock,
   clientAuth: clientAuthentication(store, clock, readClientAuthSettings(env)),
-  trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: runsLocally(env) }),
+  trusted: trustedTokens({ store: trustedTokenStore, clock, allowLoopbackHttp: runsLocally(env) }),
 });

@@ -5,7 +5,7 @@ import { countSweep } from '#commons/observability.ts';
 import { streamHandler } from '#commons/stream/handler.ts';
 
 /** What the sweeper is built from (`index.ts` builds them). */
-export type Deps = Pick<Dependencies, 'store' | 'clock'>;
+export type Deps = Pick<Dependencies, 'sweepStore' | 'clock'>;
 
 /** Kept back from the invocation's remaining time for the last sweep attempt and the batch's answer. */
 const SWEEP_RESERVE_MS = 10_000;
@@ -15,7 +15,7 @@ const SWEEP_RESERVE_MS = 10_000;
  * subject's new cut-off each make it delete the tokens they made inactive, through the matching index.
  * A sweep never decides activity (the tokens are inactive already); it only removes them.
  */
-export function createHandler({ store, clock }: Deps) {
+export function createHandler({ sweepStore: store, clock }: Deps) {
   return streamHandler('sweeper', { inOrder: false, resweeps: true }, async (event, context) => {
     const started = clock();
     const count = await sweepUntilDone(store, clock, event, {

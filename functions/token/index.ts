@@ -1,11 +1,11 @@
 import { readClientAuthSettings, readHttpSettings } from '#commons/config.ts';
 import { systemClock } from '#commons/domain/model.ts';
-import { clientAuthentication, openTokenStore, tableFromEnv } from '#wiring/table.ts';
+import { clientAuthentication, openRequestStore, tableFromEnv } from '#wiring/table.ts';
 import { createHandler } from './handler.ts';
 
 const env = process.env;
 const table = tableFromEnv(env);
-const store = openTokenStore(table);
+const store = openRequestStore(table);
 const clock = systemClock;
 
 /** The composition root: this function's settings and dependencies, built once per cold start. */

@@ -5,7 +5,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventSettings } from '#commons/config.ts';
-import { type EventSink, eventBridgeSink, failureQueueKeeper, webhookSink } from '#commons/events/sinks.ts';
+import {
+  type EventSink,
+  eventBridgeSink,
+  failureQueueKeeper,
+  webhookSink,
+} from '#commons/event-delivery/sinks.ts';
 import { tracer } from '#commons/observability.ts';
 
 const REQUEST_HANDLER = { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true };

@@ -5,9 +5,11 @@
  */
 import { IssuerCache } from '#commons/domain/issuer-cache.ts';
 import type { Clock } from '#commons/domain/model.ts';
+import type { TrustedTokenStore } from '#commons/domain/trusted-store.ts';
 import type { TrustedTokens } from '#commons/domain/trusted-tokens.ts';
 import { logger } from '#commons/log.ts';
 import { DynamoTrustStore } from '#commons/store/trusted.ts';
+import { TrustedTokenDynamoStore } from '#commons/store/trusted-token-store.ts';
 import { type FetchReport, JwksKeySource } from '#commons/trusted/jwks.ts';
 import type { Table } from './table.ts';
 
@@ -20,9 +22,12 @@ const ISSUER_CACHE_MS = 10 * 60 * 1000;
  */
 export const runsLocally = (env: NodeJS.ProcessEnv): boolean => env.AWS_LAMBDA_FUNCTION_NAME === undefined;
 
-/** The adapter of the trusted issuers' items, on the function's table client. */
-export const openTrustStore = (table: Table): DynamoTrustStore =>
-  new DynamoTrustStore({ client: table.client, tableName: table.tableName });
+/** The adapter of the trusted issuers' items (the registry, the admin routes' writes), on the table client. */
+export const openTrustStore = (table: Table): DynamoTrustStore => new DynamoTrustStore(table);
+
+/** What the routes that take a trusted token read and write: an issuer, a token's state, its revocation. */
+export const openTrustedTokenStore = (table: Table): TrustedTokenDynamoStore =>
+  new TrustedTokenDynamoStore(table);
 
 /**
  * One line per key fetch: which issuer, why, and how it went (never a key or a token). A fetch that went
@@ -35,7 +40,8 @@ function logFetch(report: FetchReport): void {
 }
 
 export interface TrustedTokensOptions {
-  readonly trustStore: DynamoTrustStore;
+  /** The trusted tokens' port (`openTrustedTokenStore`; the registry's adapter extends it). */
+  readonly store: TrustedTokenStore;
   readonly clock: Clock;
   /** Locally only: JWK Set URLs may be plain http to a loopback host (see `runsLocally`). */
   readonly allowLoopbackHttp: boolean;
@@ -43,7 +49,7 @@ export interface TrustedTokensOptions {
 
 /** The trusted issuers' verifier of one function instance: issuer cache, key source, store and clock. */
 export function trustedTokens(options: TrustedTokensOptions): TrustedTokens {
-  const { trustStore: store, clock } = options;
+  const { store, clock } = options;
   return {
     issuers: new IssuerCache({
       read: (issuerId) => store.readIssuer(issuerId),

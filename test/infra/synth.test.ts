@@ -5,15 +5,16 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleLimitOf } from '#bundling/handlers.ts';
+import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER } from '#bundling/options.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import { BUNDLE_AWS_SDK, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '#lib/service-function.ts';
+import { PROJECT_ROOT } from '#lib/service-function.ts';
 import { functionDescription } from '#lib/token-revocation-service.ts';
 import { SERVICE_FUNCTIONS } from './support.ts';
 
 const CDK_CLI = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 /**
  * A bundle larger than its limit means a dependency was pulled in by accident, or an alias in
- * lib/service-function.ts stopped matching (bundling/handlers.ts `bundleLimitOf`; docs/BENCHMARKS.md).
+ * bundling/options.ts stopped matching (bundling/handlers.ts `bundleLimitOf`; docs/BENCHMARKS.md).
  */
 const LIMIT_BY_DESCRIPTION = new Map(
   SERVICE_FUNCTIONS.map((entry) => [functionDescription(entry), bundleLimitOf(entry)]),

@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AuthorizerEvent, HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
+import type { AuthorizerEvent, HttpApiAuthorizerResult } from '#commons/authorizer/decision.ts';
 import { ROUTE_SCOPES_ENV } from '#commons/authorizer/route-scopes.ts';
 import {
   clientCredentials,

@@ -16,16 +16,11 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esbuildOptions } from '#bundling/handlers.ts';
+import { BUNDLING, CREDENTIAL_PROVIDER_ALIAS } from '#bundling/options.ts';
 import { ENV } from '#commons/config.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { HTTP_FUNCTIONS, routeKey } from '#commons/manifest.ts';
-import {
-  BUNDLING,
-  CREDENTIAL_PROVIDER_ALIAS,
-  handlerEntry,
-  PROJECT_ROOT,
-  RUNTIME,
-} from '#lib/service-function.ts';
+import { handlerEntry, PROJECT_ROOT, RUNTIME } from '#lib/service-function.ts';
 import {
   basic,
   clientCredentials,

@@ -14,17 +14,18 @@ import { type Client, systemClock } from '#commons/domain/model.ts';
 import { revokeAccessToken } from '#commons/domain/revocation.ts';
 import { hashSecret } from '#commons/domain/secrets.ts';
 import { clientCredentialsGrant } from '#commons/domain/tokens.ts';
-import { webhookSink } from '#commons/events/sinks.ts';
+import { webhookSink } from '#commons/event-delivery/sinks.ts';
 import { functionEntry, STREAM_FUNCTIONS } from '#commons/manifest.ts';
 import { createDynamoClient } from '#commons/store/client.ts';
 import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { createHandler as createPublisher } from '#functions/publisher/handler.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { dynamoEndpoint } from '#test/support/helpers.ts';
+import { openTokenStore } from '#tools/local/dependencies.ts';
 import { ensureTable } from '#tools/local/dynamodb-local.ts';
 import { passesFilters } from '#tools/local/stream-filter.ts';
 import { type StreamHandler, type StreamReaders, startStreamReaders } from '#tools/local/stream-reader.ts';
-import { openTable, openTokenStore } from '#wiring/table.ts';
+import { openTable } from '#wiring/table.ts';
 
 const TABLE = `stream-reader-${randomUUID().slice(0, 8)}`;
 
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const table = openTable({ tableName: TABLE, dynamoDbEndpoint: dynamoEndpoint });
   const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/events`;
   const handlers: Record<string, unknown> = {
-    sweeper: createSweeper({ store: openTokenStore(table), clock: systemClock }),
+    sweeper: createSweeper({ sweepStore: openTokenStore(table), clock: systemClock }),
     publisher: createPublisher({
       events: {
         deliver: webhookSink(webhookUrl),

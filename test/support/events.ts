@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { EventEnvelope } from '#commons/events/eventbridge.ts';
+import type { EventEnvelope } from '#commons/event-delivery/eventbridge.ts';
 
 /** One POST the collector received. */
 export interface ReceivedEvent {

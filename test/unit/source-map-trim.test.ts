@@ -4,8 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { BUNDLING } from '#bundling/options.ts';
 import { trimSourceMap } from '#bundling/source-map-trim.ts';
-import { BUNDLING, handlerEntry, PROJECT_ROOT } from '#lib/service-function.ts';
+import { handlerEntry, PROJECT_ROOT } from '#lib/service-function.ts';
 
 /** The revoke handler bundled as deployed (minified, with its full source map), and the map trimmed. */
 function revokeBundle() {

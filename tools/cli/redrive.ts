@@ -19,7 +19,7 @@ import {
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { KeptEventMessage } from '#commons/events/sinks.ts';
+import type { KeptEventMessage } from '#commons/event-delivery/sinks.ts';
 import { lambdaRecord } from '#tools/local/stream-reader.ts';
 
 export interface RedriveClients {

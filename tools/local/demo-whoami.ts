@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
-import type { AuthorizerEvent, HttpApiAuthorizerResult } from '#commons/authorizer/events.ts';
+import type { AuthorizerEvent, HttpApiAuthorizerResult } from '#commons/authorizer/decision.ts';
 import type { Dependencies } from '#commons/dependencies.ts';
 import { logger } from '#commons/log.ts';
 import { functionEntry } from '#commons/manifest.ts';

@@ -12,14 +12,15 @@ import type { Config } from '#commons/config.ts';
 import type { Dependencies, EventDelivery } from '#commons/dependencies.ts';
 import { systemClock } from '#commons/domain/model.ts';
 import type { SsfQueue } from '#commons/domain/ssf-delivery.ts';
-import type { EventSink } from '#commons/events/sinks.ts';
+import type { EventSink } from '#commons/event-delivery/sinks.ts';
 import type { JwkSet } from '#commons/ssf/keys.ts';
 import { localJwks, localSigner } from '#commons/ssf/keys.ts';
+import { DynamoStore } from '#commons/store/dynamodb.ts';
 import type { SsfDynamoStore } from '#commons/store/ssf.ts';
 import { subjectKeySource } from '#commons/subject-key.ts';
 import { eventTarget } from '#wiring/events.ts';
 import { openSsfStore } from '#wiring/ssf.ts';
-import { clientAuthentication, openTable, openTokenStore, type Table } from '#wiring/table.ts';
+import { clientAuthentication, openTable, type Table } from '#wiring/table.ts';
 import { openTrustStore, trustedTokens } from '#wiring/trusted.ts';
 
 /** Called with each DynamoDB client the local server builds for its functions (see `onFunctionsClient`). */
@@ -67,6 +68,13 @@ export interface LocalDependencyOptions {
   readonly routeScopes: RouteScopes;
 }
 
+/**
+ * The tokens, grants and clients on that table through one adapter of every port: the local server (and
+ * the tests and benches that build functions the same way) runs every function in one process, where the
+ * per-caller adapters the Lambda roots open would only be three objects on one client.
+ */
+export const openTokenStore = (table: Table): DynamoStore => new DynamoStore(table);
+
 /** One set of dependencies for every function the local server runs. */
 export function localDependencies(options: LocalDependencyOptions): Dependencies {
   const { config, table } = options;
@@ -84,9 +92,11 @@ export function localDependencies(options: LocalDependencyOptions): Dependencies
   return {
     http: { retryAfterSeconds: config.retryAfterSeconds, adminPrincipals: config.adminPrincipals },
     store,
+    adminStore: store,
+    sweepStore: store,
     clock,
     clientAuth: clientAuthentication(store, clock, config),
-    trusted: trustedTokens({ trustStore, clock, allowLoopbackHttp: true }),
+    trusted: trustedTokens({ store: trustStore, clock, allowLoopbackHttp: true }),
     trustStore,
     ssfStore: options.ssfStore,
     ssfQueue: options.ssfQueue,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ENV } from '#commons/config.ts';
 import type { RevocationEvent } from '#commons/domain/events.ts';
 import type { SsfMessage, SsfQueue } from '#commons/domain/ssf-delivery.ts';
-import { Outbox } from '#commons/events/outbox.ts';
+import { Outbox } from '#commons/event-delivery/outbox.ts';
 import { logger } from '#commons/log.ts';
 import { SSF_ENV, setIssuer } from '#commons/ssf/config.ts';
 import { localKeys, localSigner } from '#commons/ssf/keys.ts';

@@ -1,4 +1,4 @@
-import type { Clock, PresentedToken, Store, TokenRecord, TokenState } from './model.ts';
+import type { Clock, PresentedToken, RequestStore, TokenRecord, TokenState } from './model.ts';
 
 /**
  * The one rule for whether a token is active, for every route that accepts one (introspect, invalidate,
@@ -30,13 +30,16 @@ export function isActive(state: TokenState, now: number): state is TokenState & 
  * Everything that decides a presented token's activity, in one consistent read; undefined, without any
  * read, for a token whose format is wrong.
  */
-export function readState(store: Store, presented: PresentedToken): Promise<TokenState> | undefined {
+export function readState(
+  store: Pick<RequestStore, 'readTokenState'>,
+  presented: PresentedToken,
+): Promise<TokenState> | undefined {
   return presented.refs && store.readTokenState(presented.id, presented.refs);
 }
 
 /** The presented token if it is active. */
 export async function findActiveToken(
-  store: Store,
+  store: Pick<RequestStore, 'readTokenState'>,
   clock: Clock,
   presented: PresentedToken,
 ): Promise<TokenRecord | undefined> {

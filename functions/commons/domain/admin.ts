@@ -1,8 +1,14 @@
 import { readState } from './activity.ts';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { NotFound, tokenNotFound } from './errors.ts';
-import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
-import type { Clock, PresentedToken, Store, TokenKind } from './model.ts';
+import {
+  clientDeletedEvent,
+  clientTokensRevokedEvent,
+  type RevocationEvent,
+  type Revoker,
+  subjectTokensRevokedEvent,
+} from './events.ts';
+import type { AdminStore, Clock, PresentedToken, RequestStore, TokenKind } from './model.ts';
 import { type Revocation, revoke } from './revocation.ts';
 import { legacySubjectKeyOf, type SubjectKeyer } from './token-format.ts';
 
@@ -17,7 +23,7 @@ const LONGEST_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
  * wrong-kind token is `NotFound`; so is the loser of two concurrent revocations of one token.
  */
 export async function adminRevoke(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   kind: TokenKind,
@@ -35,14 +41,14 @@ export async function adminRevoke(
  * tokens at once. Undefined when the client does not exist.
  */
 export async function revokeClientTokens(
-  store: Store,
+  store: Pick<AdminStore, 'revokeClientTokensBefore'>,
   clock: Clock,
   revoker: Revoker,
   clientId: string,
 ): Promise<RevocationEvent | undefined> {
   const mark = { ...revoker, at: clock() };
   if (!(await store.revokeClientTokensBefore(clientId, mark))) return undefined;
-  return revocationEvent('client.tokens_revoked', clientId, mark, { clientId, tokensRevokedBefore: mark.at });
+  return clientTokensRevokedEvent(clientId, mark);
 }
 
 /**
@@ -59,7 +65,7 @@ export async function revokeClientTokens(
  * and the keyed item's sweep deletes the old tokens too.
  */
 export async function revokeSubjectTokens(
-  store: Store,
+  store: Pick<AdminStore, 'cutOffSubject' | 'hasTokensOfSubject'>,
   clock: Clock,
   revoker: Revoker,
   subject: string,
@@ -80,11 +86,7 @@ export async function revokeSubjectTokens(
     mark,
     mirror,
   );
-  return revocationEvent('subject.tokens_revoked', subjectKey, mark, {
-    subject,
-    subjectKey,
-    tokensRevokedBefore: mark.at,
-  });
+  return subjectTokensRevokedEvent({ subjectKey, subject }, mark);
 }
 
 /**
@@ -93,14 +95,14 @@ export async function revokeSubjectTokens(
  * its tokens in the background. Undefined when there was no such client.
  */
 export async function deleteClient(
-  store: Store,
+  store: Pick<AdminStore, 'deleteClient'>,
   clock: Clock,
   revoker: Revoker,
   clientId: string,
 ): Promise<RevocationEvent | undefined> {
   const mark = { ...revoker, at: clock() };
   if (!(await store.deleteClient(clientId, mark))) return undefined;
-  return revocationEvent('client.deleted', clientId, mark, { clientId });
+  return clientDeletedEvent(clientId, mark);
 }
 
 /**

@@ -2,9 +2,12 @@
  * Revocations as domain events. A revocation is one write that records who made it (its `Revoker`); the
  * handler's audit line and metric, and the EventBridge event the publisher builds from the table's
  * stream, are all made from the one `RevocationEvent` type below, with the same deterministic `id`, so
- * an audit line and its event join on it and a consumer can deduplicate a redelivered event.
+ * an audit line and its event join on it and a consumer can deduplicate a redelivered event. Each kind of
+ * revocation has one constructor here (the trusted issuers' in trusted-admin.ts and trusted-tokens.ts),
+ * which the revoking handler and the stream path (store/changes.ts) both call, so the two cannot drift.
  */
 import { createHash } from 'node:crypto';
+import type { GrantRecord, GrantRevocation, TokenRecord } from './model.ts';
 
 export type ActorType = 'client' | 'bearer' | 'iam' | 'service';
 
@@ -98,6 +101,72 @@ export function revocationEvent(
     actor: mark.actor,
     ...(mark.route !== undefined && { route: mark.route }),
     ...fields,
+  };
+}
+
+/** `token.revoked` of one of the service's tokens: the token as it was when `mark` revoked it. */
+export function tokenRevokedEvent(
+  token: Pick<TokenRecord, 'id' | 'clientId' | 'grantId' | 'subject' | 'subjectKey'>,
+  mark: RevocationMark,
+): RevocationEvent {
+  return revocationEvent('token.revoked', token.id, mark, {
+    tokenId: token.id,
+    clientId: token.clientId,
+    ...(token.grantId !== undefined && { grantId: token.grantId }),
+    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
+  });
+}
+
+/**
+ * A grant's revocation: `grant.revoked`, or `refresh_token.reuse_detected` when the service revoked it on
+ * seeing a consumed refresh token again (`mark.tokenId`, the token presented, when there was one).
+ */
+export function grantRevokedEvent(
+  grant: Pick<GrantRecord, 'grantId' | 'clientId' | 'subject' | 'subjectKey'>,
+  mark: GrantRevocation,
+): RevocationEvent {
+  const type = mark.reason === 'reuse_detected' ? 'refresh_token.reuse_detected' : 'grant.revoked';
+  return revocationEvent(type, grant.grantId, mark, {
+    clientId: grant.clientId,
+    grantId: grant.grantId,
+    ...(grant.subject !== undefined && { subject: grant.subject, subjectKey: grant.subjectKey }),
+    ...(mark.tokenId !== undefined && { tokenId: mark.tokenId }),
+  });
+}
+
+/** `client.tokens_revoked`: every token of the client issued up to `mark.at` (its cut-off). */
+export function clientTokensRevokedEvent(clientId: string, mark: RevocationMark): RevocationEvent {
+  return revocationEvent('client.tokens_revoked', clientId, mark, { clientId, tokensRevokedBefore: mark.at });
+}
+
+/** `client.deleted`: the client and so every token of it. */
+export function clientDeletedEvent(clientId: string, mark: RevocationMark): RevocationEvent {
+  return revocationEvent('client.deleted', clientId, mark, { clientId });
+}
+
+/** `subject.tokens_revoked`: every token of the subject issued up to `mark.at` (its cut-off). */
+export function subjectTokensRevokedEvent(
+  cutoff: { readonly subjectKey: string; readonly subject?: string | undefined },
+  mark: RevocationMark,
+): RevocationEvent {
+  return revocationEvent('subject.tokens_revoked', cutoff.subjectKey, mark, {
+    ...(cutoff.subject !== undefined && { subject: cutoff.subject }),
+    subjectKey: cutoff.subjectKey,
+    tokensRevokedBefore: mark.at,
+  });
+}
+
+/** `sweep.completed`, from the sweeper's record of the sweep (its id derives from the revocation's). */
+export function sweepCompletedEvent(sweep: SweepRecord): RevocationEvent {
+  return {
+    type: 'sweep.completed',
+    id: sweepEventId(sweep.revocationId),
+    time: sweep.completedAt,
+    actor: SWEEPER,
+    ...(sweep.clientId !== undefined && { clientId: sweep.clientId }),
+    ...(sweep.grantId !== undefined && { grantId: sweep.grantId }),
+    ...(sweep.subject !== undefined && { subject: sweep.subject }),
+    count: sweep.count,
   };
 }
 

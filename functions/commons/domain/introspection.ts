@@ -1,5 +1,5 @@
 import { findActiveToken } from './activity.ts';
-import type { Clock, PresentedToken, Store } from './model.ts';
+import type { Clock, PresentedToken, RequestStore } from './model.ts';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -15,7 +15,7 @@ export type IntrospectionResponse =
 
 /** RFC 7662 2.2: everything about an active token, nothing at all about any other. */
 export async function introspect(
-  store: Store,
+  store: Pick<RequestStore, 'readTokenState'>,
   clock: Clock,
   presented: PresentedToken,
 ): Promise<IntrospectionResponse> {

@@ -1,5 +1,6 @@
 /** Domain records and the store port. Nothing here knows about DynamoDB or HTTP. */
 import type { RevocationMark, SweepRecord } from './events.ts';
+import type { IdempotentClientStore } from './idempotency.ts';
 
 export type GrantType = 'client_credentials' | 'refresh_token';
 export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'refresh_token'];
@@ -202,9 +203,47 @@ export interface ClientPage {
   readonly cursor?: string;
 }
 
-/** The storage port. Reads are strongly consistent; absent items are `undefined`. */
-export interface Store {
+/**
+ * The storage port of the request path (token, introspection, revocation, invalidation, the authorizer,
+ * the SSF receiver's bearer check): consistent reads of what decides a token's activity, minting, and
+ * revocations of one token or one grant. Reads are strongly consistent; absent items are `undefined`.
+ */
+export interface RequestStore {
   getClient(clientId: string): Promise<Client | undefined>;
+  /** The token, its client, its grant and its subject's cut-off, in one consistent read. */
+  readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
+  /** Writes an access token without a grant; false when the id exists already. */
+  putAccessToken(token: TokenRecord): Promise<boolean>;
+  /**
+   * Writes a new grant (holding its refresh token) and its first access token; false when an id exists
+   * already. No check of the client: every use reads it, so a grant of a client deleted meanwhile is born
+   * inactive.
+   */
+  putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean>;
+  /**
+   * A refresh grant's writes (see `RefreshWrite`): false when the grant was revoked meanwhile or, with
+   * rotation, its current refresh token is no longer the one presented (another refresh won).
+   */
+  refresh(write: RefreshWrite): Promise<boolean>;
+  /**
+   * Revokes one token in one conditional write: from then on every read treats it as absent (and TTL
+   * removes it). Returns the token as it was; undefined when it was already revoked, gone or expired at
+   * `mark.at`, so of two concurrent calls exactly one gets it.
+   */
+  revokeToken(id: string, mark: RevocationMark): Promise<TokenRecord | undefined>;
+  /**
+   * Marks a grant revoked, recording who and why; the grant as it was, undefined when there is no such
+   * grant or it was revoked already (so only the first revocation is reported, and written).
+   */
+  revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
+}
+
+/**
+ * The storage port of the admin routes: clients (create, confirm, rotate, delete, list), idempotent
+ * creates, and the cut-offs of a client's or a subject's tokens. Admin routes mint and revoke single
+ * tokens too, through `RequestStore`.
+ */
+export interface AdminStore extends IdempotentClientStore {
   /** Creates a client (with `pending`: absent to reads until `confirmClient`); false when the id is taken. */
   createClient(client: Client, pending?: PendingCreate): Promise<boolean>;
   /** Makes a pending create a client; false when no pending create with this nonce exists. */
@@ -233,33 +272,6 @@ export interface Store {
   listClients(limit: number, cursor?: string): Promise<ClientPage>;
   /** Sets `tokensRevokedBefore` to `mark.at`, recording who; false when the client does not exist. */
   revokeClientTokensBefore(clientId: string, mark: RevocationMark): Promise<boolean>;
-
-  /** The token, its client, its grant and its subject's cut-off, in one consistent read. */
-  readTokenState(tokenId: string, refs: TokenRefs): Promise<TokenState>;
-  /** Writes an access token without a grant; false when the id exists already. */
-  putAccessToken(token: TokenRecord): Promise<boolean>;
-  /**
-   * Writes a new grant (holding its refresh token) and its first access token; false when an id exists
-   * already. No check of the client: every use reads it, so a grant of a client deleted meanwhile is born
-   * inactive.
-   */
-  putGrant(grant: GrantRecord, access: TokenRecord): Promise<boolean>;
-  /**
-   * A refresh grant's writes (see `RefreshWrite`): false when the grant was revoked meanwhile or, with
-   * rotation, its current refresh token is no longer the one presented (another refresh won).
-   */
-  refresh(write: RefreshWrite): Promise<boolean>;
-  /**
-   * Revokes one token in one conditional write: from then on every read treats it as absent (and TTL
-   * removes it). Returns the token as it was; undefined when it was already revoked, gone or expired at
-   * `mark.at`, so of two concurrent calls exactly one gets it.
-   */
-  revokeToken(id: string, mark: RevocationMark): Promise<TokenRecord | undefined>;
-  /**
-   * Marks a grant revoked, recording who and why; the grant as it was, undefined when there is no such
-   * grant or it was revoked already (so only the first revocation is reported, and written).
-   */
-  revokeGrant(grantId: string, mark: GrantRevocation): Promise<GrantRecord | undefined>;
   /**
    * Cuts a subject's tokens off: every token issued at or before `cutoff.tokensRevokedBefore`. With
    * `mirrorKey`, the same cut-off is also written under that key (tokens minted before subject keys were
@@ -268,8 +280,10 @@ export interface Store {
   cutOffSubject(cutoff: SubjectCutoff, mark: RevocationMark, mirrorKey?: string): Promise<void>;
   /** Whether any token naming this subject key is stored (the subject index, eventually consistent). */
   hasTokensOfSubject(subjectKey: string): Promise<boolean>;
+}
 
-  // The sweeps (the stream's sweeper; never on a request path).
+/** The storage port of the stream's sweeper (never on a request path). */
+export interface SweepStore {
   /** Deletes every token of a grant (index, every page); returns the count. */
   deleteTokensOfGrant(grantId: string): Promise<number>;
   /** Deletes every token of a client, or those issued up to an instant (index, every page); the count. */
@@ -279,6 +293,9 @@ export interface Store {
   /** Records a finished sweep (the publisher turns the record into `sweep.completed`). */
   recordSweep(record: SweepRecord): Promise<void>;
 }
+
+/** Every port at once: the composite adapter of the tests, tools and benchmarks (`store/dynamodb.ts`). */
+export type Store = RequestStore & AdminStore & SweepStore;
 
 /** A grant's revocation: by a caller, or by the service on detecting a consumed refresh token's reuse. */
 export interface GrantRevocation extends RevocationMark {

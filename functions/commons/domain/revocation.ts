@@ -1,12 +1,12 @@
 import { isActive } from './activity.ts';
 import { NotTokenOwner } from './errors.ts';
-import { type RevocationEvent, type Revoker, revocationEvent } from './events.ts';
+import { grantRevokedEvent, type RevocationEvent, type Revoker, tokenRevokedEvent } from './events.ts';
 import type {
   Client,
   Clock,
   GrantRevocation,
   PresentedToken,
-  Store,
+  RequestStore,
   TokenRecord,
   TokenState,
 } from './model.ts';
@@ -24,24 +24,18 @@ export interface Revocation {
  * grant), and the grant is revoked, audited and published once.
  */
 export async function revokeGrantOf(
-  store: Store,
+  store: RequestStore,
   grantId: string,
   mark: GrantRevocation,
 ): Promise<RevocationEvent | undefined> {
   const before = await store.revokeGrant(grantId, mark);
   if (!before) return undefined;
-  const type = mark.reason === 'reuse_detected' ? 'refresh_token.reuse_detected' : 'grant.revoked';
-  return revocationEvent(type, grantId, mark, {
-    clientId: before.clientId,
-    grantId,
-    ...(before.subject !== undefined && { subject: before.subject, subjectKey: before.subjectKey }),
-    ...(mark.tokenId !== undefined && { tokenId: mark.tokenId }),
-  });
+  return grantRevokedEvent({ ...before, grantId }, mark);
 }
 
 /** Revokes a refresh token (current or consumed): its whole grant, in one write. */
 async function revokeRefreshToken(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   token: TokenRecord,
@@ -58,7 +52,7 @@ async function revokeRefreshToken(
  * record a revocation of nothing alive.
  */
 export async function revokeAccessToken(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   tokenId: string,
@@ -66,12 +60,7 @@ export async function revokeAccessToken(
   const mark = { ...revoker, at: clock() };
   const token = await store.revokeToken(tokenId, mark);
   if (!token) return undefined;
-  const event = revocationEvent('token.revoked', tokenId, mark, {
-    tokenId,
-    clientId: token.clientId,
-    ...(token.grantId !== undefined && { grantId: token.grantId }),
-    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
-  });
+  const event = tokenRevokedEvent({ ...token, id: tokenId }, mark);
   return { event, token };
 }
 
@@ -87,7 +76,7 @@ function isRevocable(state: TokenState, now: number): state is TokenState & { to
 
 /** Revokes whichever kind the token is, if it counts as existing; undefined otherwise. */
 export async function revoke(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   revoker: Revoker,
   state: TokenState,
@@ -107,7 +96,7 @@ export async function revoke(
  * read has shown that the token really exists, so a made-up token naming another client is just unknown.
  */
 export async function revokeForClient(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   caller: Client,
   presented: PresentedToken,

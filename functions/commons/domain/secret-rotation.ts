@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { MAX_CLIENT_ID_LENGTH } from './clients.ts';
 import { InvalidInput, InvalidRequest, NotFound, StoreUnavailable } from './errors.ts';
-import type { Clock, Store } from './model.ts';
+import type { AdminStore, Clock } from './model.ts';
 import { hashSecret, mintSecret } from './secrets.ts';
 
 /** The longest grace an old secret may get: a day, enough to roll a fleet, short enough to matter. */
@@ -34,7 +34,7 @@ export const MAX_PREVIOUS_SECRET_GRACE_SECONDS = 86_400;
  * rotation whose confirmation failed (the old secret stays accepted until the next rotation).
  */
 export async function rotateClientSecret(
-  store: Store,
+  store: Pick<AdminStore, 'rotateClientSecret' | 'confirmSecretRotation'>,
   clock: Clock,
   clientId: string,
   graceSeconds: number,

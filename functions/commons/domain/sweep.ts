@@ -1,6 +1,6 @@
 import { StoreUnavailable } from './errors.ts';
 import type { RevocationEvent, SweepTarget } from './events.ts';
-import type { Clock, Store } from './model.ts';
+import type { Clock, SweepStore } from './model.ts';
 import { legacySubjectKeyOf } from './token-format.ts';
 
 /**
@@ -44,7 +44,11 @@ export function sweepTargetOf(event: RevocationEvent): SweepTarget | undefined {
  * is left and records the sweep under the same key. Returns the tokens deleted, undefined when the
  * revocation leaves nothing to sweep.
  */
-export async function sweep(store: Store, clock: Clock, event: RevocationEvent): Promise<number | undefined> {
+export async function sweep(
+  store: SweepStore,
+  clock: Clock,
+  event: RevocationEvent,
+): Promise<number | undefined> {
   const target = sweepTargetOf(event);
   if (!target) return undefined;
   const count =
@@ -92,7 +96,7 @@ export function sweepBackoffMs(attempt: number): number {
  * because a sweep is idempotent: each attempt deletes what is left.
  */
 export async function sweepUntilDone(
-  store: Store,
+  store: SweepStore,
   clock: Clock,
   event: RevocationEvent,
   retry: SweepRetry,

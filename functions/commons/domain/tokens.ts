@@ -7,7 +7,7 @@ import type {
   GrantRecord,
   GrantType,
   PresentedToken,
-  Store,
+  RequestStore,
   TokenKind,
   TokenOrigin,
   TokenRecord,
@@ -136,7 +136,7 @@ export interface Issued {
  * covers it too.
  */
 export async function issueTokens(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   client: Client,
   req: IssueRequest,
@@ -183,7 +183,7 @@ export async function issueTokens(
  * (RFC 6749 4.4.3): the client can always ask again.
  */
 export async function clientCredentialsGrant(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   client: Client,
   scope?: string,
@@ -225,7 +225,7 @@ const INVALID_GRANT = 'refresh token is invalid, expired or revoked';
  *   so the client's retry works; the other order could consume the refresh token behind a 503.
  */
 export async function refreshTokenGrant(
-  store: Store,
+  store: RequestStore,
   clock: Clock,
   client: Client,
   presented: PresentedToken,

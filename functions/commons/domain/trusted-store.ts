@@ -54,9 +54,27 @@ export interface IssuerPage {
   readonly cursor?: string;
 }
 
-export interface TrustStore {
+/**
+ * What the routes that take a trusted issuer's token need: the issuer, the one read that decides a
+ * token's activity, and the write of a token's revocation record.
+ */
+export interface TrustedTokenStore {
   /** The issuer, by one consistent BatchGetItem of its key (the authorizer may read nothing else). */
   readIssuer(issuerId: string): Promise<Issuer | undefined>;
+  /** The issuer, its cut-offs and revocation records of one token, in one consistent BatchGetItem. */
+  readTrustedState(keys: TrustedKeys): Promise<TrustedState>;
+  /**
+   * Writes a revocation record, conditional on none being there that has not expired at `mark.at`; false
+   * when one is (a repeat: nothing written, no event).
+   */
+  putTrustedRevocation(record: TrustedRevocationRecord, mark: RevocationMark): Promise<boolean>;
+}
+
+/**
+ * The trusted issuers' storage port, whole: the registry (create, list, delete, cut off) and the admin
+ * routes' and the SSF receiver's cut-offs, on top of the request path's `TrustedTokenStore`.
+ */
+export interface TrustStore extends TrustedTokenStore {
   /**
    * The issuer item as it is: the live issuer, or the instant a deleted issuer's tombstone records (the
    * earlier registration's tokens stay revoked when the issuer is registered again).
@@ -87,13 +105,6 @@ export interface TrustStore {
   deleteIssuer(issuerId: string, mark: RevocationMark): Promise<Issuer | undefined>;
   /** Sets the issuer's cut-off to `mark.at` (never back); false when the issuer is not registered. */
   cutOffIssuer(issuerId: string, mark: RevocationMark): Promise<boolean>;
-  /** The issuer, its cut-offs and revocation records of one token, in one consistent BatchGetItem. */
-  readTrustedState(keys: TrustedKeys): Promise<TrustedState>;
-  /**
-   * Writes a revocation record, conditional on none being there that has not expired at `mark.at`; false
-   * when one is (a repeat: nothing written, no event).
-   */
-  putTrustedRevocation(record: TrustedRevocationRecord, mark: RevocationMark): Promise<boolean>;
   /** Moves a client's or subject's cut-off forward (never back, nor its expiry nearer). */
   putTrustedCutoff(cutoff: TrustedCutoff, mark: RevocationMark): Promise<void>;
 }

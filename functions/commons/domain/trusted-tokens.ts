@@ -29,7 +29,7 @@ import {
   type TrustedRevocationRecord,
 } from './issuers.ts';
 import type { Clock } from './model.ts';
-import type { TrustedKeys, TrustedMark, TrustedState, TrustStore } from './trusted-store.ts';
+import type { TrustedKeys, TrustedMark, TrustedState, TrustedTokenStore } from './trusted-store.ts';
 
 /** Resolves the key a token of one issuer is verified with (by `kid` when the header has one). */
 export interface KeySource {
@@ -41,7 +41,7 @@ export interface KeySource {
 export interface TrustedTokens {
   readonly issuers: IssuerDirectory;
   readonly keys: KeySource;
-  readonly store: TrustStore;
+  readonly store: TrustedTokenStore;
   readonly clock: Clock;
 }
 
@@ -393,7 +393,7 @@ export function trustedRecordEvent(record: TrustedRevocationRecord, mark: Revoca
  * same record was there already (revoked before: nothing written, nothing published).
  */
 export async function writeRevocationRecord(
-  store: TrustStore,
+  store: TrustedTokenStore,
   record: TrustedRevocationRecord,
   mark: RevocationMark,
 ): Promise<RevocationEvent | undefined> {

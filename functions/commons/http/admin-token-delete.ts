@@ -8,7 +8,7 @@
 import type { HttpSettings } from '../config.ts';
 import { adminRevoke } from '../domain/admin.ts';
 import { InvalidInput } from '../domain/errors.ts';
-import type { Clock, Store, TokenKind } from '../domain/model.ts';
+import type { Clock, RequestStore, TokenKind } from '../domain/model.ts';
 import { auditRevocation } from '../log.ts';
 import { knownFields, parseJsonObject } from './admin-json.ts';
 import { apigeeProfile, apigeeToken } from './apigee.ts';
@@ -17,7 +17,7 @@ import { type HttpRequest, httpHandler, iamRevoker, jsonResult } from './handler
 /** What a delete-token route is built from (its composition root passes them). */
 export interface AdminTokenDeleteDeps {
   readonly http: HttpSettings;
-  readonly store: Store;
+  readonly store: RequestStore;
   readonly clock: Clock;
 }
 

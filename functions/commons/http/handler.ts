@@ -5,10 +5,10 @@ import { Forbidden } from '../domain/errors.ts';
 import type { Revoker } from '../domain/events.ts';
 import { idPrefix } from '../domain/secrets.ts';
 import { logger } from '../log.ts';
-import { functionEntry, type HttpFunction, isHttp, routeKey } from '../manifest.ts';
 import { expectRequestLine, observe, takeAudits } from '../observability.ts';
 import { principalAllowed } from '../principals.ts';
 import { loggableClientId } from '../redact.ts';
+import { type HttpTrigger, httpTrigger, routeKeyOf } from '../routes.ts';
 import { type ErrorProfile, errorResponse } from './errors.ts';
 
 /** API Gateway HTTP API (payload 2.0) event, with the IAM authorizer's identity when there is one. */
@@ -25,7 +25,8 @@ export interface LogFields {
 }
 
 export interface HttpRequest {
-  readonly route: HttpFunction;
+  /** The function's route (routes.ts). */
+  readonly route: HttpTrigger;
   /** `METHOD /path/{param}`, as API Gateway's routeKey. */
   readonly routeKey: string;
   /** Lower-case header names, as API Gateway delivers them. */
@@ -69,10 +70,11 @@ function toLambdaResult(result: HttpResult): HttpApiResult {
   return { statusCode: result.statusCode, headers, body: JSON.stringify(result.json) };
 }
 
-function findRoute(name: string): HttpFunction {
-  const entry = functionEntry(name);
-  if (!isHttp(entry)) throw new Error(`function "${name}" has no http trigger in the manifest`);
-  return entry;
+// The route table, not the manifest: a bundle carries the one, never the other (routes.ts).
+function findRoute(name: string): HttpTrigger {
+  const trigger = httpTrigger(name);
+  if (!trigger) throw new Error(`function "${name}" has no http trigger in routes.ts`);
+  return trigger;
 }
 
 type RequestContext = Context & { log?: LogFields; startedAt?: number };
@@ -95,7 +97,7 @@ export function httpHandler(
   fn: (request: HttpRequest) => Promise<HttpResult>,
 ) {
   const route = findRoute(name);
-  const key = routeKey(route);
+  const key = routeKeyOf(route);
   const { retryAfterSeconds, adminPrincipals } = options.settings;
   const responses: middy.MiddlewareObj<HttpApiEvent, HttpApiResult, Error, RequestContext> = {
     before: (request) => {
@@ -129,7 +131,7 @@ export function httpHandler(
     .handler(async (event, context) => {
       const principal = event.requestContext.authorizer?.iam?.userArn;
       const log = context.log ?? {};
-      if (route.trigger.auth === 'iam') {
+      if (route.auth === 'iam') {
         if (!principal) throw new Forbidden();
         log.principal = principal;
         // IAM let the caller in; the allow-list, when configured, narrows that to the listed principals.

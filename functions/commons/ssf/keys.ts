@@ -6,23 +6,49 @@
  * `kid` the receiver finds at `jwks_uri`. The first key of a list signs; the others are only published,
  * for the overlap of a rotation (docs/ssf.md).
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type JsonWebKey,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import {
-  base64url,
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  SignJWT,
-} from 'jose';
+import type { JWK } from 'jose';
 import type { SetSigner } from '../domain/ssf-delivery.ts';
 
 /** The JOSE header of every SET (RFC 8417 2.3: explicit typing). */
 const header = (kid: string) => ({ alg: 'RS256', typ: 'secevent+jwt', kid });
+
+const b64url = (data: string | Uint8Array) => Buffer.from(data).toString('base64url');
+
+/**
+ * A SET as a compact JWS (RFC 7515 7.1): `BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature)`,
+ * `signature` being RS256 of the signing input (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 3.3). Built here
+ * for both signers, with Node's crypto, not jose: a KMS key's private half never leaves KMS, so jose could
+ * not sign with it anyway, and the deliverer's bundle then carries no JOSE library (about 18 KB).
+ * Receivers (and the tests) verify the result with jose like any RS256 JWS.
+ */
+async function compactJws(
+  kid: string,
+  claims: object,
+  signature: (input: string) => Promise<Uint8Array>,
+): Promise<string> {
+  const input = `${b64url(JSON.stringify(header(kid)))}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${b64url(await signature(input))}`;
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256) of an RSA key: its required members, sorted, without whitespace. */
+function rsaThumbprint(jwk: JWK): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
+    .digest('base64url');
+}
 
 /** A published verification key: `kty`, `n`, `e`, `kid`, `alg`, `use`. */
 export type PublicJwk = JWK & { readonly kid: string };
@@ -56,9 +82,9 @@ interface LocalKeyFile {
 export async function localKeys(dir: string): Promise<LocalKeyFile> {
   const file = join(dir, LOCAL_KEY_FILE);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalKeyFile;
-  const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint(jwk);
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' }) as JWK;
+  const kid = rsaThumbprint(jwk);
   const keys: LocalKeyFile = { keys: [{ ...jwk, kid }] };
   mkdirSync(dir, { recursive: true });
   // Written whole, then renamed: two processes starting at once never read half a key.
@@ -69,19 +95,19 @@ export async function localKeys(dir: string): Promise<LocalKeyFile> {
   return JSON.parse(readFileSync(file, 'utf8')) as LocalKeyFile;
 }
 
-/** Signs with the first local key (jose's SignJWT). */
+/** Signs with the first local key. */
 export function localSigner(dir: string): SetSigner {
-  let key: Promise<{ kid: string; privateKey: Awaited<ReturnType<typeof importJWK>> }> | undefined;
+  let key: Promise<{ kid: string; privateKey: KeyObject }> | undefined;
   const load = async () => {
     const [first] = (await localKeys(dir)).keys;
     if (!first) throw new Error(`no signing key in ${join(dir, LOCAL_KEY_FILE)}`);
-    return { kid: first.kid, privateKey: await importJWK(first, 'RS256') };
+    return { kid: first.kid, privateKey: createPrivateKey({ key: first as JsonWebKey, format: 'jwk' }) };
   };
   return {
     async sign(claims) {
       key ??= load();
       const { kid, privateKey } = await key;
-      return new SignJWT(claims).setProtectedHeader(header(kid)).sign(privateKey);
+      return compactJws(kid, claims, async (input) => sign('sha256', Buffer.from(input), privateKey));
     },
   };
 }
@@ -97,31 +123,28 @@ export function kmsKid(keyIdOrArn: string): string {
 }
 
 /**
- * Signs with a KMS key. jose signs with a key it holds, and a KMS key's private half never leaves KMS, so
- * the JWS is built here (RFC 7515 5.1): the signing input `BASE64URL(header) '.' BASE64URL(payload)` is
- * hashed with SHA-256 and KMS signs the digest with RSASSA_PKCS1_V1_5_SHA_256, which is exactly JWS RS256
- * (RFC 7518 3.3). Signing the digest (MessageType DIGEST) rather than the message keeps any SET under
- * KMS's 4 KB message limit. Receivers (and the tests) verify the result with jose like any RS256 JWS.
+ * Signs with a KMS key: the signing input (see `compactJws`) is hashed with SHA-256 and KMS signs the
+ * digest with RSASSA_PKCS1_V1_5_SHA_256, which is exactly JWS RS256 (RFC 7518 3.3). Signing the digest
+ * (MessageType DIGEST) rather than the message keeps any SET under KMS's 4 KB message limit.
  */
 export function kmsSigner(client: KMSClient, keyId: string): SetSigner {
   const kid = kmsKid(keyId);
   return {
-    async sign(claims) {
-      const encoder = new TextEncoder();
-      const input = `${base64url.encode(JSON.stringify(header(kid)))}.${base64url.encode(encoder.encode(JSON.stringify(claims)))}`;
-      const digest = createHash('sha256').update(input).digest();
-      const { Signature } = await client.send(
-        new SignCommand({
-          KeyId: keyId,
-          Message: digest,
-          MessageType: 'DIGEST',
-          SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
-        }),
-        { abortSignal: AbortSignal.timeout(5000) },
-      );
-      if (!Signature) throw new Error('KMS returned no signature');
-      return `${input}.${base64url.encode(Signature)}`;
-    },
+    sign: (claims) =>
+      compactJws(kid, claims, async (input) => {
+        const digest = createHash('sha256').update(input).digest();
+        const { Signature } = await client.send(
+          new SignCommand({
+            KeyId: keyId,
+            Message: digest,
+            MessageType: 'DIGEST',
+            SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+          }),
+          { abortSignal: AbortSignal.timeout(5000) },
+        );
+        if (!Signature) throw new Error('KMS returned no signature');
+        return Signature;
+      }),
   };
 }
 
@@ -134,7 +157,7 @@ export async function kmsJwks(client: KMSClient, keyIds: readonly string[]): Pro
       });
       if (!PublicKey) throw new Error('KMS returned no public key');
       const key: KeyObject = createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' });
-      return publicJwk(await exportJWK(key), kmsKid(keyId));
+      return publicJwk(key.export({ format: 'jwk' }) as JWK, kmsKid(keyId));
     }),
   );
   return { keys };

@@ -4,7 +4,7 @@
  * (202 delivered, 400 refused, anything else failed); never the SET or the credential.
  */
 import type { PushOutcome, PushTransport } from '../domain/ssf-delivery.ts';
-import { failureReason } from '../events/sinks.ts';
+import { failureReason } from '../event-delivery/sinks.ts';
 
 /** A push's hard deadline: a receiver that hangs fails this attempt, not the whole drain. */
 export const PUSH_TIMEOUT_MS = 10_000;

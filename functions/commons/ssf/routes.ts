@@ -4,7 +4,7 @@
  */
 import { findActiveToken } from '../domain/activity.ts';
 import { InvalidRequest } from '../domain/errors.ts';
-import type { Clock, Store } from '../domain/model.ts';
+import type { Clock, RequestStore } from '../domain/model.ts';
 import { SCOPE_MANAGE, SCOPE_READ, type Stream } from '../domain/ssf.ts';
 import { InsufficientScope, InvalidToken, StreamNotFound } from '../domain/ssf-errors.ts';
 import { presentToken } from '../domain/token-format.ts';
@@ -25,7 +25,7 @@ export function issuerOf(configured: string | undefined, request: HttpRequest): 
  * `ssf.manage`, or for `read` either scope. Returns its client id (the streams' `aud`).
  */
 export async function authorizeReceiver(
-  tokens: { readonly store: Store; readonly clock: Clock },
+  tokens: { readonly store: RequestStore; readonly clock: Clock },
   request: HttpRequest,
   need: 'manage' | 'read',
 ): Promise<string> {

@@ -7,7 +7,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RevocationEvent, RevocationType } from '../domain/events.ts';
 import { type DeliveryLog, type SetSigner, type SsfQueue, Transmitter } from '../domain/ssf-delivery.ts';
-import { EVENT_SOURCE, type EventEnvelope } from '../events/eventbridge.ts';
+import { EVENT_SOURCE, type EventEnvelope } from '../event-delivery/eventbridge.ts';
 import { logger } from '../log.ts';
 import { metrics } from '../observability.ts';
 import type { SsfDynamoStore } from '../store/ssf.ts';

@@ -9,9 +9,15 @@ import {
   type DynamoDBClient,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
-import { PARTITION_KEY } from '../schema.ts';
+import { ATTR, PARTITION_KEY } from '../schema.ts';
 import { DEADLINES } from './client.ts';
 
 /** A DynamoDB item as the document client reads and writes it. */
@@ -81,10 +87,18 @@ export const conditionFailed = (error: unknown) =>
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
-const MAX_BATCH_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Attempts of one batch call before its unprocessed items make it `StoreUnavailable`. */
+export const MAX_BATCH_ATTEMPTS = 8;
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Full-jitter exponential backoff for unprocessed keys: up to 25 ms, 50 ms, ... capped at 1 s. */
-const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
+export const backoff = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
+
+/** The condition of a put that creates an item: its key is free. */
+export const ITEM_IS_NEW = {
+  ConditionExpression: 'attribute_not_exists(#pk)',
+  ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+};
 
 /** The base of the service's DynamoDB adapters. */
 export class DynamoAdapter {
@@ -154,5 +168,75 @@ export class DynamoAdapter {
       pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     return found;
+  }
+
+  /**
+   * Puts an item under a fresh random key, conditional on the key being free. The SDK retries an attempt
+   * whose answer was lost (a request timeout), and the retry then fails its own condition though the first
+   * attempt wrote the item; so a failed condition is ours when the item found carries what we wrote
+   * (`fingerprint`: an attribute only this write set to this value). False only for a real collision.
+   */
+  protected async putNew(item: Item, fingerprint: string): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...ITEM_IS_NEW,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const found = error.Item?.[fingerprint];
+      const mine = item[fingerprint];
+      return found?.N !== undefined && found.N === String(mine);
+    }
+  }
+
+  /**
+   * One transaction: an idempotency record (new, or replacing an expired one) and the item it created
+   * under `put`'s condition. False when either is taken: a failed condition or a racing transaction
+   * (both mean "the key is taken", which the caller resolves by reading the record).
+   */
+  protected async createWithIdempotencyRecord(
+    record: Item,
+    put: {
+      Item: Item;
+      ConditionExpression: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    },
+    nowSeconds: number,
+  ): Promise<boolean> {
+    try {
+      await this.call((o) =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: record,
+                  ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+                  ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
+                  ExpressionAttributeValues: { ':now': nowSeconds },
+                },
+              },
+              { Put: { TableName: this.tableName, ...put } },
+            ],
+          }),
+          o,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (transactionLost(error)) return false;
+      throw error;
+    }
   }
 }

@@ -2,9 +2,18 @@
  * What a change of the table (a stream record's images) means: the one place that reads revocations back
  * from the items their writes changed. The sweeper and the publisher both start here, so they agree on
  * what is a revocation; the event filters on their event source mappings (manifest) only narrow what
- * reaches them, this decides.
+ * reaches them, this decides. Each event is built by the constructor of its kind (domain/events.ts), the
+ * one the revoking handler's audit line uses, from what the item recorded.
  */
-import { type RevocationEvent, revocationEvent, SWEEPER, sweepEventId } from '../domain/events.ts';
+import {
+  clientDeletedEvent,
+  clientTokensRevokedEvent,
+  grantRevokedEvent,
+  type RevocationEvent,
+  subjectTokensRevokedEvent,
+  sweepCompletedEvent,
+  tokenRevokedEvent,
+} from '../domain/events.ts';
 import {
   ATTR,
   CLIENT_KEY_PREFIX,
@@ -33,20 +42,13 @@ export interface ItemChange {
 /** The revocation a revoked grant's item records (its first mark, whatever was written since). */
 function grantRevocation(image: Item): RevocationEvent {
   const grant = grantFromItem(image);
-  const reuse = image[ATTR.revokedReason] === 'reuse_detected';
   const tokenId = image[ATTR.revokedTokenId];
-  const type = reuse ? 'refresh_token.reuse_detected' : 'grant.revoked';
-  return revocationEvent(
-    type,
-    grant.grantId,
-    { at: grant.revokedAt ?? 0, ...revokerFromItem(image) },
-    {
-      clientId: grant.clientId,
-      grantId: grant.grantId,
-      ...(grant.subject !== undefined && { subject: grant.subject, subjectKey: grant.subjectKey }),
-      ...(typeof tokenId === 'string' && { tokenId }),
-    },
-  );
+  return grantRevokedEvent(grant, {
+    at: grant.revokedAt ?? 0,
+    ...revokerFromItem(image),
+    reason: image[ATTR.revokedReason] === 'reuse_detected' ? 'reuse_detected' : 'revoked',
+    ...(typeof tokenId === 'string' && { tokenId }),
+  });
 }
 
 /**
@@ -68,7 +70,7 @@ export function resweepOf(change: ItemChange): RevocationEvent | undefined {
   if (key.startsWith(CLIENT_KEY_PREFIX) && oldImage[ATTR.deletedAt] !== undefined) {
     const clientId = key.slice(CLIENT_KEY_PREFIX.length);
     const mark = { at: Number(newImage[ATTR.deletedAt]), ...revokerFromItem(newImage) };
-    return revocationEvent('client.deleted', clientId, mark, { clientId });
+    return clientDeletedEvent(clientId, mark);
   }
   return undefined;
 }
@@ -89,17 +91,7 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
 
   if (key.startsWith(SWEEP_KEY_PREFIX)) {
     if (change.eventName !== 'INSERT') return undefined;
-    const sweep = sweepFromItem(newImage);
-    return {
-      type: 'sweep.completed',
-      id: sweepEventId(sweep.revocationId),
-      time: sweep.completedAt,
-      actor: SWEEPER,
-      ...(sweep.clientId !== undefined && { clientId: sweep.clientId }),
-      ...(sweep.grantId !== undefined && { grantId: sweep.grantId }),
-      ...(sweep.subject !== undefined && { subject: sweep.subject }),
-      count: sweep.count,
-    };
+    return sweepCompletedEvent(sweepFromItem(newImage));
   }
   if (key.startsWith(GRANT_KEY_PREFIX)) {
     return became(ATTR.revokedAt) ? grantRevocation(newImage) : undefined;
@@ -107,35 +99,20 @@ export function revocationOf(change: ItemChange): RevocationEvent | undefined {
   if (key.startsWith(CLIENT_KEY_PREFIX)) {
     const clientId = key.slice(CLIENT_KEY_PREFIX.length);
     if (became(ATTR.deletedAt)) {
-      return revocationEvent('client.deleted', clientId, mark(Number(newImage[ATTR.deletedAt])), {
-        clientId,
-      });
+      return clientDeletedEvent(clientId, mark(Number(newImage[ATTR.deletedAt])));
     }
     if (newImage[ATTR.deletedAt] !== undefined) return undefined;
     const before = clientFromItem(newImage).tokensRevokedBefore;
     if (before === undefined || before === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
-    return revocationEvent('client.tokens_revoked', clientId, mark(before), {
-      clientId,
-      tokensRevokedBefore: before,
-    });
+    return clientTokensRevokedEvent(clientId, mark(before));
   }
   if (key.startsWith(SUBJECT_KEY_PREFIX)) {
     // A mirror of a keyed cut-off for tokens minted before version 3: that cut-off is the revocation.
     if (newImage[ATTR.mirrorOf] !== undefined) return undefined;
     const cutoff = subjectCutoffFromItem(newImage);
     if (cutoff.tokensRevokedBefore === oldImage?.[ATTR.tokensRevokedBefore]) return undefined;
-    return revocationEvent('subject.tokens_revoked', cutoff.subjectKey, mark(cutoff.tokensRevokedBefore), {
-      ...(cutoff.subject !== undefined && { subject: cutoff.subject }),
-      subjectKey: cutoff.subjectKey,
-      tokensRevokedBefore: cutoff.tokensRevokedBefore,
-    });
+    return subjectTokensRevokedEvent(cutoff, mark(cutoff.tokensRevokedBefore));
   }
   if (key.includes('#') || !became(ATTR.revokedAt)) return undefined;
-  const token = tokenFromItem(newImage);
-  return revocationEvent('token.revoked', token.id, mark(Number(newImage[ATTR.revokedAt])), {
-    tokenId: token.id,
-    clientId: token.clientId,
-    ...(token.grantId !== undefined && { grantId: token.grantId }),
-    ...(token.subject !== undefined && { subject: token.subject, subjectKey: token.subjectKey }),
-  });
+  return tokenRevokedEvent(tokenFromItem(newImage), mark(Number(newImage[ATTR.revokedAt])));
 }

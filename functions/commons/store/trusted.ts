@@ -1,6 +1,6 @@
 /**
  * [v3] The DynamoDB adapter of the trusted issuers' port: the same table, client, deadlines and error
- * mapping as the service's own store (it extends it), for the issuer items and the revocation records
+ * mapping as the service's own store (both extend `DynamoAdapter`), for the issuer items and the revocation records
  * and cut-offs of their tokens.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -13,17 +13,9 @@ import {
   keyHash,
   RECORD_AFTER_EXPIRY_SECONDS,
   type TrustedCutoff,
-  type TrustedRevocationRecord,
 } from '../domain/issuers.ts';
-import type {
-  IssuerIdempotencyRecord,
-  IssuerPage,
-  TrustedKeys,
-  TrustedState,
-  TrustStore,
-} from '../domain/trusted-store.ts';
+import type { IssuerIdempotencyRecord, IssuerPage, TrustStore } from '../domain/trusted-store.ts';
 import { ATTR, ISSUER_KEY_PREFIX, ISSUER_REGISTRY, PARTITION_KEY, REGISTRY_INDEX } from '../schema.ts';
-import { DynamoStore } from './dynamodb.ts';
 import { type Item, markAttributes } from './items.ts';
 import {
   issuerFromItem,
@@ -32,13 +24,10 @@ import {
   issuerIdempotencyToItem,
   issuerKey,
   issuerToItem,
-  revocationRecordToItem,
   trustedClientKey,
-  trustedFamilyKey,
-  trustedMarkFromItem,
   trustedSubjectKey,
-  trustedTokenKey,
 } from './trusted-items.ts';
+import { TrustedTokenDynamoStore } from './trusted-token-store.ts';
 
 /** A live issuer: an item that is not a deleted issuer's tombstone. */
 const ISSUER_LIVE = 'attribute_exists(#pk) AND attribute_not_exists(#deleted)';
@@ -85,13 +74,11 @@ function decodeCursor(cursor: string): Item {
   return { [PARTITION_KEY]: pk, [ATTR.registry]: registry, [ATTR.registryOrder]: pk };
 }
 
-/** The DynamoDB adapter of `TrustStore`; one per process, like the store it extends. */
-export class DynamoTrustStore extends DynamoStore implements TrustStore {
-  async readIssuer(issuerId: string): Promise<Issuer | undefined> {
-    const key = issuerKey(issuerId);
-    return issuerFromItem((await this.batchGet([key])).get(String(key[PARTITION_KEY])));
-  }
-
+/**
+ * The DynamoDB adapter of `TrustStore` (the issuer registry and the admin routes' revocations), on top of
+ * the request path's (trusted-token-store.ts); one per process, like the store's.
+ */
+export class DynamoTrustStore extends TrustedTokenDynamoStore implements TrustStore {
   async getIssuerItem(issuerId: string) {
     const Item = await this.getItem(issuerKey(issuerId));
     const issuer = issuerFromItem(Item);
@@ -263,53 +250,6 @@ export class DynamoTrustStore extends DynamoStore implements TrustStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // Failed only because a later cut-off is there: the issuer is registered and cut off already.
       return error.Item !== undefined && error.Item[ATTR.deletedAt] === undefined;
-    }
-  }
-
-  async readTrustedState(keys: TrustedKeys): Promise<TrustedState> {
-    const wanted = {
-      issuer: issuerKey(keys.issuerId),
-      token: trustedTokenKey(keys.issuerId, keys.token),
-      family: keys.family === undefined ? undefined : trustedFamilyKey(keys.issuerId, keys.family),
-      client: keys.client === undefined ? undefined : trustedClientKey(keys.issuerId, keys.client),
-      subject: keys.subject === undefined ? undefined : trustedSubjectKey(keys.issuerId, keys.subject),
-    };
-    const found = await this.batchGet(Object.values(wanted).filter((key): key is Item => key !== undefined));
-    const at = (key: Item | undefined) =>
-      key === undefined ? undefined : found.get(String(key[PARTITION_KEY]));
-    return {
-      issuer: issuerFromItem(at(wanted.issuer)),
-      token: trustedMarkFromItem(at(wanted.token)),
-      family: trustedMarkFromItem(at(wanted.family)),
-      client: trustedMarkFromItem(at(wanted.client)),
-      subject: trustedMarkFromItem(at(wanted.subject)),
-    };
-  }
-
-  /**
-   * One PutItem, conditional on no unexpired record of the same target: only the first revocation writes
-   * (and so reaches the stream). A record past its `expiresAt` that TTL has not removed yet is replaced.
-   */
-  async putTrustedRevocation(record: TrustedRevocationRecord, mark: RevocationMark): Promise<boolean> {
-    try {
-      await this.call((o) =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: revocationRecordToItem(record, mark, keyHash),
-            ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': ATTR.expiresAt },
-            ExpressionAttributeValues: { ':now': Math.floor(mark.at / 1000) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-          o,
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // A retried attempt of this very write (its first answer lost) finds its own record.
-      return error.Item?.[ATTR.revokedAt]?.N === String(mark.at);
     }
   }
 

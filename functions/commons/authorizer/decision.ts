@@ -18,7 +18,7 @@ import type {
 } from 'aws-lambda';
 import { findActiveToken } from '../domain/activity.ts';
 import { KeysUnavailable } from '../domain/errors.ts';
-import type { Clock, Store, TokenRecord } from '../domain/model.ts';
+import type { Clock, RequestStore, TokenRecord } from '../domain/model.ts';
 import { presentToken } from '../domain/token-format.ts';
 import {
   findActiveTrustedToken,
@@ -65,7 +65,7 @@ export type Decision =
   | { readonly allow: false; readonly reason: DenyReason; readonly token?: AuthorizedToken };
 
 export interface AuthorizerDeps {
-  readonly store: Store;
+  readonly store: Pick<RequestStore, 'readTokenState'>;
   readonly clock: Clock;
   readonly scopes: RouteScopes;
   /** [v3] Trusted issuers' JWTs; without it only the service's own tokens are accepted. */
