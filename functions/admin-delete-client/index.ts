@@ -1,12 +1,5 @@
-import { readHttpSettings } from '#commons/config.ts';
-import { systemClock } from '#commons/domain/model.ts';
-import { openAdminStore, tableFromEnv } from '#wiring/table.ts';
+import { adminClientRoute } from '#wiring/route-families.ts';
 import { createHandler } from './handler.ts';
 
-const env = process.env;
-const table = tableFromEnv(env);
-const adminStore = openAdminStore(table);
-const clock = systemClock;
-
 /** The composition root: this function's settings and dependencies, built once per cold start. */
-export const handler = createHandler({ http: readHttpSettings(env), adminStore, clock });
+export const handler = createHandler(adminClientRoute(process.env));

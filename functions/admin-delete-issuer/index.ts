@@ -1,13 +1,5 @@
-import { readHttpSettings } from '#commons/config.ts';
-import { systemClock } from '#commons/domain/model.ts';
-import { tableFromEnv } from '#wiring/table.ts';
-import { openTrustStore } from '#wiring/trusted.ts';
+import { adminIssuerRoute } from '#wiring/route-families.ts';
 import { createHandler } from './handler.ts';
 
-const env = process.env;
-const table = tableFromEnv(env);
-const trustStore = openTrustStore(table);
-const clock = systemClock;
-
 /** The composition root: this function's settings and dependencies, built once per cold start. */
-export const handler = createHandler({ http: readHttpSettings(env), clock, trustStore });
+export const handler = createHandler(adminIssuerRoute(process.env));

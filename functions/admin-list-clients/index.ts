@@ -1,10 +1,5 @@
-import { readHttpSettings } from '#commons/config.ts';
-import { openAdminStore, tableFromEnv } from '#wiring/table.ts';
+import { adminClientRoute } from '#wiring/route-families.ts';
 import { createHandler } from './handler.ts';
 
-const env = process.env;
-const table = tableFromEnv(env);
-const adminStore = openAdminStore(table);
-
 /** The composition root: this function's settings and dependencies, built once per cold start. */
-export const handler = createHandler({ http: readHttpSettings(env), adminStore });
+export const handler = createHandler(adminClientRoute(process.env));

@@ -1,7 +1,5 @@
-import { readHttpSettings, readIssuer } from '#commons/config.ts';
+import { publicDocumentRoute } from '#wiring/route-families.ts';
 import { createHandler } from './handler.ts';
 
-const env = process.env;
-
 /** The composition root: this function's settings and dependencies, built once per cold start. */
-export const handler = createHandler({ http: readHttpSettings(env), issuer: readIssuer(env) });
+export const handler = createHandler(publicDocumentRoute(process.env));
