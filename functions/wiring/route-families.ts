@@ -8,7 +8,7 @@
 import { readClientAuthSettings, readHttpSettings, readIssuer } from '#commons/config.ts';
 import type { Dependencies } from '#commons/dependencies.ts';
 import { systemClock } from '#commons/domain/model.ts';
-import { openSsfStore } from './ssf.ts';
+import { openSsfStore, queueFromEnv } from './ssf.ts';
 import { clientAuthentication, openAdminStore, openRequestStore, tableFromEnv } from './table.ts';
 import { openTrustedTokenStore, openTrustStore, runsLocally, trustedTokens } from './trusted.ts';
 
@@ -45,6 +45,20 @@ export function ssfManagementRoute(
     clock: systemClock,
     ssfStore: openSsfStore(table),
     issuer: readIssuer(env),
+  };
+}
+
+/** The SSF routes that ask the deliverer for a SET (status updates, verification): its queue too. */
+export function ssfQueueingRoute(
+  env: Env,
+): Pick<Dependencies, 'http' | 'store' | 'clock' | 'ssfStore' | 'ssfQueue'> {
+  const table = tableFromEnv(env);
+  return {
+    http: readHttpSettings(env),
+    store: openRequestStore(table),
+    clock: systemClock,
+    ssfStore: openSsfStore(table),
+    ssfQueue: queueFromEnv(env),
   };
 }
 
