@@ -562,9 +562,15 @@ export interface Priced {
   readonly floor: number;
 }
 
+/**
+ * The functions that run only because events are on: the publisher, and the SSF deliverer, which every
+ * event reaches (on AWS through the bus's rule and its queue; locally in process) even with no stream.
+ */
+const EVENT_FUNCTIONS: ReadonlySet<string> = new Set(['publisher', 'ssf-deliverer']);
+
 /** Dollars per million operations, item by item, and the floor's. */
 export function price(cost: OperationCost, options: { eventsOff?: boolean } = {}): Priced {
-  const off = (name: string) => options.eventsOff === true && name === 'publisher';
+  const off = (name: string) => options.eventsOff === true && EVENT_FUNCTIONS.has(name);
   const million = 1e6;
   const functions = cost.functions.filter((f) => !off(f.name));
   const api = cost.spec.apiRequests * PRICES.apiRequest.dollars * million;
@@ -854,13 +860,15 @@ export function costReport(
     if (cost.spec.name === 'access-token revoke') {
       const off = price(cost, { eventsOff: true });
       priced.set('access-token revoke (events off)' as OperationName, off);
-      const offBytes = cost.logs.filter((l) => l.name !== 'publisher').reduce((sum, l) => sum + l.bytes, 0);
+      const offBytes = cost.logs
+        .filter((l) => !EVENT_FUNCTIONS.has(l.name))
+        .reduce((sum, l) => sum + l.bytes, 0);
       const offMs = cost.functions
-        .filter((f) => f.name !== 'publisher')
+        .filter((f) => !EVENT_FUNCTIONS.has(f.name))
         .map((f) => `${f.name} ${f.medianMs}`)
         .join(', ');
       rows.push(
-        `| access-token revoke, events off (no publisher, no EventBridge) | ${units(cost.capacity.read)} | ${units(cost.capacity.write)} | ${Math.round(offBytes)} | ${offMs} | 0 | ${money(off.total)} | ${money(off.floor)} | **${ratio(off.total / off.floor)}** |`,
+        `| access-token revoke, events off (no publisher, SSF deliverer or EventBridge) | ${units(cost.capacity.read)} | ${units(cost.capacity.write)} | ${Math.round(offBytes)} | ${offMs} | 0 | ${money(off.total)} | ${money(off.floor)} | **${ratio(off.total / off.floor)}** |`,
       );
     }
     details.push(
