@@ -51,15 +51,8 @@ export function ssfManagementRoute(
 /** The SSF routes that ask the deliverer for a SET (status updates, verification): its queue too. */
 export function ssfQueueingRoute(
   env: Env,
-): Pick<Dependencies, 'http' | 'store' | 'clock' | 'ssfStore' | 'ssfQueue'> {
-  const table = tableFromEnv(env);
-  return {
-    http: readHttpSettings(env),
-    store: openRequestStore(table),
-    clock: systemClock,
-    ssfStore: openSsfStore(table),
-    ssfQueue: queueFromEnv(env),
-  };
+): Pick<Dependencies, 'http' | 'store' | 'clock' | 'ssfStore' | 'issuer' | 'ssfQueue'> {
+  return { ...ssfManagementRoute(env), ssfQueue: queueFromEnv(env) };
 }
 
 /** The admin routes that read or revoke one of the service's tokens. */
