@@ -15,8 +15,6 @@ import { ENV } from '#commons/config.ts';
 import { newClient } from '#commons/domain/clients.ts';
 import type { HttpApiEvent, HttpApiResult } from '#commons/http/handler.ts';
 import { functionEntry, type HttpFunction, isHttp, routeKey } from '#commons/manifest.ts';
-import { createDynamoClient } from '#commons/store/client.ts';
-import { DynamoStore } from '#commons/store/dynamodb.ts';
 import { ensureTable, startDynamoDbLocal } from '#tools/local/dynamodb-local.ts';
 
 type Handler = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
@@ -142,6 +140,12 @@ export async function run(): Promise<string> {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     });
     delete process.env.POWERTOOLS_METRICS_DISABLED;
+    // Loaded only now: the store's modules load Powertools, whose instances read the environment above
+    // (a cold start counts only with AWS_LAMBDA_INITIALIZATION_TYPE=on-demand) when they are made.
+    const [{ createDynamoClient }, { DynamoStore }] = await Promise.all([
+      import('#commons/store/client.ts'),
+      import('#commons/store/dynamodb.ts'),
+    ]);
     const store = new DynamoStore({
       tableName: table,
       client: createDynamoClient({ endpoint: dynamo.endpoint }),
