@@ -15,10 +15,12 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, StoreUnavailable } from '../domain/errors.ts';
 import { ATTR, PARTITION_KEY } from '../schema.ts';
 import { DEADLINES } from './client.ts';
+import { keepFirst, setNames, setValues } from './expressions.ts';
 
 /** A DynamoDB item as the document client reads and writes it. */
 type Item = Record<string, unknown>;
@@ -195,6 +197,59 @@ export class DynamoAdapter {
       const found = error.Item?.[fingerprint];
       const mine = item[fingerprint];
       return found?.N !== undefined && found.N === String(mine);
+    }
+  }
+
+  /**
+   * The one write of a revocation on an existing item (a grant, a deleted client): `marked` (its
+   * `revokedAt` or `deletedAt`) and `who` only where not set yet, so the first revocation's mark stays, and
+   * `sweepRequestedAt` every time, which the sweeper reads as "sweep again" (store/changes.ts resweepOf).
+   * `also` is set every time and `remove` removed. Returns the item as it was before, or undefined when
+   * there was none.
+   */
+  protected async markOnceAndResweep(
+    key: Item,
+    marked: string,
+    who: Item,
+    at: number,
+    changes: { also?: Item; remove?: readonly string[] } = {},
+  ): Promise<Item | undefined> {
+    const also = Object.entries(changes.also ?? {});
+    const remove = changes.remove ?? [];
+    const setAlso = also.map((_, i) => `, #a${i} = :a${i}`).join('');
+    const removeClause = remove.length > 0 ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
+    try {
+      const { Attributes } = await this.call((o) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression:
+              `SET #marked = if_not_exists(#marked, :at)${setAlso}, #resweep = :at, ${keepFirst(who)}` +
+              removeClause,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#marked': marked,
+              '#resweep': ATTR.sweepRequestedAt,
+              ...setNames(who),
+              ...Object.fromEntries(also.map(([name], i) => [`#a${i}`, name])),
+              ...Object.fromEntries(remove.map((name, i) => [`#r${i}`, name])),
+            },
+            ExpressionAttributeValues: {
+              ':at': at,
+              ...setValues(who),
+              ...Object.fromEntries(also.map(([, value], i) => [`:a${i}`, value])),
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+          o,
+        ),
+      );
+      return Attributes;
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
     }
   }
 

@@ -26,7 +26,7 @@ import {
   SUBJECT_INDEX,
 } from '../schema.ts';
 import { conditionFailed, ITEM_IS_NEW } from './adapter.ts';
-import { keepFirst, setClause, setNames, setValues } from './expressions.ts';
+import { setClause, setNames, setValues } from './expressions.ts';
 import {
   clientKey,
   clientToItem,
@@ -120,44 +120,19 @@ export class AdminDynamoStore extends RequestDynamoStore implements AdminStore {
    * deleted it: a DeleteItem could not carry the actor to the stream. TTL removes it at once.
    */
   async deleteClient(clientId: string, mark: RevocationMark): Promise<boolean> {
-    const who = markAttributes(mark);
-    // The first deletion's mark stays (if_not_exists); a later one only stamps sweepRequestedAt, which the
-    // sweeper reads as "sweep this client's tokens again" (store/changes.ts resweepOf).
-    const keep = keepFirst(who);
-    try {
-      const { Attributes } = await this.call((o) =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: clientKey(clientId),
-            UpdateExpression:
-              `SET #deleted = if_not_exists(#deleted, :at), #exp = :exp, ` +
-              `#resweep = :at, ${keep} REMOVE ${CLIENT_ONLY.map((_, i) => `#c${i}`).join(', ')}`,
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: {
-              '#pk': PARTITION_KEY,
-              '#deleted': ATTR.deletedAt,
-              '#exp': ATTR.expiresAt,
-              '#resweep': ATTR.sweepRequestedAt,
-              ...setNames(who),
-              ...Object.fromEntries(CLIENT_ONLY.map((name, i) => [`#c${i}`, name])),
-            },
-            ExpressionAttributeValues: {
-              ':at': mark.at,
-              ':exp': Math.floor(mark.at / 1000),
-              ...setValues(who),
-            },
-            ReturnValues: 'ALL_OLD',
-          }),
-          o,
-        ),
-      );
-      // Deleted before this call: no client was deleted now, only the re-sweep asked for.
-      return Attributes !== undefined && Attributes[ATTR.deletedAt] === undefined;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    // The first deletion's mark stays; a later one only asks for the client's tokens to be swept again.
+    const before = await this.markOnceAndResweep(
+      clientKey(clientId),
+      ATTR.deletedAt,
+      markAttributes(mark),
+      mark.at,
+      {
+        also: { [ATTR.expiresAt]: Math.floor(mark.at / 1000) },
+        remove: CLIENT_ONLY,
+      },
+    );
+    // Deleted before this call: no client was deleted now, only the re-sweep asked for.
+    return before !== undefined && before[ATTR.deletedAt] === undefined;
   }
 
   /**

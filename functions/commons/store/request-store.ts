@@ -17,7 +17,7 @@ import type {
 } from '../domain/model.ts';
 import { ATTR, PARTITION_KEY } from '../schema.ts';
 import { conditionFailed, DynamoAdapter } from './adapter.ts';
-import { keepFirst, setClause, setNames, setValues } from './expressions.ts';
+import { setClause, setNames, setValues } from './expressions.ts';
 import {
   clientKey,
   consumedToItem,
@@ -220,37 +220,13 @@ export class RequestDynamoStore extends DynamoAdapter implements RequestStore {
       [ATTR.revokedReason]: mark.reason,
       ...(mark.tokenId !== undefined && { [ATTR.revokedTokenId]: mark.tokenId }),
     };
-    // One write either way: the first revocation sets the mark; a later one keeps that mark (if_not_exists)
-    // and only stamps sweepRequestedAt, which the sweeper reads as "sweep this grant again". A grant's
-    // tokens outlive a lost sweep (a crash, an outage past every retry) only until someone revokes again.
-    const keep = keepFirst(who);
-    try {
-      const { Attributes } = await this.call((o) =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: grantKey(grantId),
-            UpdateExpression: `SET #revoked = if_not_exists(#revoked, :at), #resweep = :at, ${keep}`,
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: {
-              '#pk': PARTITION_KEY,
-              '#revoked': ATTR.revokedAt,
-              '#resweep': ATTR.sweepRequestedAt,
-              ...setNames(who),
-            },
-            ExpressionAttributeValues: { ':at': mark.at, ...setValues(who) },
-            ReturnValues: 'ALL_OLD',
-          }),
-          o,
-        ),
-      );
-      // Revoked before this call: no new revocation (the caller reports none), only the re-sweep.
-      if (!Attributes || Attributes[ATTR.revokedAt] !== undefined) return undefined;
-      return grantFromItem(Attributes);
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    // One write either way: the first revocation sets the mark; a later one keeps it and only asks for
+    // the grant to be swept again. A grant's tokens outlive a lost sweep (a crash, an outage past every
+    // retry) only until someone revokes again.
+    const before = await this.markOnceAndResweep(grantKey(grantId), ATTR.revokedAt, who, mark.at);
+    // Revoked before this call: no new revocation (the caller reports none), only the re-sweep.
+    if (!before || before[ATTR.revokedAt] !== undefined) return undefined;
+    return grantFromItem(before);
   }
 }
 
